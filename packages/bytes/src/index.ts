@@ -1,1 +1,18 @@
-export {}
+export { DurableStream } from "./durable-stream"
+export type {
+  AppendData,
+  AppendOptions,
+  AppendResult,
+  CloseOptions,
+  CreateOptions,
+  CreateResult,
+  DurableStreamOptions,
+  StreamInfo,
+} from "./durable-stream"
+export { ReadSession } from "./read-session"
+export type { LiveMode, ReadOptions, SessionStatus, StreamChunk } from "./read-session"
+export { DurableStreamError, isDurableStreamError } from "./errors"
+export type { DurableStreamErrorCode, StreamOperation } from "./errors"
+export type { FetchLike, OnError, RetryWith } from "./http"
+export type { DynamicValue, HeadersRecord, ParamsRecord } from "./request-values"
+export type { RetryOptions } from "./retry"

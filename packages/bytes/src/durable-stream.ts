@@ -1,0 +1,354 @@
+import { DurableStreamError, invalidArgument, type StreamOperation } from "./errors"
+import {
+  execute,
+  type ClientContext,
+  type FetchLike,
+  type OnError,
+  type RequestPlan,
+} from "./http"
+import { H, flagHeader } from "./protocol-headers"
+import { ReadSession, type ReadOptions } from "./read-session"
+import type { HeadersRecord, ParamsRecord } from "./request-values"
+import { resolveRetry, type RetryOptions } from "./retry"
+
+export type AppendData = Uint8Array | ArrayBuffer | string
+
+export interface DurableStreamOptions {
+  /** The stream's URL. Any layout: the protocol fixes none. */
+  url: string | URL
+  /** Content type; learned from create/connect/HEAD when omitted. */
+  contentType?: string
+  /** Sent on every request; function values run per request. */
+  headers?: HeadersRecord
+  /** Extra query parameters on every request (kept in sorted order). */
+  params?: ParamsRecord
+  /** Injected fetch (tests, proxies, custom agents). Default: global fetch. */
+  fetch?: FetchLike | typeof fetch
+  retry?: RetryOptions
+  /** Last word on a failed operation: return new headers/params to retry. */
+  onError?: OnError
+  /**
+   * Retry plain appends after failures where the data may already have been
+   * stored (5xx, network errors). Off by default because a retry can store
+   * the data twice; the IdempotentProducer retries safely instead.
+   */
+  retryAppends?: boolean
+}
+
+export interface CreateOptions {
+  contentType?: string
+  /** Sliding idle timeout in whole seconds. Exclusive with `expiresAt`. */
+  ttlSeconds?: number
+  /** Absolute expiry. Exclusive with `ttlSeconds`. */
+  expiresAt?: Date | string
+  /** Create the stream already closed (its body, if any, is the whole content). */
+  closed?: boolean
+  body?: AppendData
+  signal?: AbortSignal
+}
+
+export interface CreateResult {
+  /** `true` for 201 (new stream), `false` for 200 (it existed with this configuration). */
+  created: boolean
+  offset: string | undefined
+  closed: boolean
+  contentType: string | undefined
+}
+
+export interface StreamInfo {
+  contentType: string | undefined
+  /** The tail: where a read from `now` would start. */
+  offset: string | undefined
+  closed: boolean
+  ttlSeconds: number | undefined
+  expiresAt: string | undefined
+  etag: string | undefined
+}
+
+export interface AppendOptions {
+  /** Application writer sequence (`Stream-Seq`): must strictly increase (byte-wise). */
+  seq?: string
+  signal?: AbortSignal
+}
+
+export interface AppendResult {
+  /** The stream's tail after this append. */
+  offset: string | undefined
+  closed: boolean
+}
+
+export interface CloseOptions {
+  /** Final data, appended atomically with the close. */
+  body?: AppendData
+  signal?: AbortSignal
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * A handle on one stream URL. Holds no connection; every method is one
+ * protocol exchange (with retries where they are safe).
+ */
+export class DurableStream {
+  readonly url: string
+  /** Known content type (from options, create, connect or a HEAD). */
+  contentType: string | undefined
+  /** After `create()`: whether this call created the stream (201) or found it (200). */
+  created: boolean | undefined
+  private readonly context: ClientContext
+  private readonly retryAppends: boolean
+
+  constructor(options: DurableStreamOptions) {
+    const url = parseUrl(options.url)
+    this.url = url
+    this.contentType = options.contentType
+    this.retryAppends = options.retryAppends ?? false
+    const customFetch = options.fetch as FetchLike | undefined
+    if (customFetch !== undefined && typeof customFetch !== "function") {
+      throw invalidArgument(url, "fetch must be a function")
+    }
+    this.context = {
+      url,
+      // Looked up per call so test doubles and polyfills installed later apply.
+      fetch: customFetch ?? ((input, init) => globalThis.fetch(input, init)),
+      headers: options.headers,
+      params: options.params,
+      retry: resolveRetry(url, options.retry),
+      onError: options.onError,
+    }
+  }
+
+  /** Creates the stream (PUT) and returns its handle; `created` says if it was new. */
+  static async create(options: DurableStreamOptions & CreateOptions): Promise<DurableStream> {
+    const stream = new DurableStream(options)
+    await stream.create(options)
+    return stream
+  }
+
+  /** Checks the stream exists (HEAD) and returns a handle that knows its content type. */
+  static async connect(options: DurableStreamOptions & { signal?: AbortSignal }): Promise<DurableStream> {
+    const stream = new DurableStream(options)
+    await stream.head({ signal: options.signal })
+    return stream
+  }
+
+  static head(options: DurableStreamOptions & { signal?: AbortSignal }): Promise<StreamInfo> {
+    return new DurableStream(options).head({ signal: options.signal })
+  }
+
+  static delete(options: DurableStreamOptions & { signal?: AbortSignal }): Promise<void> {
+    return new DurableStream(options).delete({ signal: options.signal })
+  }
+
+  async create(options: CreateOptions = {}): Promise<CreateResult> {
+    const headers: Record<string, string> = {}
+    const contentType = options.contentType ?? this.contentType ?? "application/octet-stream"
+    // Always explicit, so a repeated PUT compares configurations deterministically.
+    headers[H.contentType] = contentType
+    if (options.ttlSeconds !== undefined && options.expiresAt !== undefined) {
+      throw invalidArgument(this.url, "ttlSeconds and expiresAt are mutually exclusive", "create")
+    }
+    if (options.ttlSeconds !== undefined) {
+      const ttl = options.ttlSeconds
+      if (!Number.isSafeInteger(ttl) || ttl < 0) {
+        throw invalidArgument(this.url, `ttlSeconds must be a whole number >= 0 (got ${String(ttl)})`, "create")
+      }
+      headers[H.ttl] = String(ttl)
+    }
+    if (options.expiresAt !== undefined) {
+      headers[H.expiresAt] = expiryHeader(this.url, options.expiresAt)
+    }
+    if (options.closed) headers[H.closed] = "true"
+    const body = options.body === undefined ? undefined : toBody(this.url, options.body, "create")
+    const result = await this.request("create", {
+      method: "PUT",
+      headers,
+      body,
+      signal: options.signal,
+      okStatuses: [200, 201],
+      handle: async (response) => {
+        await discardBody(response)
+        return {
+          created: response.status === 201,
+          offset: response.headers.get(H.nextOffset) ?? undefined,
+          closed: flagHeader(response.headers, H.closed),
+          contentType: response.headers.get(H.contentType) ?? contentType,
+        }
+      },
+    })
+    this.contentType = result.contentType
+    this.created = result.created
+    return result
+  }
+
+  async head(options: { signal?: AbortSignal } = {}): Promise<StreamInfo> {
+    const info = await this.request("head", {
+      method: "HEAD",
+      signal: options.signal,
+      okStatuses: [200],
+      handle: async (response) => {
+        await discardBody(response)
+        const h = response.headers
+        const ttl = h.get(H.ttl)
+        return {
+          contentType: h.get(H.contentType) ?? undefined,
+          offset: h.get(H.nextOffset) ?? undefined,
+          closed: flagHeader(h, H.closed),
+          ttlSeconds: ttl !== null && /^\d+$/.test(ttl) ? Number(ttl) : undefined,
+          expiresAt: h.get(H.expiresAt) ?? undefined,
+          etag: h.get("ETag") ?? undefined,
+        }
+      },
+    })
+    if (info.contentType) this.contentType = info.contentType
+    return info
+  }
+
+  async delete(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request("delete", {
+      method: "DELETE",
+      signal: options.signal,
+      okStatuses: [200, 202, 204],
+      handle: discardBody,
+    })
+  }
+
+  /**
+   * Appends bytes (a string is sent as UTF-8). Empty data is refused locally:
+   * the protocol reserves empty bodies for close.
+   */
+  async append(data: AppendData, options: AppendOptions = {}): Promise<AppendResult> {
+    const body = toBody(this.url, data, "append")
+    if (body.length === 0) {
+      throw invalidArgument(this.url, "cannot append empty data (use close() to close the stream)", "append")
+    }
+    const headers: Record<string, string> = {
+      [H.contentType]: await this.requireContentType(options.signal),
+    }
+    if (options.seq !== undefined) {
+      if (options.seq === "") throw invalidArgument(this.url, "seq must be a non-empty string", "append")
+      headers[H.seq] = options.seq
+    }
+    return this.request("append", {
+      method: "POST",
+      headers,
+      body,
+      signal: options.signal,
+      sentStreamSeq: options.seq !== undefined,
+      okStatuses: [200, 204],
+      isRetryable: this.retryAppends ? undefined : (error) => error.status === 429,
+      handle: appendResult,
+    })
+  }
+
+  /**
+   * Closes the stream. Without a body it is idempotent (closing a closed
+   * stream succeeds). With a body, the data is appended and the stream
+   * closed in one atomic step; that fails with STREAM_CLOSED if it was
+   * already closed. Resolves with the final offset.
+   */
+  async close(options: CloseOptions = {}): Promise<AppendResult> {
+    const headers: Record<string, string> = { [H.closed]: "true" }
+    let body: Uint8Array | undefined
+    if (options.body !== undefined) {
+      body = toBody(this.url, options.body, "close")
+      if (body.length === 0) body = undefined
+    }
+    if (body !== undefined) headers[H.contentType] = await this.requireContentType(options.signal)
+    return this.request("close", {
+      method: "POST",
+      headers,
+      body,
+      signal: options.signal,
+      okStatuses: [200, 204],
+      // A close with data is an append: retrying it blindly could double the data.
+      isRetryable:
+        body === undefined || this.retryAppends ? undefined : (error) => error.status === 429,
+      handle: appendResult,
+    })
+  }
+
+  /** Starts a read session. Nothing is requested until it is consumed. */
+  read(options: ReadOptions = {}): ReadSession {
+    return new ReadSession(
+      {
+        ...this.context,
+        contentType: this.contentType,
+        lookupContentType: async (signal) => {
+          try {
+            return (await this.head({ signal })).contentType
+          } catch (error) {
+            if (error instanceof DurableStreamError && error.code === "ABORTED") throw error
+            return undefined
+          }
+        },
+      },
+      options
+    )
+  }
+
+  /** Runs a request with this handle's settings. Layers above use it for their own exchanges. */
+  request<T>(
+    operation: StreamOperation,
+    plan: Omit<RequestPlan<T>, "operation">
+  ): Promise<T> {
+    return execute(this.context, { ...plan, operation })
+  }
+
+  private async requireContentType(signal: AbortSignal | undefined): Promise<string> {
+    if (this.contentType === undefined) await this.head({ signal })
+    if (this.contentType === undefined) {
+      throw new DurableStreamError(
+        "UNEXPECTED_STATUS",
+        `Stream ${this.url} did not report a content type; pass contentType when creating the handle`,
+        { url: this.url, operation: "append" }
+      )
+    }
+    return this.contentType
+  }
+}
+
+function parseUrl(url: string | URL): string {
+  const text = String(url)
+  try {
+    const parsed = new URL(text)
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("scheme")
+    return parsed.toString()
+  } catch {
+    throw invalidArgument(text, "url must be an absolute http(s) URL")
+  }
+}
+
+function toBody(url: string, data: AppendData, operation: StreamOperation): Uint8Array {
+  if (typeof data === "string") return encoder.encode(data)
+  if (data instanceof Uint8Array) return data
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  throw invalidArgument(url, `data must be a string, Uint8Array or ArrayBuffer (got ${describeValue(data)})`, operation)
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null"
+  if (typeof value === "object") return value.constructor?.name ?? "object"
+  return typeof value
+}
+
+function expiryHeader(url: string, expiresAt: Date | string): string {
+  const date = expiresAt instanceof Date ? expiresAt : new Date(expiresAt)
+  if (Number.isNaN(date.getTime())) {
+    throw invalidArgument(url, `expiresAt is not a valid date (got ${String(expiresAt)})`, "create")
+  }
+  return date.toISOString()
+}
+
+async function discardBody(response: Response): Promise<void> {
+  // Consuming the body lets the connection be reused.
+  if (response.body) await response.body.cancel().catch(() => undefined)
+}
+
+async function appendResult(response: Response): Promise<AppendResult> {
+  await discardBody(response)
+  return {
+    offset: response.headers.get(H.nextOffset) ?? undefined,
+    closed: flagHeader(response.headers, H.closed),
+  }
+}

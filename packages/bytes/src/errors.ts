@@ -1,0 +1,96 @@
+/**
+ * Every failure the SDK reports is a `DurableStreamError`. Callers branch on
+ * `code` (stable, documented) rather than on messages or HTTP statuses, and
+ * every message names the stream URL so logs are actionable on their own.
+ */
+export type DurableStreamErrorCode =
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "SEQUENCE_CONFLICT"
+  | "STREAM_CLOSED"
+  | "INVALID_OFFSET"
+  | "PARSE_ERROR"
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "RATE_LIMITED"
+  | "GONE"
+  | "PAYLOAD_TOO_LARGE"
+  | "NETWORK"
+  | "TIMEOUT"
+  | "ABORTED"
+  | "UNEXPECTED_STATUS"
+  | "INVALID_ARGUMENT"
+
+/** The operation that failed, so an error tells what the SDK was doing. */
+export type StreamOperation =
+  | "create"
+  | "head"
+  | "delete"
+  | "append"
+  | "close"
+  | "read"
+
+export interface DurableStreamErrorDetails {
+  url: string
+  operation?: StreamOperation
+  status?: number
+  /** Offset the read or append was at, where one is known. */
+  offset?: string
+  /** Response headers of the failing request (when there was a response). */
+  headers?: Headers
+  /** Server-requested minimum wait before retrying (from `Retry-After`). */
+  retryAfterMs?: number
+  cause?: unknown
+}
+
+export class DurableStreamError extends Error {
+  override readonly name: string = "DurableStreamError"
+  readonly code: DurableStreamErrorCode
+  readonly url: string
+  readonly operation: StreamOperation | undefined
+  readonly status: number | undefined
+  readonly offset: string | undefined
+  readonly headers: Headers | undefined
+  readonly retryAfterMs: number | undefined
+
+  constructor(
+    code: DurableStreamErrorCode,
+    message: string,
+    details: DurableStreamErrorDetails
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.code = code
+    this.url = details.url
+    this.operation = details.operation
+    this.status = details.status
+    this.offset = details.offset
+    this.headers = details.headers
+    this.retryAfterMs = details.retryAfterMs
+  }
+}
+
+/** True for any error this SDK produced. Works across bundled copies. */
+export function isDurableStreamError(error: unknown): error is DurableStreamError {
+  return (
+    error instanceof DurableStreamError ||
+    (typeof error === "object" &&
+      error !== null &&
+      typeof (error as { code?: unknown }).code === "string" &&
+      typeof (error as { url?: unknown }).url === "string" &&
+      (error as { name?: unknown }).name === "DurableStreamError")
+  )
+}
+
+/** A caller passed something the protocol cannot express; nothing was sent. */
+export function invalidArgument(
+  url: string,
+  what: string,
+  operation?: StreamOperation
+): DurableStreamError {
+  return new DurableStreamError(
+    "INVALID_ARGUMENT",
+    `Invalid argument for stream ${url}: ${what}`,
+    { url, operation }
+  )
+}

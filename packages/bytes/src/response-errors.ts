@@ -1,0 +1,101 @@
+import {
+  DurableStreamError,
+  type DurableStreamErrorCode,
+  type StreamOperation,
+} from "./errors"
+import { H, flagHeader } from "./protocol-headers"
+import { parseRetryAfter } from "./retry"
+
+const MAX_BODY_IN_MESSAGE = 300
+
+/**
+ * Turns a non-success response into a typed error. Causes are told apart by
+ * headers only (the protocol defines no error body); the body text is kept
+ * in the message purely as context for humans.
+ */
+export async function errorFromResponse(
+  response: Response,
+  context: {
+    url: string
+    operation: StreamOperation
+    offset?: string
+    sentStreamSeq?: boolean
+  }
+): Promise<DurableStreamError> {
+  const { status, headers } = response
+  const code = codeForStatus(status, headers, context)
+  const bodyText = await readErrorBody(response)
+  const detail = bodyText ? `: ${bodyText}` : ""
+  const where = context.offset === undefined ? "" : ` at offset ${context.offset}`
+  const message = `${describe(context.operation)} ${context.url}${where} failed with ${status}${response.statusText ? ` ${response.statusText}` : ""} (${code})${detail}`
+  return new DurableStreamError(code, message, {
+    url: context.url,
+    operation: context.operation,
+    status,
+    offset:
+      code === "STREAM_CLOSED"
+        ? (headers.get(H.nextOffset) ?? context.offset)
+        : context.offset,
+    headers,
+    retryAfterMs: parseRetryAfter(headers.get(H.retryAfter)),
+  })
+}
+
+function codeForStatus(
+  status: number,
+  headers: Headers,
+  context: { operation: StreamOperation; sentStreamSeq?: boolean }
+): DurableStreamErrorCode {
+  switch (status) {
+    case 400:
+      return context.operation === "read" ? "INVALID_OFFSET" : "BAD_REQUEST"
+    case 401:
+      return "UNAUTHORIZED"
+    case 403:
+      return "FORBIDDEN"
+    case 404:
+      return "NOT_FOUND"
+    case 409:
+      if (flagHeader(headers, H.closed)) return "STREAM_CLOSED"
+      if (headers.has(H.producerExpectedSeq) || context.sentStreamSeq) {
+        return "SEQUENCE_CONFLICT"
+      }
+      return "CONFLICT"
+    case 410:
+      return "GONE"
+    case 413:
+      return "PAYLOAD_TOO_LARGE"
+    case 429:
+      return "RATE_LIMITED"
+    default:
+      return "UNEXPECTED_STATUS"
+  }
+}
+
+async function readErrorBody(response: Response): Promise<string> {
+  try {
+    const text = (await response.text()).trim()
+    return text.length > MAX_BODY_IN_MESSAGE
+      ? `${text.slice(0, MAX_BODY_IN_MESSAGE)}…`
+      : text
+  } catch {
+    return ""
+  }
+}
+
+function describe(operation: StreamOperation): string {
+  switch (operation) {
+    case "create":
+      return "Creating stream"
+    case "head":
+      return "HEAD of stream"
+    case "delete":
+      return "Deleting stream"
+    case "append":
+      return "Appending to stream"
+    case "close":
+      return "Closing stream"
+    case "read":
+      return "Reading stream"
+  }
+}

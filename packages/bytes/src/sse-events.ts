@@ -1,0 +1,56 @@
+import { createParser, type EventSourceMessage } from "eventsource-parser"
+
+export interface SseEvent {
+  /** Event type; `undefined` when the server sent none. */
+  event: string | undefined
+  data: string
+}
+
+/**
+ * Reads `text/event-stream` bytes from a fetch body and yields complete
+ * events. Parsing follows the W3C rules (CR, LF and CRLF line ends; one
+ * optional space after the colon; multi-line data joined with `\n`;
+ * comments ignored) via eventsource-parser, which splits lines only at CR
+ * and LF, never at U+0085, U+2028 or U+2029.
+ *
+ * The reader is released when iteration stops early (break, cancel, error),
+ * so an abandoned connection does not keep its socket.
+ */
+export async function* readSseEvents(
+  body: ReadableStream<Uint8Array>
+): AsyncGenerator<SseEvent> {
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let pending: SseEvent[] = []
+  const parser = createParser({
+    onEvent: (message: EventSourceMessage) => {
+      pending.push({ event: message.event, data: message.data })
+    },
+  })
+  let finished = false
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) {
+        finished = true
+        // An event without its terminating blank line is incomplete and is
+        // dropped, as the SSE spec requires.
+        parser.feed(decoder.decode())
+      } else {
+        parser.feed(decoder.decode(value, { stream: true }))
+      }
+      if (pending.length > 0) {
+        const events = pending
+        pending = []
+        yield* events
+      }
+      if (finished) return
+    }
+  } finally {
+    if (!finished) {
+      // Cancelling also aborts the underlying connection.
+      await reader.cancel().catch(() => undefined)
+    }
+    reader.releaseLock()
+  }
+}
