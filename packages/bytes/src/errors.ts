@@ -21,6 +21,10 @@ export type DurableStreamErrorCode =
   | "ABORTED"
   | "UNEXPECTED_STATUS"
   | "INVALID_ARGUMENT"
+  /** A value failed the caller's schema (JSON layer). */
+  | "VALIDATION"
+  /** An idempotent producer was fenced by a newer epoch (403). */
+  | "STALE_EPOCH"
 
 /** The operation that failed, so an error tells what the SDK was doing. */
 export type StreamOperation =

@@ -63,6 +63,8 @@ export interface RequestPlan<T> {
   handle: (response: Response) => Promise<T>
   /** Which failures may be retried. Default: network, timeout, 429, 5xx but 501. */
   isRetryable?: (error: DurableStreamError) => boolean
+  /** Replaces the handle's retry policy for this request (validated by the caller). */
+  retry?: ResolvedRetry
 }
 
 export function defaultIsRetryable(error: DurableStreamError): boolean {
@@ -131,10 +133,12 @@ export class Recovery {
  * a retryable failure rather than a crash or a half-delivered chunk.
  */
 export async function execute<T>(
-  context: ClientContext,
+  baseContext: ClientContext,
   plan: RequestPlan<T>,
-  recovery: Recovery = new Recovery(context, plan)
+  recovery?: Recovery
 ): Promise<T> {
+  const context = plan.retry ? { ...baseContext, retry: plan.retry } : baseContext
+  recovery ??= new Recovery(context, plan)
   for (;;) {
     try {
       const result = await attemptOnce(context, plan, recovery.overrides)
