@@ -1,1 +1,7 @@
-export {}
+export {
+  DEFAULT_TEST_LONG_POLL_TIMEOUT_MS,
+  startReferenceServer,
+  type ReferenceServer,
+  type ReferenceServerOptions,
+  type ServerFault,
+} from "./server";
