@@ -1,0 +1,581 @@
+import {
+  DurableStream,
+  DurableStreamError,
+  ProtocolHeaders as H,
+  flagHeader,
+  invalidArgument,
+  isJsonContentType,
+} from "@durable-client/bytes"
+import { encodeJsonValue } from "./json-codec"
+import type { JsonStream } from "./json-stream"
+import {
+  resolveProducerOptions,
+  type IdempotentProducerOptions,
+  type ResolvedProducerOptions,
+} from "./producer-options"
+
+export interface ProducerAppendResult {
+  /** Stream tail after the batch holding this message; absent on some duplicate acks. */
+  offset: string | undefined
+  /** The server had already stored this batch (a retry of a request whose answer was lost). */
+  duplicate: boolean
+}
+
+interface Entry {
+  /** JSON text (JSON streams) or bytes (byte streams). */
+  payload: string | Uint8Array
+  size: number
+  resolve: (result: ProducerAppendResult) => void
+  reject: (error: Error) => void
+}
+
+type Outcome = "acked" | "failed" | "parked"
+
+interface Batch {
+  entries: Entry[]
+  size: number
+  body: Uint8Array | undefined
+  /** Close request (`Stream-Closed: true`), optionally with a final message. */
+  close: boolean
+  epoch: number
+  seq: number
+  gapRetries: number
+  /** Settles when the current transmission ends; recreated on every send. */
+  transmission: Promise<Outcome>
+  settle: (outcome: Outcome) => void
+}
+
+/** How many times a batch is resent after a sequence gap once everything before it is settled. */
+const MAX_GAP_RETRIES = 3
+
+const encoder = new TextEncoder()
+const noop = (): void => undefined
+
+/**
+ * Exactly-once writer. Messages are batched (linger, size and count limits),
+ * up to `maxInFlight` batches are pipelined, and every batch carries
+ * `Producer-Id` / `Producer-Epoch` / `Producer-Seq` so the server drops
+ * retried duplicates. Network errors, 429 and 5xx are retried with the same
+ * epoch, seq and bytes. Nothing is ever dropped silently: a batch that cannot
+ * be stored rejects its `append` promises, every later message, `flush()`
+ * and `onError`.
+ */
+export class IdempotentProducer<T = unknown> {
+  readonly producerId: string
+  readonly url: string
+  private readonly stream: DurableStream
+  private readonly json: boolean
+  private readonly contentType: string
+  private readonly options: ResolvedProducerOptions
+  private readonly onError: ((error: Error) => void) | undefined
+  private readonly abortController = new AbortController()
+
+  private epochValue: number
+  private nextSeqValue = 0
+  /** First batch of an epoch goes alone: later seqs must not race the epoch's bootstrap. */
+  private epochConfirmed = false
+  private state: "open" | "closing" | "closed" | "detached" = "open"
+  private failure: Error | undefined
+
+  private open: Entry[] = []
+  private openSize = 0
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined
+  private lingerExpired = false
+  private forceSend = 0
+  private readonly waiting: Entry[] = []
+  private readonly queue: Batch[] = []
+  private readonly inFlight = new Set<Batch>()
+  private parked: Batch[] = []
+  private claimEpoch: number | undefined
+  private buffered = 0
+  private readonly idleWaiters: Array<() => void> = []
+  private readyPromise: Promise<void> | undefined
+  private readyResolve: (() => void) | undefined
+  private closing: Promise<ProducerAppendResult> | undefined
+
+  constructor(
+    target: DurableStream | JsonStream<T>,
+    producerId: string,
+    options: IdempotentProducerOptions = {}
+  ) {
+    this.stream = target instanceof DurableStream ? target : target.stream
+    this.url = this.stream.url
+    this.options = resolveProducerOptions(this.url, producerId, options)
+    this.producerId = producerId
+    this.onError = options.onError
+    const contentType = this.stream.contentType
+    if (contentType === undefined) {
+      throw invalidArgument(
+        this.url,
+        "the stream's content type is unknown: create or connect the stream first, or pass contentType"
+      )
+    }
+    this.contentType = contentType
+    this.json = isJsonContentType(contentType)
+    this.epochValue = this.options.epoch
+    const signal = options.signal
+    if (signal) {
+      if (signal.aborted) this.abort()
+      else signal.addEventListener("abort", () => this.abort(), { once: true })
+    }
+  }
+
+  /** Current epoch (changes on `restart()` and auto-claim). */
+  get epoch(): number {
+    return this.epochValue
+  }
+
+  /** Seq the next batch will carry. */
+  get nextSeq(): number {
+    return this.nextSeqValue
+  }
+
+  /** Bytes appended but not yet acknowledged (queued, batched or on the wire). */
+  get bufferedBytes(): number {
+    return this.buffered
+  }
+
+  /** The failure that stopped this producer, if any. */
+  get error(): Error | undefined {
+    return this.failure
+  }
+
+  /**
+   * Resolves when the buffer is below `maxBufferedBytes`. Fire-and-forget
+   * writers `await producer.ready` between appends to keep memory bounded on
+   * a slow network.
+   */
+  get ready(): Promise<void> {
+    if (!this.overLimit()) return Promise.resolve()
+    this.readyPromise ??= new Promise((resolve) => {
+      this.readyResolve = resolve
+    })
+    return this.readyPromise
+  }
+
+  /**
+   * Queues one message (a JSON value on JSON streams; bytes or a string on
+   * byte streams). Resolves when its batch is acknowledged. Ignoring the
+   * promise is fine: failures also reject `flush()` and reach `onError`.
+   */
+  append(value: T | Uint8Array | string): Promise<ProducerAppendResult> {
+    if (this.failure) return settledRejection(this.failure)
+    if (this.state !== "open") return settledRejection(this.notOpenError())
+    let payload: string | Uint8Array
+    try {
+      payload = this.encode(value)
+    } catch (error) {
+      return settledRejection(error as Error)
+    }
+    let entry!: Entry
+    const promise = new Promise<ProducerAppendResult>((resolve, reject) => {
+      entry = { payload, size: payload.length + 1, resolve, reject }
+    })
+    // Fire-and-forget callers must not crash the process on rejection.
+    promise.catch(noop)
+    if (this.waiting.length > 0 || this.overLimit()) {
+      this.waiting.push(entry)
+    } else {
+      this.addToOpenBatch(entry)
+      this.pump()
+    }
+    return promise
+  }
+
+  /**
+   * Resolves once everything appended so far is acknowledged. Rejects if
+   * anything failed; the signal only stops the waiting, not the sending.
+   */
+  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.isIdle()) {
+      this.forceSend++
+      try {
+        this.pump()
+        await withSignal(
+          new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+          options.signal,
+          this.url
+        )
+      } finally {
+        this.forceSend--
+      }
+    }
+    if (this.failure) throw this.failure
+  }
+
+  /**
+   * Flushes, then closes the stream with producer headers, so a retried
+   * close is deduplicated like any batch. With `final`, that message is
+   * appended atomically with the close. Calling it again returns the same
+   * promise.
+   */
+  close(final?: T | Uint8Array | string): Promise<ProducerAppendResult> {
+    if (this.closing) return this.closing
+    const hasFinal = arguments.length > 0 && final !== undefined
+    this.closing = (async () => {
+      if (this.state === "open") this.state = "closing"
+      await this.flush()
+      const body = hasFinal ? this.batchBody([this.encode(final)]) : undefined
+      const result = await new Promise<ProducerAppendResult>((resolve, reject) => {
+        const entry: Entry = { payload: "", size: 0, resolve, reject }
+        this.queue.push(this.makeBatch([entry], 0, body, true))
+        this.forceSend++
+        this.pump()
+      }).finally(() => {
+        this.forceSend--
+      })
+      this.state = "closed"
+      this.clearLinger()
+      return result
+    })()
+    this.closing.catch(noop)
+    return this.closing
+  }
+
+  /** Flushes and stops accepting appends, leaving the stream open (another writer may go on). */
+  async detach(): Promise<void> {
+    if (this.state === "open") this.state = "detached"
+    try {
+      await this.flush()
+    } finally {
+      this.clearLinger()
+    }
+  }
+
+  /**
+   * Starts a new epoch (seq back to 0), fencing any older instance of this
+   * producer id. Also clears a failure, so a failed producer can go on.
+   */
+  async restart(): Promise<void> {
+    await this.whenNothingInFlight()
+    this.failure = undefined
+    this.epochValue++
+    this.nextSeqValue = 0
+    this.epochConfirmed = false
+    if (this.state !== "closed" && this.state !== "closing") this.state = "open"
+    this.pump()
+  }
+
+  // ---- batching -------------------------------------------------------------
+
+  private encode(value: unknown): string | Uint8Array {
+    if (this.json) return encodeJsonValue(value, this.url)
+    if (typeof value === "string") return encoder.encode(value)
+    if (value instanceof Uint8Array) {
+      if (value.length === 0) throw invalidArgument(this.url, "cannot append empty data", "append")
+      return value
+    }
+    throw invalidArgument(this.url, "byte streams take Uint8Array or string messages", "append")
+  }
+
+  private addToOpenBatch(entry: Entry): void {
+    this.open.push(entry)
+    this.openSize += entry.size
+    this.buffered += entry.size
+    if (this.openSize >= this.options.maxBatchBytes || this.open.length >= this.options.maxBatchItems) {
+      this.sealOpenBatch()
+    } else if (this.lingerTimer === undefined && !this.lingerExpired) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined
+        this.lingerExpired = true
+        this.pump()
+      }, this.options.lingerMs)
+    }
+  }
+
+  private sealOpenBatch(): void {
+    if (this.open.length === 0) return
+    const entries = this.open
+    this.open = []
+    const size = this.openSize
+    this.openSize = 0
+    this.clearLinger()
+    this.queue.push(this.makeBatch(entries, size, this.batchBody(entries.map((e) => e.payload)), false))
+  }
+
+  private makeBatch(entries: Entry[], size: number, body: Uint8Array | undefined, close: boolean): Batch {
+    return {
+      entries,
+      size,
+      body,
+      close,
+      epoch: -1,
+      seq: -1,
+      gapRetries: 0,
+      transmission: Promise.resolve("acked"),
+      settle: noop,
+    }
+  }
+
+  private batchBody(payloads: Array<string | Uint8Array>): Uint8Array {
+    if (this.json) return encoder.encode(`[${(payloads as string[]).join(",")}]`)
+    let length = 0
+    for (const part of payloads as Uint8Array[]) length += part.length
+    const body = new Uint8Array(length)
+    let at = 0
+    for (const part of payloads as Uint8Array[]) {
+      body.set(part, at)
+      at += part.length
+    }
+    return body
+  }
+
+  private clearLinger(): void {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer)
+    this.lingerTimer = undefined
+    this.lingerExpired = false
+  }
+
+  /** Sends what may go now: sealed batches first, then the open batch once it lingered. */
+  private pump(): void {
+    for (;;) {
+      if (this.failure || this.claimEpoch !== undefined) return
+      const limit = this.epochConfirmed ? this.options.maxInFlight : 1
+      if (this.inFlight.size >= limit) return
+      if (this.queue.length === 0) {
+        if (this.open.length === 0) return
+        if (!this.lingerExpired && this.forceSend === 0) return
+        this.sealOpenBatch()
+      }
+      this.send(this.queue.shift()!)
+    }
+  }
+
+  private send(batch: Batch): void {
+    batch.epoch = this.epochValue
+    batch.seq = this.nextSeqValue++
+    batch.transmission = new Promise((resolve) => {
+      batch.settle = resolve
+    })
+    this.inFlight.add(batch)
+    void this.transmit(batch)
+  }
+
+  // ---- the wire -----------------------------------------------------------
+
+  private async transmit(batch: Batch): Promise<void> {
+    for (;;) {
+      try {
+        const result = await this.post(batch)
+        this.ack(batch, result)
+        return
+      } catch (caught) {
+        const error = caught as DurableStreamError
+        const next = await this.afterFailure(batch, error)
+        if (next === "retry") continue
+        return
+      }
+    }
+  }
+
+  private post(batch: Batch): Promise<ProducerAppendResult> {
+    const headers: Record<string, string> = {
+      [H.producerId]: this.producerId,
+      [H.producerEpoch]: String(batch.epoch),
+      [H.producerSeq]: String(batch.seq),
+    }
+    if (batch.body !== undefined) headers[H.contentType] = this.contentType
+    if (batch.close) headers[H.closed] = "true"
+    return this.stream.request("append", {
+      method: "POST",
+      headers,
+      body: batch.body,
+      signal: this.abortController.signal,
+      retry: this.options.retry,
+      okStatuses: [200, 204],
+      handle: async (response) => {
+        if (response.body) await response.body.cancel().catch(noop)
+        return {
+          offset: response.headers.get(H.nextOffset) ?? undefined,
+          duplicate: response.status === 204 && !batch.close,
+        }
+      },
+    })
+  }
+
+  private async afterFailure(batch: Batch, error: DurableStreamError): Promise<"retry" | "done"> {
+    if (error.code === "SEQUENCE_CONFLICT" && error.headers?.has(H.producerExpectedSeq)) {
+      // A later batch overtook an earlier one on the wire. Wait for every
+      // earlier batch of this epoch, then resend in order.
+      const earlier = [...this.inFlight].filter(
+        (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
+      )
+      const outcomes = await Promise.all(earlier.map((other) => other.transmission))
+      if (this.failure || outcomes.includes("failed")) {
+        this.fail(batch, this.failure ?? error)
+      } else if (outcomes.includes("parked") || this.claimEpoch !== undefined) {
+        this.park(batch, undefined)
+      } else if (batch.gapRetries++ < MAX_GAP_RETRIES) {
+        return "retry"
+      } else {
+        this.fail(batch, error)
+      }
+      return "done"
+    }
+    if (error.status === 403 && error.headers?.has(H.producerEpoch)) {
+      const serverEpoch = Number(error.headers.get(H.producerEpoch))
+      if (this.options.autoClaim && Number.isSafeInteger(serverEpoch)) {
+        this.park(batch, serverEpoch)
+      } else {
+        this.fail(batch, this.staleEpochError(batch.epoch, serverEpoch, error))
+      }
+      return "done"
+    }
+    if (batch.close && error.code === "STREAM_CLOSED" && batch.body === undefined) {
+      // Someone else closed it first: a close-only request has what it wanted.
+      this.ack(batch, { offset: error.offset, duplicate: false })
+      return "done"
+    }
+    this.fail(batch, error)
+    return "done"
+  }
+
+  private ack(batch: Batch, result: ProducerAppendResult): void {
+    this.inFlight.delete(batch)
+    if (batch.epoch === this.epochValue) this.epochConfirmed = true
+    this.buffered -= batch.size
+    for (const entry of batch.entries) entry.resolve(result)
+    batch.settle("acked")
+    this.afterSettle()
+  }
+
+  /** Auto-claim: hold the batch until every request of the fenced epoch is back, then renumber. */
+  private park(batch: Batch, serverEpoch: number | undefined): void {
+    this.inFlight.delete(batch)
+    this.parked.push(batch)
+    if (serverEpoch !== undefined) {
+      this.claimEpoch = Math.max(this.claimEpoch ?? serverEpoch, serverEpoch)
+    }
+    batch.settle("parked")
+    if (this.inFlight.size === 0 && this.claimEpoch !== undefined) {
+      const resend = this.parked.sort((a, b) => a.epoch - b.epoch || a.seq - b.seq)
+      this.parked = []
+      this.epochValue = Math.max(this.claimEpoch + 1, this.epochValue + 1)
+      this.claimEpoch = undefined
+      this.nextSeqValue = 0
+      this.epochConfirmed = false
+      for (const parkedBatch of resend) parkedBatch.gapRetries = 0
+      this.queue.unshift(...resend)
+      this.pump()
+    }
+  }
+
+  /**
+   * A batch failed for good. Every later message depends on it (seqs are a
+   * chain), so all of them fail too, loudly, with the same root cause.
+   */
+  private fail(batch: Batch, error: Error): void {
+    this.inFlight.delete(batch)
+    const first = this.failure === undefined
+    this.failure ??= error
+    this.buffered -= batch.size
+    for (const entry of batch.entries) entry.reject(error)
+    batch.settle("failed")
+    this.rejectPending(this.failure)
+    if (first) this.onError?.(error)
+    this.afterSettle()
+  }
+
+  private rejectPending(error: Error): void {
+    // Waiting entries were never counted in `buffered`; batched ones were.
+    const pending: Entry[] = this.waiting.splice(0)
+    pending.push(...this.open.splice(0))
+    this.buffered -= this.openSize
+    this.openSize = 0
+    for (const batch of [...this.queue.splice(0), ...this.parked.splice(0)]) {
+      pending.push(...batch.entries)
+      this.buffered -= batch.size
+      batch.settle("failed")
+    }
+    this.claimEpoch = undefined
+    this.clearLinger()
+    for (const entry of pending) entry.reject(error)
+  }
+
+  private afterSettle(): void {
+    while (this.waiting.length > 0 && !this.overLimit()) this.addToOpenBatch(this.waiting.shift()!)
+    if (!this.overLimit() && this.readyResolve) {
+      this.readyResolve()
+      this.readyResolve = undefined
+      this.readyPromise = undefined
+    }
+    this.pump()
+    if (this.isIdle()) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve()
+    }
+  }
+
+  private overLimit(): boolean {
+    return this.buffered >= this.options.maxBufferedBytes
+  }
+
+  private isIdle(): boolean {
+    return (
+      this.open.length === 0 &&
+      this.waiting.length === 0 &&
+      this.queue.length === 0 &&
+      this.inFlight.size === 0 &&
+      this.parked.length === 0
+    )
+  }
+
+  private async whenNothingInFlight(): Promise<void> {
+    while (this.inFlight.size > 0) {
+      await Promise.all([...this.inFlight].map((batch) => batch.transmission))
+    }
+  }
+
+  private abort(): void {
+    const error = new DurableStreamError("ABORTED", `Producer ${this.producerId} on stream ${this.url} was aborted`, {
+      url: this.url,
+      operation: "append",
+    })
+    this.failure ??= error
+    this.state = "closed"
+    this.abortController.abort(error)
+    this.rejectPending(error)
+    this.afterSettle()
+  }
+
+  private staleEpochError(epoch: number, serverEpoch: number, cause: DurableStreamError): DurableStreamError {
+    return new DurableStreamError(
+      "STALE_EPOCH",
+      `Producer ${this.producerId} on stream ${this.url} was fenced: epoch ${epoch} is older than the server's epoch ${String(serverEpoch)}. Another instance took over; restart() or autoClaim to take it back.`,
+      { url: this.url, operation: "append", status: 403, headers: cause.headers, cause }
+    )
+  }
+
+  private notOpenError(): DurableStreamError {
+    return new DurableStreamError(
+      "STREAM_CLOSED",
+      `Producer ${this.producerId} on stream ${this.url} is ${this.state}: it accepts no more appends`,
+      { url: this.url, operation: "append" }
+    )
+  }
+}
+
+function settledRejection<T>(error: Error): Promise<T> {
+  const promise = Promise.reject(error)
+  promise.catch(noop)
+  return promise
+}
+
+function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, url: string): Promise<T> {
+  if (!signal) return promise
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void =>
+      reject(new DurableStreamError("ABORTED", `Waiting on stream ${url} was aborted`, { url, operation: "append" }))
+    if (signal.aborted) return onAbort()
+    signal.addEventListener("abort", onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort)
+        reject(error)
+      }
+    )
+  })
+}

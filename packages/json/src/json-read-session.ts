@@ -1,0 +1,124 @@
+import type { ReadSession, SessionStatus, StreamChunk } from "@durable-client/bytes"
+import type { StandardSchemaV1 } from "@standard-schema/spec"
+import { parseJsonBatch, validateItems } from "./json-codec"
+
+/** The messages of one response (or SSE batch), with where to resume after them. */
+export interface JsonBatch<T> {
+  items: T[]
+  offset: string
+  upToDate: boolean
+  closed: boolean
+}
+
+/**
+ * A read of a JSON stream. Wraps a byte ReadSession and keeps its own
+ * checkpoint: `offset` moves only past batches that parsed (and validated),
+ * so after a PARSE_ERROR or VALIDATION error `offset` is still a good place
+ * to resume from.
+ */
+export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>> {
+  offset: string
+  upToDate = false
+  closed = false
+
+  constructor(
+    private readonly session: ReadSession,
+    private readonly schema: StandardSchemaV1<unknown, T> | undefined
+  ) {
+    this.offset = session.offset
+  }
+
+  get url(): string {
+    return this.session.url
+  }
+
+  get status(): SessionStatus {
+    return this.session.status
+  }
+
+  get liveTransport(): "sse" | "long-poll" | undefined {
+    return this.session.liveTransport
+  }
+
+  onStatusChange(listener: (status: SessionStatus) => void): () => void {
+    return this.session.onStatusChange(listener)
+  }
+
+  cancel(): Promise<void> {
+    return this.session.cancel()
+  }
+
+  /** Batches in stream order; the checkpoint advances as each is handed out. */
+  [Symbol.asyncIterator](): AsyncIterator<JsonBatch<T>> {
+    const chunks = this.session[Symbol.asyncIterator]()
+    return {
+      next: async () => {
+        const result = await chunks.next()
+        if (result.done) return { done: true, value: undefined }
+        const batch = await this.decode(result.value)
+        this.commit(batch)
+        return { done: false, value: batch }
+      },
+      return: async () => {
+        await this.session.cancel()
+        return { done: true, value: undefined }
+      },
+    }
+  }
+
+  /** One message at a time. `offset` advances per batch, after its last message was taken. */
+  async *messages(): AsyncGenerator<T, void, undefined> {
+    const chunks = this.session[Symbol.asyncIterator]()
+    try {
+      for (;;) {
+        const result = await chunks.next()
+        if (result.done) return
+        const batch = await this.decode(result.value)
+        for (const item of batch.items) yield item
+        this.commit(batch)
+      }
+    } finally {
+      await this.session.cancel()
+    }
+  }
+
+  /**
+   * Calls `handler` per batch and waits for it (backpressure). The checkpoint
+   * moves only after the handler finished. Resolves at end of stream or on
+   * `cancel()`; rejects with a read, parse, validation or handler error.
+   */
+  subscribeJson(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
+    return this.session.subscribe(async (chunk) => {
+      const batch = await this.decode(chunk)
+      await handler(batch)
+      this.commit(batch)
+    })
+  }
+
+  /** Every message up to the end of this session (up to date for `live: false`). */
+  async json(): Promise<T[]> {
+    const all: T[] = []
+    for await (const batch of this) {
+      for (const item of batch.items) all.push(item)
+    }
+    return all
+  }
+
+  private async decode(chunk: StreamChunk): Promise<JsonBatch<T>> {
+    try {
+      const raw = parseJsonBatch(chunk.data, this.url, this.offset)
+      const items = await validateItems(raw, this.schema, this.url, this.offset)
+      return { items, offset: chunk.offset, upToDate: chunk.upToDate, closed: chunk.closed }
+    } catch (error) {
+      // The byte session already moved on; stop it so nothing runs behind a failed read.
+      await this.session.cancel()
+      throw error
+    }
+  }
+
+  private commit(batch: JsonBatch<T>): void {
+    this.offset = batch.offset
+    this.upToDate = batch.upToDate
+    this.closed = batch.closed
+  }
+}
