@@ -1,0 +1,140 @@
+/**
+ * msw plumbing shared by the JSON unit tests: one server per test file that
+ * fails on any request no handler expects, unique stream URLs, request
+ * recording and small helpers for protocol responses.
+ */
+import { HttpResponse } from "msw"
+import { setupServer, type SetupServerApi } from "msw/node"
+import { afterAll, afterEach, beforeAll, expect } from "vitest"
+import { isDurableStreamError, type DurableStreamError } from "../../../src/index"
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** Starts an msw server for the calling test file; unhandled requests fail the test. */
+export function useMswServer(): SetupServerApi {
+  const server = setupServer()
+  beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
+  afterEach(() => server.resetHandlers())
+  afterAll(() => server.close())
+  return server
+}
+
+let counter = 0
+/** A stream URL no other test in this process uses. */
+export function streamUrl(name: string): string {
+  counter++
+  return `http://json.test/streams/${name}-${counter}`
+}
+
+export interface SeenRequest {
+  method: string
+  url: URL
+  headers: Headers
+  body: Uint8Array
+  text: string
+}
+
+/** Records a request, body included, for later assertions. */
+export async function record(log: SeenRequest[], request: Request): Promise<SeenRequest> {
+  const body =
+    request.method === "GET" || request.method === "HEAD"
+      ? new Uint8Array(0)
+      : new Uint8Array(await request.clone().arrayBuffer())
+  const seen: SeenRequest = {
+    method: request.method,
+    url: new URL(request.url),
+    headers: request.headers,
+    body,
+    text: decoder.decode(body),
+  }
+  log.push(seen)
+  return seen
+}
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+export function fromUtf8(data: Uint8Array): string {
+  return decoder.decode(data)
+}
+
+/** Awaits a promise that must reject and returns the DurableStreamError it rejected with. */
+export async function failure(promise: Promise<unknown>): Promise<DurableStreamError> {
+  let settled: { ok: true; value: unknown } | { ok: false; error: unknown }
+  try {
+    settled = { ok: true, value: await promise }
+  } catch (error) {
+    settled = { ok: false, error }
+  }
+  if (settled.ok) {
+    throw new Error(`expected a rejection, got ${JSON.stringify(settled.value)}`)
+  }
+  expect(isDurableStreamError(settled.error)).toBe(true)
+  return settled.error as DurableStreamError
+}
+
+/** Runs `fn`, which must throw synchronously, and returns the DurableStreamError. */
+export function thrown(fn: () => unknown): DurableStreamError {
+  try {
+    fn()
+  } catch (error) {
+    expect(isDurableStreamError(error)).toBe(true)
+    return error as DurableStreamError
+  }
+  throw new Error("expected the call to throw")
+}
+
+/** A JSON read response (catch-up GET) with protocol headers. */
+export function jsonResponse(
+  body: string,
+  nextOffset: string,
+  options: { upToDate?: boolean; closed?: boolean; contentType?: string } = {}
+): HttpResponse<string> {
+  const headers: Record<string, string> = {
+    "Content-Type": options.contentType ?? "application/json",
+    "Stream-Next-Offset": nextOffset,
+  }
+  if (options.upToDate) headers["Stream-Up-To-Date"] = "true"
+  if (options.closed) headers["Stream-Closed"] = "true"
+  return new HttpResponse(body, { status: 200, headers })
+}
+
+/** One SSE event in wire format. */
+export function sseEvent(event: string, data: string): string {
+  return `event: ${event}\n${data
+    .split("\n")
+    .map((line) => `data: ${line}\n`)
+    .join("")}\n`
+}
+
+/** A promise plus the functions that settle it, for gating fake servers. */
+export interface Gate {
+  promise: Promise<void>
+  open: () => void
+}
+
+export function gate(): Gate {
+  let open!: () => void
+  const promise = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { promise, open }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Polls `condition` until it holds (or fails the test after `timeoutMs`). */
+export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const start = Date.now()
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error("condition not met in time")
+    await sleep(1)
+  }
+}
+
+/** Retry settings that keep tests fast. */
+export const FAST_RETRY = { initialDelayMs: 1, maxDelayMs: 5 } as const
