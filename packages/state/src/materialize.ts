@@ -1,0 +1,305 @@
+import {
+  DurableStream,
+  DurableStreamError,
+  JsonStream,
+  isDurableStreamError,
+  type DurableStreamOptions,
+  type JsonBatch,
+  type JsonReadSession,
+  type LiveMode,
+  type SessionStatus,
+} from "@durable-client/json"
+import type { Checkpoint, CheckpointStorage } from "./checkpoint-storage"
+import { checkMessage } from "./entity-validation"
+import type { StateMessageError } from "./message-validation"
+import { MaterializedState, type ChangeObserver } from "./materialized-state"
+import type { ChangeMessage, StateMessage } from "./messages"
+import type { StateSchema } from "./state-schema"
+
+export interface MaterializeOptions extends Partial<Omit<DurableStreamOptions, "url" | "contentType">> {
+  url?: string | URL
+  /** An existing handle instead of `url`. */
+  stream?: JsonStream | DurableStream
+  /** Entity types and value schemas; without it any well-formed message is applied. */
+  schema?: StateSchema
+  /** Where to start when there is no checkpoint. Default "-1". */
+  offset?: string
+  /** Default "auto"; `false` catches up once and stops. */
+  live?: LiveMode
+  /** Saves (offset, state) so a restart reads only what came after. */
+  storage?: CheckpointStorage
+  /** Checkpoint key. Default: the stream URL. */
+  storageKey?: string
+  /** Minimum time between checkpoint saves while live. Default 1000 ms. */
+  checkpointIntervalMs?: number
+  signal?: AbortSignal
+  /**
+   * Called for a malformed message or one its schema refuses; the message
+   * is skipped and the rest of the stream still applies. Without it such a
+   * message stops the materializer with the error.
+   */
+  onInvalidMessage?: (error: StateMessageError) => void
+}
+
+/**
+ * A live materialized view of a State Protocol stream. Keeps the offset of
+ * the last applied batch, checkpoints through `storage`, and rebuilds from
+ * the start when the server says the offset is gone (410) or sends `reset`.
+ */
+export class Materializer {
+  readonly state = new MaterializedState()
+  readonly url: string
+  /** Offset just after the last applied batch. */
+  offset: string
+  /** True once the view has caught up with the stream at least once. */
+  caughtUp = false
+  /** The first request's offset (tells whether a checkpoint was used). */
+  startOffset: string | undefined
+  /** Messages applied since start (after a restore: only the suffix). */
+  messagesApplied = 0
+  readonly ready: Promise<void>
+  /** Settles when materializing stops: end of stream, close(), or an error. */
+  readonly done: Promise<void>
+
+  private readonly json: JsonStream
+  private readonly storageKey: string
+  private readonly controller = new AbortController()
+  private session: JsonReadSession | undefined
+  private readyResolve!: () => void
+  private readyReject!: (error: unknown) => void
+  private readonly seenTxids = new Set<string>()
+  private readonly txidWaiters = new Map<string, Set<() => void>>()
+  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  private lastCheckpointAt = 0
+  private stopped = false
+  private failure: unknown
+
+  constructor(private readonly options: MaterializeOptions) {
+    this.json = toJsonStream(options)
+    this.url = this.json.url
+    this.storageKey = options.storageKey ?? this.url
+    this.offset = options.offset ?? "-1"
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.readyResolve = resolve
+      this.readyReject = reject
+    })
+    this.ready.catch(() => undefined)
+    if (options.signal) {
+      if (options.signal.aborted) this.controller.abort()
+      else options.signal.addEventListener("abort", () => void this.close(), { once: true })
+    }
+    this.done = this.run()
+    this.done.catch(() => undefined)
+  }
+
+  get status(): SessionStatus {
+    if (this.failure) return "error"
+    return this.session?.status ?? (this.stopped ? "closed" : "connecting")
+  }
+
+  /** Observers receive each applied batch's changes. */
+  subscribe(observer: ChangeObserver): () => void {
+    return this.state.subscribe(observer)
+  }
+
+  /** Resolves when a change carrying `txid` has been applied (the echo of a write). */
+  awaitTxid(txid: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    if (this.seenTxids.has(txid)) return Promise.resolve()
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const waiters = this.txidWaiters.get(txid) ?? new Set<() => void>()
+      this.txidWaiters.set(txid, waiters)
+      const cleanup = (): void => {
+        waiters.delete(onSeen)
+        if (waiters.size === 0) this.txidWaiters.delete(txid)
+        if (timer !== undefined) clearTimeout(timer)
+        options.signal?.removeEventListener("abort", onAbort)
+      }
+      const onSeen = (): void => {
+        cleanup()
+        if (this.seenTxids.has(txid)) resolve()
+        else reject(this.failure ?? this.stoppedError(`before txid ${txid} arrived`))
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(new DurableStreamError("ABORTED", `Waiting for txid ${txid} on stream ${this.url} was aborted`, { url: this.url }))
+      }
+      waiters.add(onSeen)
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          cleanup()
+          reject(
+            new DurableStreamError("TIMEOUT", `txid ${txid} did not arrive on stream ${this.url} within ${options.timeoutMs} ms`, {
+              url: this.url,
+              offset: this.offset,
+            })
+          )
+        }, options.timeoutMs)
+      }
+      if (options.signal?.aborted) onAbort()
+      else options.signal?.addEventListener("abort", onAbort, { once: true })
+    })
+  }
+
+  /** Saves a checkpoint now (no-op without storage). */
+  async checkpoint(): Promise<void> {
+    const storage = this.options.storage
+    if (!storage) return
+    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer)
+    this.checkpointTimer = undefined
+    this.lastCheckpointAt = Date.now()
+    const checkpoint: Checkpoint = { offset: this.offset, state: this.state.toJSON() }
+    await storage.save(this.storageKey, checkpoint)
+  }
+
+  /** Stops reading, saves a final checkpoint and releases timers and connections. */
+  async close(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.controller.abort()
+    await this.session?.cancel()
+    await this.done.catch(() => undefined)
+    if (!this.failure) await this.checkpoint().catch(() => undefined)
+    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer)
+    this.checkpointTimer = undefined
+    this.releaseWaiters()
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await this.restore()
+      for (;;) {
+        if (this.controller.signal.aborted) return
+        this.startOffset ??= this.offset
+        const session = this.json.read({ offset: this.offset, live: this.options.live ?? "auto" })
+        this.session = session
+        try {
+          await session.subscribeJson((batch) => this.applyBatch(batch))
+          if (!this.stopped) {
+            // End of stream (closed) or a catch-up-only read.
+            this.caughtUp = true
+            this.readyResolve()
+            if (this.options.storage) await this.checkpoint()
+          }
+          return
+        } catch (error) {
+          if (this.stopped) return
+          if (isDurableStreamError(error) && error.code === "GONE") {
+            // Our offset is no longer retained: start over from the beginning.
+            await this.rebuild()
+            continue
+          }
+          throw error
+        }
+      }
+    } catch (error) {
+      this.failure = error
+      this.readyReject(error)
+      this.releaseWaiters()
+      throw error
+    } finally {
+      this.stopped = true
+    }
+  }
+
+  private async restore(): Promise<void> {
+    const storage = this.options.storage
+    if (!storage) return
+    const checkpoint = await storage.load(this.storageKey)
+    if (!checkpoint) return
+    this.state.restore(checkpoint.state)
+    this.offset = checkpoint.offset
+  }
+
+  private async rebuild(): Promise<void> {
+    await this.options.storage?.clear(this.storageKey)
+    this.state.clear()
+    this.offset = "-1"
+  }
+
+  private async applyBatch(batch: JsonBatch<unknown>): Promise<void> {
+    const messages: StateMessage[] = []
+    let reset = false
+    for (const item of batch.items) {
+      try {
+        let checked = checkMessage(item, this.options.schema, this.url, this.offset)
+        if (checked instanceof Promise) checked = await checked
+        messages.push(checked)
+        if ("control" in checked.headers && checked.headers.control === "reset") reset = true
+      } catch (error) {
+        if (!this.options.onInvalidMessage) throw error
+        this.options.onInvalidMessage(error as StateMessageError)
+      }
+    }
+    this.state.apply(messages)
+    this.messagesApplied += messages.length
+    this.offset = batch.offset
+    if (reset) await this.options.storage?.clear(this.storageKey)
+    for (const message of messages) {
+      const txid = (message as ChangeMessage).headers.txid
+      if (txid !== undefined) this.markTxid(txid)
+    }
+    if (batch.upToDate || batch.closed) {
+      if (!this.caughtUp) {
+        this.caughtUp = true
+        this.readyResolve()
+      }
+      this.scheduleCheckpoint()
+    }
+  }
+
+  private scheduleCheckpoint(): void {
+    if (!this.options.storage || this.checkpointTimer !== undefined) return
+    const interval = this.options.checkpointIntervalMs ?? 1000
+    const wait = Math.max(0, this.lastCheckpointAt + interval - Date.now())
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined
+      void this.checkpoint().catch(() => undefined)
+    }, wait)
+  }
+
+  private markTxid(txid: string): void {
+    this.seenTxids.add(txid)
+    // Bounded memory: forget the oldest txids; awaiting them later only costs a re-read.
+    if (this.seenTxids.size > 10_000) {
+      const oldest = this.seenTxids.values().next().value
+      if (oldest !== undefined) this.seenTxids.delete(oldest)
+    }
+    const waiters = this.txidWaiters.get(txid)
+    if (waiters) for (const waiter of [...waiters]) waiter()
+  }
+
+  private releaseWaiters(): void {
+    for (const waiters of [...this.txidWaiters.values()]) for (const waiter of [...waiters]) waiter()
+  }
+
+  private stoppedError(when: string): DurableStreamError {
+    return new DurableStreamError("ABORTED", `Materializer for stream ${this.url} stopped ${when}`, { url: this.url })
+  }
+}
+
+/** Starts materializing a State Protocol stream. */
+export function materialize(options: MaterializeOptions): Materializer {
+  return new Materializer(options)
+}
+
+function toJsonStream(options: MaterializeOptions): JsonStream {
+  if (options.stream instanceof JsonStream) return options.stream
+  if (options.stream instanceof DurableStream) {
+    return new JsonStream({
+      url: options.stream.url,
+      contentType: options.stream.contentType ?? "application/json",
+      headers: options.headers,
+      params: options.params,
+      fetch: options.fetch,
+      retry: options.retry,
+      onError: options.onError,
+    })
+  }
+  if (options.url === undefined) {
+    throw new DurableStreamError("INVALID_ARGUMENT", "materialize needs a url or a stream", { url: "" })
+  }
+  const { stream: _stream, schema: _schema, ...rest } = options
+  return new JsonStream({ ...rest, url: options.url })
+}

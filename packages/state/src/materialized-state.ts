@@ -1,0 +1,164 @@
+import type { ChangeMessage, Operation, StateMessage } from "./messages"
+
+/** One applied change, as observers see it. `operation` is the effect on the state. */
+export interface Change<V = unknown> {
+  type: string
+  key: string
+  operation: Operation
+  /** Value before the change (undefined when the key was absent). */
+  previous: V | undefined
+  /** Value after the change (undefined when deleted). */
+  value: V | undefined
+  /** The writer's txid, when it stamped one. */
+  txid?: string
+}
+
+export type ChangeObserver = (changes: readonly Change[]) => void
+
+/** Plain-JSON form of a state, for checkpoints. */
+export interface StateSnapshot {
+  version: 1
+  tables: Record<string, Array<[string, unknown]>>
+  /** Changes of a snapshot whose end has not been read yet. */
+  pendingSnapshot?: ChangeMessage[]
+}
+
+/**
+ * Per-type key → value maps built by applying State Protocol messages in
+ * stream order.
+ *
+ * Semantics where the spec is silent (documented and tested):
+ * - insert on an existing key replaces the value (observers see an update);
+ * - update on a missing key stores the value (observers see an insert);
+ * - delete on a missing key changes nothing and notifies no one;
+ * - reset removes every row (observers see a delete per row);
+ * - changes between snapshot-start and snapshot-end are held back and applied
+ *   together at snapshot-end, so no observer ever sees half a snapshot.
+ */
+export class MaterializedState {
+  private readonly tables = new Map<string, Map<string, unknown>>()
+  private readonly observers = new Set<ChangeObserver>()
+  private pendingSnapshot: ChangeMessage[] | undefined
+
+  get<V = unknown>(type: string, key: string): V | undefined {
+    return this.tables.get(type)?.get(key) as V | undefined
+  }
+
+  has(type: string, key: string): boolean {
+    return this.tables.get(type)?.has(key) ?? false
+  }
+
+  /** Rows of a type in insertion order. */
+  entries<V = unknown>(type: string): IterableIterator<[string, V]> {
+    return ((this.tables.get(type) ?? new Map()) as Map<string, V>).entries()
+  }
+
+  size(type: string): number {
+    return this.tables.get(type)?.size ?? 0
+  }
+
+  /** Entity types that currently hold rows. */
+  types(): string[] {
+    return [...this.tables.keys()].filter((type) => this.tables.get(type)!.size > 0)
+  }
+
+  /** True while a snapshot has started but not ended. */
+  get inSnapshot(): boolean {
+    return this.pendingSnapshot !== undefined
+  }
+
+  /** Observers get the changes of each `apply` call as one list. Returns an unsubscribe function. */
+  subscribe(observer: ChangeObserver): () => void {
+    this.observers.add(observer)
+    return () => this.observers.delete(observer)
+  }
+
+  /** Applies messages in order, then notifies observers once with everything that changed. */
+  apply(messages: readonly StateMessage[]): void {
+    const changes: Change[] | undefined = this.observers.size > 0 ? [] : undefined
+    for (const message of messages) {
+      const control = (message as { headers: { control?: string } }).headers.control
+      if (control === undefined) {
+        const change = message as ChangeMessage
+        if (this.pendingSnapshot) this.pendingSnapshot.push(change)
+        else this.applyChange(change, changes)
+      } else if (control === "snapshot-start") {
+        this.pendingSnapshot ??= []
+      } else if (control === "snapshot-end") {
+        const held = this.pendingSnapshot ?? []
+        this.pendingSnapshot = undefined
+        for (const change of held) this.applyChange(change, changes)
+      } else if (control === "reset") {
+        this.pendingSnapshot = undefined
+        this.clearInto(changes)
+      }
+    }
+    if (changes && changes.length > 0) this.notify(changes)
+  }
+
+  /** Removes every row, notifying observers. */
+  clear(): void {
+    const changes: Change[] = []
+    this.pendingSnapshot = undefined
+    this.clearInto(changes)
+    if (changes.length > 0) this.notify(changes)
+  }
+
+  toJSON(): StateSnapshot {
+    const tables: StateSnapshot["tables"] = {}
+    for (const [type, rows] of this.tables) if (rows.size > 0) tables[type] = [...rows]
+    const snapshot: StateSnapshot = { version: 1, tables }
+    if (this.pendingSnapshot) snapshot.pendingSnapshot = [...this.pendingSnapshot]
+    return snapshot
+  }
+
+  /** Replaces the contents with a checkpoint's. Observers see the difference as changes. */
+  restore(snapshot: StateSnapshot): void {
+    const changes: Change[] = []
+    this.clearInto(changes)
+    for (const [type, rows] of Object.entries(snapshot.tables)) {
+      const table = new Map(rows)
+      this.tables.set(type, table)
+      for (const [key, value] of table) changes.push({ type, key, operation: "insert", previous: undefined, value })
+    }
+    this.pendingSnapshot = snapshot.pendingSnapshot ? [...snapshot.pendingSnapshot] : undefined
+    if (changes.length > 0) this.notify(changes)
+  }
+
+  private applyChange(message: ChangeMessage, changes: Change[] | undefined): void {
+    let table = this.tables.get(message.type)
+    if (table === undefined) {
+      table = new Map()
+      this.tables.set(message.type, table)
+    }
+    const existed = table.has(message.key)
+    const previous = existed ? table.get(message.key) : undefined
+    if (message.headers.operation === "delete") {
+      if (!existed) return
+      table.delete(message.key)
+      changes?.push(changeOf(message, "delete", previous, undefined))
+      return
+    }
+    table.set(message.key, message.value)
+    changes?.push(changeOf(message, existed ? "update" : "insert", previous, message.value))
+  }
+
+  private clearInto(changes: Change[] | undefined): void {
+    if (changes) {
+      for (const [type, rows] of this.tables) {
+        for (const [key, value] of rows) changes.push({ type, key, operation: "delete", previous: value, value: undefined })
+      }
+    }
+    this.tables.clear()
+  }
+
+  private notify(changes: readonly Change[]): void {
+    for (const observer of [...this.observers]) observer(changes)
+  }
+}
+
+function changeOf(message: ChangeMessage, operation: Operation, previous: unknown, value: unknown): Change {
+  const change: Change = { type: message.type, key: message.key, operation, previous, value }
+  if (message.headers.txid !== undefined) change.txid = message.headers.txid
+  return change
+}

@@ -1,0 +1,85 @@
+import {
+  DurableStream,
+  DurableStreamError,
+  IdempotentProducer,
+  JsonStream,
+  type IdempotentProducerOptions,
+} from "@durable-client/json"
+import { checkMessage } from "./entity-validation"
+import type { ChangeMessage } from "./messages"
+import type { StateSchema } from "./state-schema"
+import { createTxid } from "./txid"
+
+export interface StateWriterOptions extends IdempotentProducerOptions {
+  /** Producer id; default a random one (no cross-restart fencing then). */
+  producerId?: string
+  /** Validates values before anything is sent. */
+  schema?: StateSchema
+}
+
+export interface WriteResult {
+  /** The txid stamped on every change of this write; await its echo on a materializer. */
+  txid: string
+  /** Stream tail after the write. */
+  offset: string | undefined
+}
+
+/**
+ * Writes State Protocol changes exactly once through an IdempotentProducer,
+ * stamping one txid on all changes of a write so readers can tell when the
+ * write has come back around (`materializer.awaitTxid(txid)`).
+ */
+export class StateWriter {
+  readonly producer: IdempotentProducer
+  private readonly schema: StateSchema | undefined
+
+  constructor(target: JsonStream | DurableStream | IdempotentProducer, options: StateWriterOptions = {}) {
+    const { producerId, schema, ...producerOptions } = options
+    this.schema = schema
+    this.producer =
+      target instanceof IdempotentProducer
+        ? target
+        : new IdempotentProducer(target, producerId ?? `state-writer-${createTxid()}`, producerOptions)
+  }
+
+  get url(): string {
+    return this.producer.url
+  }
+
+  /**
+   * Validates, stamps the txid (an existing one on a change is kept) and
+   * appends the changes in order. Resolves when all are acknowledged.
+   */
+  async write(changes: ChangeMessage | readonly ChangeMessage[], options: { txid?: string } = {}): Promise<WriteResult> {
+    const list = Array.isArray(changes) ? (changes as readonly ChangeMessage[]) : [changes as ChangeMessage]
+    if (list.length === 0) {
+      throw new DurableStreamError("INVALID_ARGUMENT", `Invalid argument for stream ${this.url}: nothing to write`, {
+        url: this.url,
+        operation: "append",
+      })
+    }
+    const txid = options.txid ?? createTxid()
+    const stamped: ChangeMessage[] = []
+    for (const change of list) {
+      const withTxid: ChangeMessage = { ...change, headers: { ...change.headers, txid: change.headers?.txid ?? txid } }
+      let checked = checkMessage(withTxid, this.schema, this.url, undefined)
+      if (checked instanceof Promise) checked = await checked
+      stamped.push(checked as ChangeMessage)
+    }
+    const acks = stamped.map((change) => this.producer.append(change))
+    const results = await Promise.all(acks)
+    return { txid, offset: results[results.length - 1]?.offset }
+  }
+
+  flush(): Promise<void> {
+    return this.producer.flush()
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close()
+  }
+
+  detach(): Promise<void> {
+    return this.producer.detach()
+  }
+}
