@@ -5,3 +5,10 @@ export {
   type ReferenceServerOptions,
   type ServerFault,
 } from "./server";
+export {
+  startFaultProxy,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultProxyStats,
+} from "./fault-proxy";
+export { FAULT_KINDS, type FaultKind, type FaultPlan } from "./fault-plan";
