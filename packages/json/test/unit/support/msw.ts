@@ -4,7 +4,7 @@
  * recording and small helpers for protocol responses.
  */
 import { HttpResponse } from "msw"
-import { setupServer, type SetupServerApi } from "msw/node"
+import { setupServer, type SetupServer } from "msw/node"
 import { afterAll, afterEach, beforeAll, expect } from "vitest"
 import { isDurableStreamError, type DurableStreamError } from "../../../src/index"
 
@@ -12,7 +12,7 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 /** Starts an msw server for the calling test file; unhandled requests fail the test. */
-export function useMswServer(): SetupServerApi {
+export function useMswServer(): SetupServer {
   const server = setupServer()
   beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
   afterEach(() => server.resetHandlers())
@@ -107,6 +107,22 @@ export function sseEvent(event: string, data: string): string {
     .split("\n")
     .map((line) => `data: ${line}\n`)
     .join("")}\n`
+}
+
+/**
+ * A finished SSE response whose whole body is ONE chunk. msw's interceptor
+ * never settles `reader.cancel()` when more chunks are still queued (a real
+ * fetch does), and the client cancels the body after the closing control
+ * event, so a single chunk keeps these tests from hanging on msw.
+ */
+export function sseResponse(events: string): HttpResponse<ReadableStream<Uint8Array>> {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(events))
+      controller.close()
+    },
+  })
+  return new HttpResponse(body, { status: 200, headers: { "Content-Type": "text/event-stream" } })
 }
 
 /** A promise plus the functions that settle it, for gating fake servers. */
