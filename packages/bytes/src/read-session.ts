@@ -278,6 +278,9 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
           continue
         }
         const chunk = await this.fetchChunk(phase)
+        // Set before handing the chunk over, so a consumer sees the transport
+        // that delivered it (a long-poll session's first poll included).
+        if (phase === "long-poll") this.liveTransport = "long-poll"
         if (chunk) yield chunk
         if (chunk?.closed) return
         if (phase === "catch-up" && this.position.upToDate) {

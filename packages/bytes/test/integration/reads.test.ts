@@ -161,6 +161,23 @@ describe('offset "now"', () => {
   })
 })
 
+describe("live sessions", () => {
+  it("reports liveTransport on the very first chunk a long-poll answers", async () => {
+    const stream = await createStream("text/plain")
+    const tail = await stream.append("old")
+    const session = stream.read({ offset: tail.offset!, live: "long-poll" })
+    // Whether this lands before or during the first poll, that poll answers with it.
+    const writer = delay(30).then(() => stream.append("new"))
+    const iterator = session[Symbol.asyncIterator]()
+    const first = await iterator.next()
+    await writer
+    expect(first.done).toBe(false)
+    expect(fromUtf8(first.value!.data)).toBe("new")
+    expect(session.liveTransport).toBe("long-poll")
+    await session.cancel()
+  })
+})
+
 /**
  * Text pieces shaped around the reference server's text-mode SSE framing:
  * it writes `data:<line>` with no space, splitting on CR, LF and CRLF, so a
