@@ -169,7 +169,7 @@ export class IdempotentProducer<T = unknown> {
     }
     let entry!: Entry
     const promise = new Promise<ProducerAppendResult>((resolve, reject) => {
-      entry = { payload, size: payload.length + 1, resolve, reject }
+      entry = { payload, size: this.wireSize(payload), resolve, reject }
     })
     // Fire-and-forget callers must not crash the process on rejection.
     promise.catch(noop)
@@ -268,11 +268,28 @@ export class IdempotentProducer<T = unknown> {
     throw invalidArgument(this.url, "byte streams take Uint8Array or string messages", "append")
   }
 
+  /** Bytes a message adds to a batch body: UTF-8 text plus its comma or bracket (JSON), or its bytes. */
+  private wireSize(payload: string | Uint8Array): number {
+    return typeof payload === "string" ? utf8Length(payload) + 1 : payload.length
+  }
+
+  /** Body length of a batch whose entries add up to `size` (a JSON array has one more bracket). */
+  private bodyLength(size: number): number {
+    return this.json ? size + 1 : size
+  }
+
   private addToOpenBatch(entry: Entry): void {
+    // A message that would push the body past maxBatchBytes starts the next batch.
+    if (this.open.length > 0 && this.bodyLength(this.openSize + entry.size) > this.options.maxBatchBytes) {
+      this.sealOpenBatch()
+    }
     this.open.push(entry)
     this.openSize += entry.size
     this.buffered += entry.size
-    if (this.openSize >= this.options.maxBatchBytes || this.open.length >= this.options.maxBatchItems) {
+    if (
+      this.bodyLength(this.openSize) >= this.options.maxBatchBytes ||
+      this.open.length >= this.options.maxBatchItems
+    ) {
       this.sealOpenBatch()
     } else if (this.lingerTimer === undefined && !this.lingerExpired) {
       this.lingerTimer = setTimeout(() => {
@@ -552,6 +569,26 @@ export class IdempotentProducer<T = unknown> {
       { url: this.url, operation: "append" }
     )
   }
+}
+
+/** UTF-8 length of a string without encoding it (JSON text has no lone surrogates). */
+function utf8Length(text: string): number {
+  let length = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) length += 1
+    else if (code < 0x800) length += 2
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length += 4
+        i++
+      } else {
+        length += 3
+      }
+    } else length += 3
+  }
+  return length
 }
 
 function settledRejection<T>(error: Error): Promise<T> {

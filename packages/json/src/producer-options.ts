@@ -11,7 +11,7 @@ export interface IdempotentProducerOptions {
   autoClaim?: boolean
   /** How long a batch waits for more messages before it is sent. Default 5 ms. */
   lingerMs?: number
-  /** Largest batch body. Default 1 MiB. */
+  /** Largest batch body in bytes; a single larger message is sent alone. Default 1 MiB. */
   maxBatchBytes?: number
   /** Most messages per batch. Default unlimited. */
   maxBatchItems?: number
