@@ -1,0 +1,57 @@
+/** Which rows a live query keeps: a predicate, or fields that must be equal (`{ done: false }`). */
+export type Where<T> = ((row: T) => boolean) | Partial<T>
+
+export type SortDirection = "asc" | "desc"
+
+/** A comparator, a field name (ascending), or fields with directions in priority order. */
+export type OrderBy<T> =
+  | ((a: T, b: T) => number)
+  | (keyof T & string)
+  | Partial<Record<keyof T & string, SortDirection>>
+
+export interface QueryOptions<T> {
+  where?: Where<T>
+  orderBy?: OrderBy<T>
+  /** Keep only the first N rows (after ordering). */
+  limit?: number
+}
+
+export function toPredicate<T>(where: Where<T> | undefined): ((row: T) => boolean) | undefined {
+  if (where === undefined) return undefined
+  if (typeof where === "function") return where
+  const fields = Object.entries(where) as Array<[keyof T, unknown]>
+  return (row) => {
+    for (const [field, value] of fields) if (!Object.is(row[field], value)) return false
+    return true
+  }
+}
+
+export function toComparator<T>(orderBy: OrderBy<T> | undefined): ((a: T, b: T) => number) | undefined {
+  if (orderBy === undefined) return undefined
+  if (typeof orderBy === "function") return orderBy
+  const fields: Array<[keyof T, number]> =
+    typeof orderBy === "string"
+      ? [[orderBy as keyof T, 1]]
+      : (Object.entries(orderBy) as Array<[keyof T, SortDirection]>).map(([field, direction]) => [
+          field,
+          direction === "desc" ? -1 : 1,
+        ])
+  return (a, b) => {
+    for (const [field, sign] of fields) {
+      const order = compareValues(a[field], b[field])
+      if (order !== 0) return order * sign
+    }
+    return 0
+  }
+}
+
+/** Orders numbers, strings, booleans, dates; undefined and null sort last. */
+function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0
+  if (a === undefined || a === null) return 1
+  if (b === undefined || b === null) return -1
+  const x = a instanceof Date ? a.getTime() : a
+  const y = b instanceof Date ? b.getTime() : b
+  if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0
+  return (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0
+}

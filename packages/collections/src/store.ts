@@ -1,0 +1,37 @@
+/**
+ * The one reactive contract every live value here implements. It is the
+ * Svelte store contract (`subscribe` calls the listener at once with the
+ * current value, then on each change) plus `getSnapshot`, which is what
+ * React's `useSyncExternalStore` needs; Solid's `from()`, Vue refs and
+ * RxJS-style code can use `subscribe` directly. Snapshots are immutable:
+ * a new value means a new reference, an unchanged one keeps its identity.
+ */
+export interface Store<T> {
+  subscribe(listener: (value: T) => void): () => void
+  getSnapshot(): T
+}
+
+/** Listener bookkeeping shared by every store. */
+export class Listeners<T> {
+  private readonly listeners = new Set<(value: T) => void>()
+
+  get size(): number {
+    return this.listeners.size
+  }
+
+  add(listener: (value: T) => void, current: T): () => void {
+    this.listeners.add(listener)
+    listener(current)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  emit(value: T): void {
+    for (const listener of [...this.listeners]) listener(value)
+  }
+
+  clear(): void {
+    this.listeners.clear()
+  }
+}

@@ -1,0 +1,348 @@
+import {
+  DurableStream,
+  DurableStreamError,
+  JsonStream,
+  StateWriter,
+  createTxid,
+  materialize,
+  type Change,
+  type ChangeMessage,
+  type CheckpointStorage,
+  type DurableStreamOptions,
+  type EntityHelpers,
+  type EntityValue,
+  type LiveMode,
+  type Materializer,
+  type SessionStatus,
+  type StateMessageError,
+  type StateSchema,
+} from "@durable-client/state"
+import { Collection, DELETED, type Override } from "./collection"
+
+/** Row type of a collection in a state schema. */
+export type RowOf<H> = H extends EntityHelpers<infer D> ? EntityValue<D> : never
+
+export type Collections<S extends StateSchema> = { readonly [K in keyof S]: Collection<RowOf<S[K]>> }
+
+/** What `optimistic` may do to one collection; reads see earlier pending changes. */
+export interface DraftCollection<T> {
+  get(key: string): T | undefined
+  insert(value: T): void
+  /** Replace a row (the key comes from the value), or derive it from the current row. */
+  update(value: T): void
+  update(key: string, change: (current: T) => T): void
+  delete(key: string): void
+}
+
+export type Draft<S extends StateSchema> = { readonly [K in keyof S]: DraftCollection<RowOf<S[K]>> }
+
+export interface ActionContext<S extends StateSchema> {
+  /** Stamped on the changes written; the action settles when the stream echoes it. */
+  txid: string
+  schema: S
+}
+
+export interface ActionDefinition<S extends StateSchema, Args> {
+  /** Applied at once, on top of confirmed rows, until the write is echoed or fails. */
+  optimistic?: (draft: Draft<S>, args: Args) => void
+  /**
+   * Returns the State Protocol changes to write (sent exactly once through
+   * the IdempotentProducer with the txid), or writes them some other way
+   * (e.g. a server endpoint) stamping `ctx.txid`, and returns nothing.
+   */
+  write: (
+    args: Args,
+    context: ActionContext<S>
+  ) => ChangeMessage | readonly ChangeMessage[] | void | Promise<ChangeMessage | readonly ChangeMessage[] | void>
+  /** Give up and roll back if the echo has not arrived by then. Default: the DB's `actionTimeoutMs`. */
+  timeoutMs?: number
+}
+
+// `any` here only lets each action declare its own argument type; it is inferred per action below.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ActionDefinitions<S extends StateSchema> = Record<string, ActionDefinition<S, any>>
+
+export interface ActionResult {
+  txid: string
+}
+
+export type ActionFunctions<A> = {
+  readonly [K in keyof A]: A[K] extends { write: (args: infer Args, ...rest: never[]) => unknown }
+    ? (args: Args) => Promise<ActionResult>
+    : never
+}
+
+export interface StreamDBOptions<S extends StateSchema, A extends ActionDefinitions<S>>
+  extends Partial<Omit<DurableStreamOptions, "url" | "contentType">> {
+  url?: string | URL
+  stream?: JsonStream | DurableStream
+  schema: S
+  actions?: A
+  /** Checkpoints: with storage, a restart reads only what came after the checkpoint. */
+  storage?: CheckpointStorage
+  storageKey?: string
+  /** Default "auto". */
+  live?: LiveMode
+  signal?: AbortSignal
+  /** Producer id for writes; default random. */
+  producerId?: string
+  /** Default 30 000 ms. */
+  actionTimeoutMs?: number
+  onInvalidMessage?: (error: StateMessageError) => void
+}
+
+interface Layer {
+  txid: string
+  mutations: Map<Collection<unknown>, Map<string, Override>>
+}
+
+/**
+ * A typed, live, local view of a State Protocol stream: one reactive
+ * collection per entity type, optimistic actions that reconcile with the
+ * stream, and optional persistence.
+ */
+export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Record<string, never>> {
+  readonly collections: Collections<S>
+  readonly actions: ActionFunctions<A>
+  readonly materializer: Materializer
+  /** Resolves once the view has caught up with the stream. */
+  readonly ready: Promise<void>
+  readonly url: string
+  private readonly json: JsonStream
+  private readonly byType = new Map<string, Collection<unknown>>()
+  private layers: Layer[] = []
+  private writer: StateWriter | undefined
+  private readonly stopObserving: () => void
+  private closed = false
+
+  constructor(private readonly options: StreamDBOptions<S, A>) {
+    this.json = toJsonStream(options)
+    this.url = this.json.url
+    this.materializer = materialize({
+      stream: this.json,
+      schema: options.schema,
+      storage: options.storage,
+      storageKey: options.storageKey,
+      live: options.live ?? "auto",
+      onInvalidMessage: options.onInvalidMessage,
+    })
+    const collections: Record<string, Collection<unknown>> = {}
+    for (const [name, helpers] of Object.entries(options.schema as Record<string, EntityHelpers>)) {
+      const collection = new Collection<unknown>(name, helpers.type, helpers.primaryKey, this.materializer.state)
+      collections[name] = collection
+      this.byType.set(helpers.type, collection)
+    }
+    this.collections = collections as Collections<S>
+    this.stopObserving = this.materializer.subscribe((changes) => this.onConfirmed(changes))
+    const actions: Record<string, (args: unknown) => Promise<ActionResult>> = {}
+    for (const [name, definition] of Object.entries(options.actions ?? {})) {
+      actions[name] = (args) => this.runAction(name, definition, args)
+    }
+    this.actions = actions as ActionFunctions<A>
+    this.ready = this.materializer.ready
+    if (options.signal) {
+      if (options.signal.aborted) void this.close()
+      else options.signal.addEventListener("abort", () => void this.close(), { once: true })
+    }
+  }
+
+  get status(): SessionStatus {
+    return this.materializer.status
+  }
+
+  /** Waits until caught up (same as `ready`). */
+  preload(): Promise<void> {
+    return this.ready
+  }
+
+  /** Stops reading, flushes writes in flight, and releases every listener and timer. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.stopObserving()
+    await this.materializer.close()
+    await this.writer?.detach().catch(() => undefined)
+    for (const collection of this.byType.values()) collection.release()
+  }
+
+  private async runAction(name: string, definition: ActionDefinition<S, unknown>, args: unknown): Promise<ActionResult> {
+    if (this.closed) {
+      throw new DurableStreamError("ABORTED", `StreamDB for ${this.url} is closed; action ${name} not run`, { url: this.url })
+    }
+    const txid = createTxid()
+    const layer: Layer = { txid, mutations: new Map() }
+    if (definition.optimistic) {
+      definition.optimistic(this.draft(layer), args)
+      this.layers.push(layer)
+      this.refresh(keysOf(layer))
+    }
+    try {
+      const changes = await definition.write(args, { txid, schema: this.options.schema })
+      if (changes) {
+        const list = (Array.isArray(changes) ? changes : [changes]) as ChangeMessage[]
+        // The action's txid must be on every change, or its echo could never be recognised.
+        const stamped = list.map((change) => ({ ...change, headers: { ...change.headers, txid } }))
+        this.writer ??= new StateWriter(this.json, {
+          producerId: this.options.producerId,
+          schema: this.options.schema,
+          lingerMs: 1,
+        })
+        await this.writer.write(stamped, { txid })
+      }
+      await this.materializer.awaitTxid(txid, {
+        timeoutMs: definition.timeoutMs ?? this.options.actionTimeoutMs ?? 30_000,
+      })
+      return { txid }
+    } finally {
+      // Confirmed: the echo already replaced the layer. Failed: this rolls it back.
+      this.dropLayer(layer)
+    }
+  }
+
+  private draft(layer: Layer): Draft<S> {
+    const draft: Record<string, DraftCollection<unknown>> = {}
+    for (const collection of this.byType.values()) {
+      const pending = (): Map<string, Override> => {
+        let map = layer.mutations.get(collection)
+        if (!map) {
+          map = new Map()
+          layer.mutations.set(collection, map)
+        }
+        return map
+      }
+      const keyOf = (value: unknown): string => {
+        const key = (value as Record<string, unknown> | null)?.[collection.primaryKey]
+        if ((typeof key !== "string" || key === "") && typeof key !== "number") {
+          throw new DurableStreamError(
+            "INVALID_ARGUMENT",
+            `Invalid ${collection.name} row for stream ${this.url}: primary key ${collection.primaryKey} must be a non-empty string or a number`,
+            { url: this.url }
+          )
+        }
+        return String(key)
+      }
+      const get = (key: string): unknown => {
+        const own = layer.mutations.get(collection)
+        if (own?.has(key)) {
+          const value = own.get(key)
+          return value === DELETED ? undefined : value
+        }
+        return collection.get(key)
+      }
+      draft[collection.name] = {
+        get,
+        insert: (value) => {
+          pending().set(keyOf(value), value)
+        },
+        update: (keyOrValue: unknown, change?: (current: unknown) => unknown) => {
+          if (typeof change === "function") {
+            const key = String(keyOrValue)
+            const current = get(key)
+            if (current === undefined) return
+            pending().set(key, change(current))
+          } else {
+            pending().set(keyOf(keyOrValue), keyOrValue)
+          }
+        },
+        delete: (key) => {
+          pending().set(String(key), DELETED)
+        },
+      }
+    }
+    return draft as Draft<S>
+  }
+
+  /** Confirmed changes arrived: layers whose txid came back are retired in the same step. */
+  private onConfirmed(changes: readonly Change[]): void {
+    const affected = new Map<Collection<unknown>, Set<string>>()
+    const echoed = new Set<string>()
+    for (const change of changes) {
+      const collection = this.byType.get(change.type)
+      if (collection) addKey(affected, collection, change.key)
+      if (change.txid !== undefined) echoed.add(change.txid)
+    }
+    if (echoed.size > 0 && this.layers.length > 0) {
+      const remaining: Layer[] = []
+      for (const layer of this.layers) {
+        if (echoed.has(layer.txid)) mergeKeys(affected, keysOf(layer))
+        else remaining.push(layer)
+      }
+      this.layers = remaining
+    }
+    this.refresh(affected)
+  }
+
+  private dropLayer(layer: Layer): void {
+    const at = this.layers.indexOf(layer)
+    if (at === -1) return
+    this.layers.splice(at, 1)
+    this.refresh(keysOf(layer))
+  }
+
+  /**
+   * Recomputes the visible value of each affected key from the confirmed row
+   * and the remaining layers in order, then notifies each collection once.
+   */
+  private refresh(affected: Map<Collection<unknown>, Set<string>>): void {
+    for (const [collection, keys] of affected) {
+      for (const key of keys) {
+        let override: Override | undefined
+        let touched = false
+        for (const layer of this.layers) {
+          const mutations = layer.mutations.get(collection)
+          if (mutations?.has(key)) {
+            override = mutations.get(key)
+            touched = true
+          }
+        }
+        if (touched) collection.overrides.set(key, override)
+        else collection.overrides.delete(key)
+      }
+    }
+    for (const [collection, keys] of affected) collection.notifyKeysChanged([...keys])
+  }
+}
+
+/** Opens a StreamDB; `db.ready` resolves once it has caught up. */
+export function createStreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Record<string, never>>(
+  options: StreamDBOptions<S, A>
+): StreamDB<S, A> {
+  return new StreamDB(options)
+}
+
+function keysOf(layer: Layer): Map<Collection<unknown>, Set<string>> {
+  const keys = new Map<Collection<unknown>, Set<string>>()
+  for (const [collection, mutations] of layer.mutations) keys.set(collection, new Set(mutations.keys()))
+  return keys
+}
+
+function addKey(map: Map<Collection<unknown>, Set<string>>, collection: Collection<unknown>, key: string): void {
+  let keys = map.get(collection)
+  if (!keys) {
+    keys = new Set()
+    map.set(collection, keys)
+  }
+  keys.add(key)
+}
+
+function mergeKeys(into: Map<Collection<unknown>, Set<string>>, from: Map<Collection<unknown>, Set<string>>): void {
+  for (const [collection, keys] of from) for (const key of keys) addKey(into, collection, key)
+}
+
+function toJsonStream(options: Omit<StreamDBOptions<StateSchema, Record<string, never>>, "schema" | "actions">): JsonStream {
+  if (options.stream instanceof JsonStream) return options.stream
+  const { stream } = options
+  const url = stream instanceof DurableStream ? stream.url : options.url
+  if (url === undefined) {
+    throw new DurableStreamError("INVALID_ARGUMENT", "createStreamDB needs a url or a stream", { url: "" })
+  }
+  return new JsonStream({
+    url,
+    contentType: stream?.contentType ?? "application/json",
+    headers: options.headers,
+    params: options.params,
+    fetch: options.fetch,
+    retry: options.retry,
+    onError: options.onError,
+  })
+}

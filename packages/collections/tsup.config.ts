@@ -1,0 +1,13 @@
+import { defineConfig } from "tsup"
+
+export default defineConfig({
+  // React lives in its own entry so the main one never pulls it in.
+  entry: ["src/index.ts", "src/react.ts"],
+  format: ["esm", "cjs"],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: "es2020",
+  treeshake: true,
+  external: ["@durable-client/state", "@durable-client/json", "@durable-client/bytes", "react"],
+})
