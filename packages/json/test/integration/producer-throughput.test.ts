@@ -1,0 +1,82 @@
+import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { IdempotentProducer, JsonStream } from "../../src/index"
+import { FAST_RETRY, expectExactSequence, indexesOf, waitFor, type Numbered } from "./support"
+
+let ref: ReferenceServer
+
+beforeAll(async () => {
+  ref = await startReferenceServer()
+})
+
+afterAll(async () => {
+  await ref?.stop()
+})
+
+const COUNT = 100_000
+
+const SETUPS = [
+  { name: "default batching", options: {}, expectBackpressure: false },
+  {
+    // Small batches and a small buffer: hundreds of pipelined requests, and
+    // `ready` really holds the writer back.
+    name: "8 KiB batches and a 64 KiB buffer",
+    options: { maxBatchBytes: 8 * 1024, maxBufferedBytes: 64 * 1024 },
+    expectBackpressure: true,
+  },
+] as const
+
+describe("one IdempotentProducer writing 100 000 messages", () => {
+  it.each(SETUPS)(
+    "with $name stores each exactly once and in order, for a catch-up read and a live SSE reader tailing the writes",
+    async ({ options, expectBackpressure }) => {
+      const stream = await JsonStream.create<Numbered>({ url: ref.streamUrl(), retry: FAST_RETRY })
+
+      // The SSE reader starts on the empty stream and is caught up before
+      // the first write, so everything it gets arrives live.
+      const tail = new JsonStream<Numbered>({ url: stream.url, retry: FAST_RETRY }).read({ live: "sse" })
+      const tailed: Numbered[] = []
+      let tailBatches = 0
+      const tailing = (async () => {
+        for await (const batch of tail) {
+          tailBatches++
+          for (const item of batch.items) tailed.push(item)
+          if (tailed.length >= COUNT) break
+        }
+      })()
+      await waitFor(() => tail.upToDate, "the SSE reader to catch up with the empty stream")
+      expect(tail.liveTransport).toBe("sse")
+      expect(tailed).toEqual([])
+
+      const producer = new IdempotentProducer(stream, "bulk-writer", { ...options, retry: FAST_RETRY })
+      const acks: Array<Promise<unknown>> = []
+      let heldBack = 0
+      for (let i = 0; i < COUNT; i++) {
+        const ack = producer.append({ i })
+        if (i % 10_000 === 9_999) acks.push(ack)
+        if (i % 1000 === 999) {
+          const limit = "maxBufferedBytes" in options ? options.maxBufferedBytes : Infinity
+          if (producer.bufferedBytes >= limit) heldBack++
+          await producer.ready
+        }
+      }
+      await producer.flush()
+      expect(producer.error).toBeUndefined()
+      expect(producer.bufferedBytes).toBe(0)
+      if (expectBackpressure) expect(heldBack).toBeGreaterThan(0)
+      // A sample of the fire-and-forget promises: acknowledged, not duplicates.
+      for (const result of await Promise.all(acks)) {
+        expect(result).toMatchObject({ duplicate: false, offset: expect.any(String) })
+      }
+
+      await tailing
+      expectExactSequence(indexesOf(tailed), COUNT, "live SSE reader")
+      // It was a live tail: the data came in many SSE batches, not one.
+      expect(tailBatches).toBeGreaterThan(2)
+
+      const caughtUp = await stream.read().json()
+      expectExactSequence(indexesOf(caughtUp), COUNT, "catch-up json()")
+    },
+    120_000
+  )
+})
