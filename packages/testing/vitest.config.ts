@@ -47,7 +47,7 @@ const projects: TestProjectInlineConfiguration[] = candidatePackageDirs()
     extends: true,
     test: {
       name: packageName(dir),
-      include: [`${relative(repoRoot, dir)}/test/**/*.test.ts`],
+      include: [`${relative(repoRoot, dir)}/test/**/*.test.{ts,tsx}`],
     },
   }));
 
