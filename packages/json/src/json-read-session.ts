@@ -110,8 +110,10 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
       const items = await validateItems(raw, this.schema, this.url, this.offset)
       return { items, offset: chunk.offset, upToDate: chunk.upToDate, closed: chunk.closed }
     } catch (error) {
-      // The byte session already moved on; stop it so nothing runs behind a failed read.
+      // The byte session already moved on; stop it so nothing runs behind a
+      // failed read, and report the failure rather than a normal end.
       await this.session.cancel()
+      this.session.status = "error"
       throw error
     }
   }

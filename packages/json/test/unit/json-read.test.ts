@@ -194,6 +194,8 @@ describe("PARSE_ERROR", () => {
     expect(error.message).toContain("00000002")
     expect(items).toEqual([1, 2])
     expect(session.offset).toBe("00000002")
+    // The session reports the failure, not a normal end.
+    expect(session.status).toBe("error")
     // Nothing is requested behind the failed batch.
     await sleep(5)
     expect(requested).toEqual(["-1", "00000002"])
@@ -223,6 +225,7 @@ describe("PARSE_ERROR", () => {
     )
     expect(error1.code).toBe("PARSE_ERROR")
     expect(viaMessages.offset).toBe("00000001")
+    expect(viaMessages.status).toBe("error")
 
     const viaSubscribe = stream.read()
     const handled: unknown[] = []
@@ -231,6 +234,7 @@ describe("PARSE_ERROR", () => {
     expect(error2.offset).toBe("00000001")
     expect(handled).toEqual([1])
     expect(viaSubscribe.offset).toBe("00000001")
+    expect(viaSubscribe.status).toBe("error")
   })
 
   it("a new read from the saved offset works once the server answers properly", async () => {

@@ -110,6 +110,7 @@ describe("flush()", () => {
     expect(fake.messages).toEqual(["a"])
     // And the producer stays failed rather than carrying on past the hole.
     expect((await failure(producer.append("e"))).status).toBe(503)
+    expect(producer.bufferedBytes).toBe(0)
   })
 
   it("rejects each message of and after the failed batch, while earlier ones resolve", async () => {
