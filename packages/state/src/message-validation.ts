@@ -4,7 +4,32 @@ import type { StateMessage } from "./messages"
 const OPERATIONS = new Set(["insert", "update", "delete"])
 const CONTROLS = new Set(["snapshot-start", "snapshot-end", "reset"])
 // RFC 3339 date-time: date, "T", time with optional fraction, then Z or an offset.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
+
+/**
+ * True for an RFC 3339 date-time (`format: date-time`): the shape and also
+ * the ranges, so "2023-02-29T24:00:00Z" is refused. A leap second (:60) is
+ * allowed only at 23:59 UTC, where RFC 3339 puts it.
+ */
+export function isRfc3339DateTime(text: string): boolean {
+  const match = RFC3339.exec(text)
+  if (!match) return false
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number, number, number, number, number, number,
+  ]
+  const sign = match[7] === "-" ? -1 : 1
+  const zoneHour = Number(match[8] ?? 0)
+  const zoneMinute = Number(match[9] ?? 0)
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+  if (daysInMonth === undefined || day < 1 || day > daysInMonth) return false
+  if (hour > 23 || minute > 59 || second > 60 || zoneHour > 23 || zoneMinute > 59) return false
+  if (second === 60) {
+    const utcMinuteOfDay = (((hour * 60 + minute - sign * (zoneHour * 60 + zoneMinute)) % 1440) + 1440) % 1440
+    if (utcMinuteOfDay !== 23 * 60 + 59) return false
+  }
+  return true
+}
 
 /**
  * A message that does not follow the State Protocol, or a value its entity
@@ -77,7 +102,7 @@ export function describeInvalidMessage(message: unknown): string | undefined {
   }
   if (h.operation !== "delete" && !("value" in record)) return `${h.operation} requires a value`
   if ("txid" in h && (typeof h.txid !== "string" || h.txid === "")) return "headers.txid must be a non-empty string"
-  if ("timestamp" in h && (typeof h.timestamp !== "string" || !RFC3339.test(h.timestamp))) {
+  if ("timestamp" in h && (typeof h.timestamp !== "string" || !isRfc3339DateTime(h.timestamp))) {
     return "headers.timestamp must be an RFC 3339 date-time"
   }
   return undefined

@@ -1,4 +1,5 @@
 import { DurableStreamError, type StandardSchemaV1 } from "@durable-client/json"
+import { isRfc3339DateTime } from "./message-validation"
 import type { ChangeMessage } from "./messages"
 
 /** One entity type of a State Protocol stream. */
@@ -95,11 +96,22 @@ function entityHelpers(name: string, entity: EntityDefinition): EntityHelpers {
     }
     return String(key)
   }
+  const invalidChange = (what: string): DurableStreamError =>
+    new DurableStreamError("INVALID_ARGUMENT", `Invalid ${name} change: ${what}`, { url: "" })
   const headers = (operation: "insert" | "update" | "delete", options: ChangeOptions) => {
     const out: ChangeMessage["headers"] = { operation }
-    if (options.txid !== undefined) out.txid = options.txid
+    if (options.txid !== undefined) {
+      if (typeof options.txid !== "string" || options.txid === "") throw invalidChange(`txid must be a non-empty string`)
+      out.txid = options.txid
+    }
     if (options.timestamp !== undefined) {
-      out.timestamp = options.timestamp instanceof Date ? options.timestamp.toISOString() : options.timestamp
+      const { timestamp } = options
+      // toISOString throws on an invalid Date and writes years past 9999 as "+010000-…", which RFC 3339 cannot express.
+      const text = timestamp instanceof Date && !Number.isNaN(timestamp.getTime()) ? timestamp.toISOString() : timestamp
+      if (typeof text !== "string" || !isRfc3339DateTime(text)) {
+        throw invalidChange(`timestamp must be an RFC 3339 date-time or a Date in years 0000-9999 (got ${String(timestamp)})`)
+      }
+      out.timestamp = text
     }
     return out
   }

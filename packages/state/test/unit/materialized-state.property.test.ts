@@ -100,7 +100,7 @@ const change: fc.Arbitrary<StateMessage> = fc.oneof(
 /** One step: a change, a rare reset, or a whole snapshot (start, changes, end). */
 const step: fc.Arbitrary<StateMessage[]> = fc.oneof(
   { weight: 12, arbitrary: change.map((m) => [m]) },
-  { weight: 1, arbitrary: fc.constant([control("reset")]) },
+  { weight: 1, arbitrary: fc.constant<StateMessage[]>([control("reset")]) },
   {
     weight: 2,
     arbitrary: fc
