@@ -47,11 +47,16 @@ export async function validateItems<T>(
   const out: T[] = new Array(items.length)
   for (let i = 0; i < items.length; i++) {
     let result = schema["~standard"].validate(items[i])
-    if (result instanceof Promise) result = await result
+    // Not `instanceof Promise`: a promise from another realm (iframe, vm) must be awaited too.
+    if (isThenable(result)) result = await result
     if (result.issues) throw new ValidationError(url, offset, result.issues, items[i])
     out[i] = result.value
   }
   return out
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function"
 }
 
 /** `JSON.stringify` that refuses values JSON cannot carry instead of sending `undefined`. */

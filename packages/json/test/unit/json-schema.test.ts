@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm"
 import { http, HttpResponse } from "msw"
 import { describe, expect, expectTypeOf, it } from "vitest"
 import {
@@ -7,6 +8,7 @@ import {
   isDurableStreamError,
   type JsonBatch,
   type JsonReadSession,
+  type StandardSchemaV1,
 } from "../../src/index"
 import { jsonResponse, streamUrl, useMswServer } from "./support/msw"
 import { createPersonSchema, createUserSchema, type Person, type User } from "./support/schemas"
@@ -138,6 +140,25 @@ describe("asynchronous, transforming schema", () => {
     expect(error.issues[0]!.path).toEqual(["user", "age"])
     expect(handled.map((p) => p.name)).toEqual(["ALICE"])
     expect(session.offset).toBe("00000001")
+  })
+})
+
+describe("promises from another realm", () => {
+  it("awaits a validate() result that is a promise from another realm (iframe, vm)", async () => {
+    const url = streamUrl("realm")
+    serveGood(url)
+    // Same shape as a native promise, but `instanceof Promise` is false here.
+    const foreign: StandardSchemaV1<unknown, string> = {
+      "~standard": {
+        version: 1,
+        vendor: "test-realm",
+        validate: (value) =>
+          runInNewContext("Promise.resolve(result)", {
+            result: { value: (value as User).user.name },
+          }) as Promise<StandardSchemaV1.Result<string>>,
+      },
+    }
+    expect(await new JsonStream({ url, schema: foreign }).read().json()).toEqual(["alice", "bob", "carol"])
   })
 })
 
