@@ -1,0 +1,181 @@
+import { startFaultProxy, startReferenceServer, type ReferenceServer } from "@durable-client/testing"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { IdempotentProducer, JsonStream, type ProducerAppendResult } from "../../src/index"
+import {
+  FAST_RETRY,
+  expectExactSequence,
+  expectStreamError,
+  indexesOf,
+  jsonHandle,
+  viaProxy,
+  type Numbered,
+} from "./support"
+
+let ref: ReferenceServer
+
+beforeAll(async () => {
+  ref = await startReferenceServer()
+})
+
+afterAll(async () => {
+  await ref?.stop()
+})
+
+async function freshStream(): Promise<JsonStream<Numbered>> {
+  return JsonStream.create<Numbered>({ url: ref.streamUrl(), retry: FAST_RETRY })
+}
+
+describe("two producers with different ids on one stream", () => {
+  it("interleave without loss, each producer's messages in its own order", async () => {
+    const stream = await freshStream()
+    // Small batches so both keep several requests on the wire at once.
+    const options = { maxBatchItems: 20, lingerMs: 1, retry: FAST_RETRY }
+    const a = new IdempotentProducer(stream, "writer-a", options)
+    const b = new IdempotentProducer(stream, "writer-b", options)
+    const PER_PRODUCER = 5000
+    const ROUND = 500
+
+    for (let start = 0; start < PER_PRODUCER; start += ROUND) {
+      for (let i = start; i < start + ROUND; i++) {
+        void a.append({ p: "a", i })
+        void b.append({ p: "b", i })
+      }
+      // Both rounds are on the wire together; the next round starts after
+      // both finished, so neither producer's messages can be one block.
+      await Promise.all([a.flush(), b.flush()])
+    }
+
+    const all = await stream.read().json()
+    expect(all).toHaveLength(2 * PER_PRODUCER)
+    expectExactSequence(indexesOf(all.filter((m) => m.p === "a"), "a"), PER_PRODUCER, "producer a")
+    expectExactSequence(indexesOf(all.filter((m) => m.p === "b"), "b"), PER_PRODUCER, "producer b")
+    let switches = 0
+    for (let k = 1; k < all.length; k++) if (all[k]!.p !== all[k - 1]!.p) switches++
+    expect(switches).toBeGreaterThanOrEqual(PER_PRODUCER / ROUND)
+  })
+})
+
+type Takeover = (stream: JsonStream<Numbered>) => Promise<IdempotentProducer<Numbered>>
+
+const TAKEOVERS: ReadonlyArray<{ name: string; takeover: Takeover }> = [
+  {
+    name: "new IdempotentProducer with epoch 1",
+    takeover: async (stream) => new IdempotentProducer(stream, "writer", { epoch: 1, retry: FAST_RETRY }),
+  },
+  {
+    name: "a second instance calling restart()",
+    takeover: async (stream) => {
+      const producer = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
+      await producer.restart()
+      expect(producer.epoch).toBe(1)
+      expect(producer.nextSeq).toBe(0)
+      return producer
+    },
+  },
+]
+
+describe("a restarted producer (same id, newer epoch)", () => {
+  it.each(TAKEOVERS)("via $name fences the old instance, which can write nothing more", async ({ takeover }) => {
+    const stream = await freshStream()
+    // A long linger: the old instance's later messages stay queued until
+    // its flush, which is after the takeover.
+    const old = new IdempotentProducer<Numbered>(stream, "writer", { lingerMs: 60_000, retry: FAST_RETRY })
+    for (let i = 0; i < 10; i++) void old.append({ p: "old", i })
+    await old.flush()
+
+    const successor = await takeover(stream)
+    for (let i = 0; i < 5; i++) void successor.append({ p: "new", i })
+    await successor.flush()
+
+    // Queued before the old instance learns it was fenced: all rejected.
+    const queued = [10, 11, 12].map((i) => old.append({ p: "old", i }))
+    const flushError = await expectStreamError(old.flush(), "STALE_EPOCH")
+    expect(flushError.status).toBe(403)
+    for (const pending of queued) await expectStreamError(pending, "STALE_EPOCH")
+    // The fencing sticks: later appends fail at once, nothing is sent.
+    await expectStreamError(old.append({ p: "old", i: 13 }), "STALE_EPOCH")
+    expect(old.error).toBe(flushError)
+
+    // The successor is unaffected and keeps writing.
+    for (let i = 5; i < 10; i++) void successor.append({ p: "new", i })
+    await successor.flush()
+
+    const all = await stream.read().json()
+    expectExactSequence(indexesOf(all.slice(0, 10), "old"), 10, "old producer before the takeover")
+    expectExactSequence(indexesOf(all.slice(10), "new"), 10, "successor")
+  })
+
+  it("the old instance's pipelined batches still on the wire at the takeover are fenced, never stored after it", async () => {
+    const stream = await freshStream()
+    // The old instance writes through a proxy that holds every POST for
+    // 300 ms, so its batches are still on the wire when the successor
+    // (direct, fast) takes over.
+    const proxy = await startFaultProxy({
+      target: ref.url,
+      plan: { delay: 1, delayMs: { min: 300, max: 300 }, methods: ["POST"] },
+      seed: 1,
+    })
+    try {
+      const old = new IdempotentProducer<Numbered>(jsonHandle(viaProxy(proxy.url, stream.url)), "writer", {
+        maxBatchItems: 5,
+        lingerMs: 0,
+        retry: FAST_RETRY,
+      })
+      await old.append({ p: "old", i: -1 })
+      const outcomes: Array<Promise<ProducerAppendResult | Error>> = []
+      for (let i = 0; i < 500; i++) {
+        outcomes.push(old.append({ p: "old", i }).catch((error: Error) => error))
+      }
+      const successor = new IdempotentProducer<Numbered>(stream, "writer", { epoch: 1, retry: FAST_RETRY })
+      await successor.append({ p: "new", i: 0 })
+      await expectStreamError(old.flush(), "STALE_EPOCH")
+      await successor.append({ p: "new", i: 1 })
+
+      const settled = await Promise.all(outcomes)
+      const acked = settled.filter((outcome) => !(outcome instanceof Error)).length
+      // Seqs are a chain: an acknowledged prefix, then everything fenced.
+      const firstRejected = settled.findIndex((outcome) => outcome instanceof Error)
+      expect(firstRejected).toBe(acked)
+      for (const outcome of settled.slice(acked)) expect(outcome).toMatchObject({ code: "STALE_EPOCH" })
+
+      const all = await stream.read().json()
+      expect(all[0]).toEqual({ p: "old", i: -1 })
+      const newAt = all.findIndex((m) => m.p === "new")
+      // Before the successor's first message: exactly the acknowledged prefix.
+      expectExactSequence(indexesOf(all.slice(1, newAt), "old"), acked, "old producer's acknowledged messages")
+      // After it: only the successor.
+      expectExactSequence(indexesOf(all.slice(newAt), "new"), 2, "successor")
+      expect(proxy.stats.delayed).toBeGreaterThan(1)
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it("with autoClaim, a fresh producer at epoch 0 claims past the fenced epoch and writes", async () => {
+    const stream = await freshStream()
+    const first = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
+    await first.append({ p: "first", i: 0 })
+    const second = new IdempotentProducer<Numbered>(stream, "writer", { epoch: 3, retry: FAST_RETRY })
+    await second.append({ p: "second", i: 0 })
+
+    const claimer = new IdempotentProducer<Numbered>(stream, "writer", { autoClaim: true, retry: FAST_RETRY })
+    expect(claimer.epoch).toBe(0)
+    for (let i = 0; i < 50; i++) void claimer.append({ p: "claimer", i })
+    await claimer.flush()
+    // Past the server's epoch 3, restarting its seqs.
+    expect(claimer.epoch).toBe(4)
+    expect(claimer.error).toBeUndefined()
+
+    // The claim fenced the epoch-3 instance in turn.
+    await expectStreamError(second.append({ p: "second", i: 1 }), "STALE_EPOCH")
+    // Without autoClaim, a fenced producer does not claim: it fails.
+    await expectStreamError(first.append({ p: "first", i: 1 }), "STALE_EPOCH")
+
+    const all = await stream.read().json()
+    expect(all.slice(0, 2)).toEqual([
+      { p: "first", i: 0 },
+      { p: "second", i: 0 },
+    ])
+    expectExactSequence(indexesOf(all.slice(2), "claimer"), 50, "auto-claiming producer")
+  })
+})
