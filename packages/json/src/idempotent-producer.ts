@@ -212,10 +212,16 @@ export class IdempotentProducer<T = unknown> {
   close(final?: T | Uint8Array | string): Promise<ProducerAppendResult> {
     if (this.closing) return this.closing
     const hasFinal = arguments.length > 0 && final !== undefined
+    let body: Uint8Array | undefined
+    try {
+      // Before anything changes: a final value that cannot be sent leaves the producer as it was.
+      body = hasFinal ? this.batchBody([this.encode(final)]) : undefined
+    } catch (error) {
+      return settledRejection(error as Error)
+    }
     this.closing = (async () => {
       if (this.state === "open") this.state = "closing"
       await this.flush()
-      const body = hasFinal ? this.batchBody([this.encode(final)]) : undefined
       const result = await new Promise<ProducerAppendResult>((resolve, reject) => {
         const entry: Entry = { payload: "", size: 0, resolve, reject }
         this.queue.push(this.makeBatch([entry], 0, body, true))

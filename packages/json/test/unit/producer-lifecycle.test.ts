@@ -59,6 +59,18 @@ describe("close()", () => {
     expect(fake.closed).toBe(true)
   })
 
+  it("close(final) with a value JSON cannot carry rejects at once, sends nothing and leaves the producer usable", async () => {
+    const { fake, producer, url } = jsonProducer(server)
+    const error = await failure(producer.close(10n))
+    expect(error.code).toBe("INVALID_ARGUMENT")
+    expect(error.url).toBe(url)
+    expect(fake.requests).toHaveLength(0)
+    await producer.append("still open")
+    await producer.close("bye")
+    expect(fake.messages).toEqual(["still open", "bye"])
+    expect(fake.closed).toBe(true)
+  })
+
   it("a close whose response was lost is resent and deduplicated: the final message lands once", async () => {
     const { fake, producer } = jsonProducer(server)
     fake.fault((r) => (r.closeHeader === "true" && r.attempt === 0 ? { storeThenNetworkError: true } : undefined))
