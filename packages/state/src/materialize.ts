@@ -106,6 +106,7 @@ export class Materializer {
   awaitTxid(txid: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (this.seenTxids.has(txid)) return Promise.resolve()
     if (this.failure) return Promise.reject(this.failure)
+    if (this.stopped) return Promise.reject(this.stoppedError(`before txid ${txid} arrived`))
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
       const waiters = this.txidWaiters.get(txid) ?? new Set<() => void>()
@@ -200,6 +201,8 @@ export class Materializer {
       throw error
     } finally {
       this.stopped = true
+      // Ended (stream closed, catch-up done, close() or an error): no txid can arrive any more.
+      this.releaseWaiters()
     }
   }
 
