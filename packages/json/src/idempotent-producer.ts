@@ -21,18 +21,30 @@ export interface ProducerAppendResult {
   duplicate: boolean
 }
 
-interface Entry {
+/**
+ * The result shared by every append of one batch: they are stored (or fail)
+ * together, so one promise serves them all. That keeps an append to a
+ * push and a size count, with no allocation per message.
+ */
+interface Settlement {
+  promise: Promise<ProducerAppendResult>
+  resolve: (result: ProducerAppendResult) => void
+  reject: (error: Error) => void
+}
+
+/** An append that arrived while the buffer was full; it joins a batch when space frees. */
+interface WaitingAppend {
   /** JSON text (JSON streams) or bytes (byte streams). */
   payload: string | Uint8Array
   size: number
-  resolve: (result: ProducerAppendResult) => void
-  reject: (error: Error) => void
+  settlement: Settlement
 }
 
 type Outcome = "acked" | "failed" | "parked"
 
 interface Batch {
-  entries: Entry[]
+  payloads: Array<string | Uint8Array>
+  settlement: Settlement
   size: number
   body: Uint8Array | undefined
   /** Close request (`Stream-Closed: true`), optionally with a final message. */
@@ -77,12 +89,13 @@ export class IdempotentProducer<T = unknown> {
   private state: "open" | "closing" | "closed" | "detached" = "open"
   private failure: Error | undefined
 
-  private open: Entry[] = []
+  private open: Array<string | Uint8Array> = []
   private openSize = 0
+  private openSettlement: Settlement | undefined
   private lingerTimer: ReturnType<typeof setTimeout> | undefined
   private lingerExpired = false
   private forceSend = 0
-  private readonly waiting: Entry[] = []
+  private readonly waiting: WaitingAppend[] = []
   private readonly queue: Batch[] = []
   private readonly inFlight = new Set<Batch>()
   private parked: Batch[] = []
@@ -167,18 +180,14 @@ export class IdempotentProducer<T = unknown> {
     } catch (error) {
       return settledRejection(error as Error)
     }
-    let entry!: Entry
-    const promise = new Promise<ProducerAppendResult>((resolve, reject) => {
-      entry = { payload, size: this.wireSize(payload), resolve, reject }
-    })
-    // Fire-and-forget callers must not crash the process on rejection.
-    promise.catch(noop)
+    const size = this.wireSize(payload)
     if (this.waiting.length > 0 || this.overLimit()) {
-      this.waiting.push(entry)
-    } else {
-      this.addToOpenBatch(entry)
-      this.pump()
+      const settlement = settle()
+      this.waiting.push({ payload, size, settlement })
+      return settlement.promise
     }
+    const promise = this.addToOpenBatch(payload, size)
+    this.pump()
     return promise
   }
 
@@ -222,14 +231,16 @@ export class IdempotentProducer<T = unknown> {
     this.closing = (async () => {
       if (this.state === "open") this.state = "closing"
       await this.flush()
-      const result = await new Promise<ProducerAppendResult>((resolve, reject) => {
-        const entry: Entry = { payload: "", size: 0, resolve, reject }
-        this.queue.push(this.makeBatch([entry], 0, body, true))
-        this.forceSend++
+      const batch = this.makeBatch([], settle(), 0, body, true)
+      this.queue.push(batch)
+      this.forceSend++
+      let result: ProducerAppendResult
+      try {
         this.pump()
-      }).finally(() => {
+        result = await batch.settlement.promise
+      } finally {
         this.forceSend--
-      })
+      }
       this.state = "closed"
       this.clearLinger()
       return result
@@ -284,14 +295,16 @@ export class IdempotentProducer<T = unknown> {
     return this.json ? size + 1 : size
   }
 
-  private addToOpenBatch(entry: Entry): void {
+  /** Adds a message to the batch being filled; returns that batch's shared promise. */
+  private addToOpenBatch(payload: string | Uint8Array, size: number): Promise<ProducerAppendResult> {
     // A message that would push the body past maxBatchBytes starts the next batch.
-    if (this.open.length > 0 && this.bodyLength(this.openSize + entry.size) > this.options.maxBatchBytes) {
+    if (this.open.length > 0 && this.bodyLength(this.openSize + size) > this.options.maxBatchBytes) {
       this.sealOpenBatch()
     }
-    this.open.push(entry)
-    this.openSize += entry.size
-    this.buffered += entry.size
+    this.open.push(payload)
+    this.openSize += size
+    this.buffered += size
+    const settlement = (this.openSettlement ??= settle())
     if (
       this.bodyLength(this.openSize) >= this.options.maxBatchBytes ||
       this.open.length >= this.options.maxBatchItems
@@ -304,21 +317,31 @@ export class IdempotentProducer<T = unknown> {
         this.pump()
       }, this.options.lingerMs)
     }
+    return settlement.promise
   }
 
   private sealOpenBatch(): void {
-    if (this.open.length === 0) return
-    const entries = this.open
+    if (this.open.length === 0 || !this.openSettlement) return
+    const payloads = this.open
+    const settlement = this.openSettlement
     this.open = []
+    this.openSettlement = undefined
     const size = this.openSize
     this.openSize = 0
     this.clearLinger()
-    this.queue.push(this.makeBatch(entries, size, this.batchBody(entries.map((e) => e.payload)), false))
+    this.queue.push(this.makeBatch(payloads, settlement, size, this.batchBody(payloads), false))
   }
 
-  private makeBatch(entries: Entry[], size: number, body: Uint8Array | undefined, close: boolean): Batch {
+  private makeBatch(
+    payloads: Array<string | Uint8Array>,
+    settlement: Settlement,
+    size: number,
+    body: Uint8Array | undefined,
+    close: boolean
+  ): Batch {
     return {
-      entries,
+      payloads,
+      settlement,
       size,
       body,
       close,
@@ -457,7 +480,7 @@ export class IdempotentProducer<T = unknown> {
     this.inFlight.delete(batch)
     if (batch.epoch === this.epochValue) this.epochConfirmed = true
     this.buffered -= batch.size
-    for (const entry of batch.entries) entry.resolve(result)
+    batch.settlement.resolve(result)
     batch.settle("acked")
     this.afterSettle()
   }
@@ -492,7 +515,7 @@ export class IdempotentProducer<T = unknown> {
     const first = this.failure === undefined
     this.failure ??= error
     this.buffered -= batch.size
-    for (const entry of batch.entries) entry.reject(error)
+    batch.settlement.reject(error)
     batch.settle("failed")
     this.rejectPending(this.failure)
     if (first) this.onError?.(error)
@@ -500,23 +523,28 @@ export class IdempotentProducer<T = unknown> {
   }
 
   private rejectPending(error: Error): void {
-    // Waiting entries were never counted in `buffered`; batched ones were.
-    const pending: Entry[] = this.waiting.splice(0)
-    pending.push(...this.open.splice(0))
+    // Waiting appends were never counted in `buffered`; batched ones were.
+    const pending: Settlement[] = this.waiting.splice(0).map((waiting) => waiting.settlement)
+    if (this.openSettlement) pending.push(this.openSettlement)
+    this.open = []
+    this.openSettlement = undefined
     this.buffered -= this.openSize
     this.openSize = 0
     for (const batch of [...this.queue.splice(0), ...this.parked.splice(0)]) {
-      pending.push(...batch.entries)
+      pending.push(batch.settlement)
       this.buffered -= batch.size
       batch.settle("failed")
     }
     this.claimEpoch = undefined
     this.clearLinger()
-    for (const entry of pending) entry.reject(error)
+    for (const settlement of pending) settlement.reject(error)
   }
 
   private afterSettle(): void {
-    while (this.waiting.length > 0 && !this.overLimit()) this.addToOpenBatch(this.waiting.shift()!)
+    while (this.waiting.length > 0 && !this.overLimit()) {
+      const waiting = this.waiting.shift()!
+      this.addToOpenBatch(waiting.payload, waiting.size).then(waiting.settlement.resolve, waiting.settlement.reject)
+    }
     if (!this.overLimit() && this.readyResolve) {
       this.readyResolve()
       this.readyResolve = undefined
@@ -577,8 +605,12 @@ export class IdempotentProducer<T = unknown> {
   }
 }
 
+const NON_ASCII = /[^\x00-\x7f]/
+
 /** UTF-8 length of a string without encoding it (JSON text has no lone surrogates). */
 function utf8Length(text: string): number {
+  // Most JSON is ASCII: one native scan instead of a loop in JavaScript.
+  if (!NON_ASCII.test(text)) return text.length
   let length = 0
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
@@ -595,6 +627,18 @@ function utf8Length(text: string): number {
     } else length += 3
   }
   return length
+}
+
+function settle(): Settlement {
+  let resolve!: Settlement["resolve"]
+  let reject!: Settlement["reject"]
+  const promise = new Promise<ProducerAppendResult>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Fire-and-forget callers must not crash the process on rejection; flush() and onError report it.
+  promise.catch(noop)
+  return { promise, resolve, reject }
 }
 
 function settledRejection<T>(error: Error): Promise<T> {
