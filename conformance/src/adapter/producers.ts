@@ -1,0 +1,123 @@
+import { IdempotentProducer, ProtocolHeaders as H, invalidArgument } from "@durable-client/json"
+import type {
+  IdempotentAppendBatchCommand,
+  IdempotentAppendCommand,
+  IdempotentCloseCommand,
+  IdempotentDetachCommand,
+  Result,
+} from "../protocol.ts"
+import type { AdapterState } from "./state.ts"
+import { payload } from "./streams.ts"
+
+type ProducerCommand =
+  | IdempotentAppendCommand
+  | IdempotentAppendBatchCommand
+  | IdempotentCloseCommand
+  | IdempotentDetachCommand
+
+/**
+ * One IdempotentProducer per (path, producerId, epoch), kept across
+ * commands so consecutive appends continue one sequence, as a long-lived
+ * writer would. The first command that needs it decides its options.
+ */
+export class Producers {
+  private readonly producers = new Map<string, IdempotentProducer>()
+
+  constructor(private readonly state: AdapterState) {}
+
+  clear(): void {
+    this.producers.clear()
+  }
+
+  async append(cmd: IdempotentAppendCommand): Promise<Result> {
+    const producer = await this.get(cmd)
+    const result = await producer.append(this.message(cmd.path, cmd.data, cmd.binary))
+    return {
+      type: "idempotent-append",
+      success: true,
+      status: result.duplicate ? 204 : 200,
+      offset: result.offset,
+      duplicate: result.duplicate,
+      producerEpoch: producer.epoch,
+      ...this.serverSeq(),
+    }
+  }
+
+  async appendBatch(cmd: IdempotentAppendBatchCommand): Promise<Result> {
+    const producer = await this.get(cmd)
+    const messages = cmd.items.map((item) => this.message(cmd.path, item, false))
+    const pending = messages.map((message) => producer.append(message))
+    await producer.flush()
+    const results = await Promise.all(pending)
+    return {
+      type: "idempotent-append-batch",
+      success: true,
+      status: 200,
+      offset: results[results.length - 1]?.offset,
+      duplicates: results.filter((r) => r.duplicate).length,
+      producerEpoch: producer.epoch,
+      ...this.serverSeq(),
+    }
+  }
+
+  async close(cmd: IdempotentCloseCommand): Promise<Result> {
+    const producer = await this.get(cmd)
+    const result =
+      cmd.data === undefined
+        ? await producer.close()
+        : await producer.close(this.message(cmd.path, cmd.data, false))
+    return {
+      type: "idempotent-close",
+      success: true,
+      status: this.state.recorder.lastStatus,
+      finalOffset: result.offset,
+      producerEpoch: producer.epoch,
+    }
+  }
+
+  async detach(cmd: IdempotentDetachCommand): Promise<Result> {
+    const key = keyOf(cmd)
+    const producer = this.producers.get(key)
+    this.producers.delete(key)
+    if (producer) await producer.detach()
+    return { type: "idempotent-detach", success: true, status: this.state.recorder.lastStatus }
+  }
+
+  private async get(cmd: ProducerCommand): Promise<IdempotentProducer> {
+    const key = keyOf(cmd)
+    const existing = this.producers.get(key)
+    if (existing) return existing
+    const stream = this.state.stream(cmd.path, cmd.headers)
+    await this.state.contentTypeOf(stream, cmd.path)
+    const producer = new IdempotentProducer(stream, cmd.producerId, {
+      epoch: cmd.epoch,
+      autoClaim: cmd.autoClaim ?? false,
+      lingerMs: cmd.lingerMs,
+      maxInFlight: cmd.maxInFlight,
+      maxBatchBytes: cmd.maxBatchBytes,
+      maxBatchItems: cmd.maxBatchItems,
+    })
+    this.producers.set(key, producer)
+    return producer
+  }
+
+  /** A message as the producer takes it: a JSON value on JSON streams, else text or bytes. */
+  private message(path: string, data: string, binary: boolean | undefined): unknown {
+    if (!this.state.isJson(path)) return payload(data, binary)
+    try {
+      return JSON.parse(data) as unknown
+    } catch {
+      throw invalidArgument(this.state.url(path), `message is not JSON: ${data.slice(0, 80)}`, "append")
+    }
+  }
+
+  /** The server's highest accepted producer seq seen during this command (`Producer-Seq`). */
+  private serverSeq(): { producerSeq?: number } {
+    const seq = this.state.recorder.maxResponseNumber(H.producerSeq)
+    return seq === undefined ? {} : { producerSeq: seq }
+  }
+}
+
+function keyOf(cmd: ProducerCommand): string {
+  return `${cmd.path}|${cmd.producerId}|${cmd.epoch}`
+}
