@@ -68,6 +68,8 @@ export class Materializer {
   private readyResolve!: () => void
   private readyReject!: (error: unknown) => void
   private readonly seenTxids = new Set<string>()
+  /** Txids of changes held in an open snapshot: not applied yet, so not awaitable yet. */
+  private heldTxids: string[] | undefined
   private readonly txidWaiters = new Map<string, Set<() => void>>()
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private lastCheckpointAt = 0
@@ -212,12 +214,14 @@ export class Materializer {
     const checkpoint = await storage.load(this.storageKey)
     if (!checkpoint) return
     this.state.restore(checkpoint.state)
+    this.heldTxids = checkpoint.state.pendingSnapshot ? txidsOf(checkpoint.state.pendingSnapshot) : undefined
     this.offset = checkpoint.offset
   }
 
   private async rebuild(): Promise<void> {
     await this.options.storage?.clear(this.storageKey)
     this.state.clear()
+    this.heldTxids = undefined
     this.offset = "-1"
   }
 
@@ -239,10 +243,7 @@ export class Materializer {
     this.messagesApplied += messages.length
     this.offset = batch.offset
     if (reset) await this.options.storage?.clear(this.storageKey)
-    for (const message of messages) {
-      const txid = (message as ChangeMessage).headers.txid
-      if (txid !== undefined) this.markTxid(txid)
-    }
+    for (const txid of this.appliedTxids(messages)) this.markTxid(txid)
     if (batch.upToDate || batch.closed) {
       if (!this.caughtUp) {
         this.caughtUp = true
@@ -260,6 +261,26 @@ export class Materializer {
       this.checkpointTimer = undefined
       void this.checkpoint().catch(() => undefined)
     }, wait)
+  }
+
+  /** The txids `state.apply(messages)` made visible, following its snapshot and reset rules. */
+  private appliedTxids(messages: readonly StateMessage[]): string[] {
+    const applied: string[] = []
+    for (const message of messages) {
+      const control = "control" in message.headers ? message.headers.control : undefined
+      if (control === "snapshot-start") {
+        this.heldTxids ??= []
+      } else if (control === "snapshot-end") {
+        applied.push(...(this.heldTxids ?? []))
+        this.heldTxids = undefined
+      } else if (control === "reset") {
+        this.heldTxids = undefined
+      } else {
+        const txid = (message as ChangeMessage).headers.txid
+        if (txid !== undefined) (this.heldTxids ?? applied).push(txid)
+      }
+    }
+    return applied
   }
 
   private markTxid(txid: string): void {
@@ -280,6 +301,10 @@ export class Materializer {
   private stoppedError(when: string): DurableStreamError {
     return new DurableStreamError("ABORTED", `Materializer for stream ${this.url} stopped ${when}`, { url: this.url })
   }
+}
+
+function txidsOf(changes: readonly ChangeMessage[]): string[] {
+  return changes.flatMap((change) => (change.headers.txid === undefined ? [] : [change.headers.txid]))
 }
 
 /** Starts materializing a State Protocol stream. */

@@ -255,6 +255,58 @@ describe("awaitTxid", () => {
     await expect(waiting).rejects.toMatchObject({ code: "ABORTED" })
   })
 
+  it("for a change inside a snapshot, resolves only once the snapshot has ended and the change is visible", async () => {
+    const fetch = pagedReadFetch([
+      { items: [control("snapshot-start"), ins("user", "1", 1, "tx-held")] },
+      { items: [ins("user", "2", 2, "tx-held-2")] },
+      { items: [control("snapshot-end"), ins("user", "3", 3, "tx-after")] },
+    ])
+    const m = materialize({ url: FAKE_URL, fetch, live: false })
+    const visibleWhenResolved: Record<string, boolean> = {}
+    const waits = [
+      ["tx-held", "1"],
+      ["tx-held-2", "2"],
+      ["tx-after", "3"],
+    ].map(([txid, key]) =>
+      m.awaitTxid(txid!).then(() => {
+        visibleWhenResolved[txid!] = m.state.has("user", key!)
+      })
+    )
+    await m.done
+    await Promise.all(waits)
+    expect(visibleWhenResolved).toEqual({ "tx-held": true, "tx-held-2": true, "tx-after": true })
+  })
+
+  it("for a change held in a checkpointed snapshot, resolves after a restart reads the snapshot's end", async () => {
+    const storage = memoryStorage()
+    const pages: FakePage[] = [{ items: [control("snapshot-start"), ins("user", "1", 1, "tx-held")] }]
+    const first = materialize({ url: FAKE_URL, fetch: pagedReadFetch(pages), live: false, storage })
+    await first.done
+    expect(first.state.inSnapshot).toBe(true)
+    pages.push({ items: [control("snapshot-end")] })
+    const second = materialize({ url: FAKE_URL, fetch: pagedReadFetch(pages), live: false, storage })
+    let visible: boolean | undefined
+    const waiting = second.awaitTxid("tx-held").then(() => {
+      visible = second.state.has("user", "1")
+    })
+    await second.done
+    await waiting
+    expect(second.startOffset).toBe("00000001")
+    expect(visible).toBe(true)
+  })
+
+  it("for a change dropped by a reset inside its snapshot, does not resolve", async () => {
+    const fetch = pagedReadFetch([
+      { items: [control("snapshot-start"), ins("user", "1", 1, "tx-dropped")] },
+      { items: [control("reset"), ins("user", "2", 2, "tx-kept")] },
+    ])
+    const m = materialize({ url: FAKE_URL, fetch, live: false })
+    const dropped = m.awaitTxid("tx-dropped")
+    await m.done
+    await expect(m.awaitTxid("tx-kept")).resolves.toBeUndefined()
+    await expect(dropped).rejects.toMatchObject({ code: "ABORTED" })
+  })
+
   it("rejects with ABORTED when its signal aborts", async () => {
     const m = materialize({ url: FAKE_URL, fetch: pagedReadFetch([{ items: [ins("user", "1", 1)] }]), live: false })
     const controller = new AbortController()
