@@ -66,7 +66,36 @@ interface RawCase {
   about?: unknown
   requires?: unknown
   each?: unknown
+  except?: unknown
   steps?: unknown
+}
+
+type Params = Record<string, unknown>
+
+/**
+ * `each` is either a list of parameter sets, or a mapping of dimensions
+ * (each a list of parameter sets) whose cartesian product is taken.
+ * `except` drops the combinations that match all fields of one of its entries.
+ */
+function expandEach(each: unknown, except: unknown, where: string): Params[] {
+  let combinations: Params[]
+  if (Array.isArray(each)) {
+    combinations = each as Params[]
+  } else if (each !== null && typeof each === "object") {
+    combinations = [{}]
+    for (const [dimension, options] of Object.entries(each)) {
+      if (!Array.isArray(options) || options.length === 0) throw new Error(`${where}: each.${dimension} must be a non-empty list`)
+      combinations = combinations.flatMap((partial) => (options as Params[]).map((option) => ({ ...partial, ...option })))
+    }
+  } else {
+    throw new Error(`${where}: "each" must be a list or a mapping of lists`)
+  }
+  if (combinations.length === 0) throw new Error(`${where}: "each" is empty`)
+  if (except === undefined) return combinations
+  if (!Array.isArray(except)) throw new Error(`${where}: "except" must be a list`)
+  return combinations.filter(
+    (params) => !(except as Params[]).some((rule) => Object.entries(rule).every(([key, value]) => params[key] === value))
+  )
 }
 
 /** Loads every `cases/<suite>/*.yaml`, expanding `each` families into single cases. */
@@ -112,9 +141,9 @@ function loadFile(suite: string, path: string, shownPath: string): Case[] {
       out.push(build(suite, shownPath, entry.name, entry.about, requires, entry.steps, where))
       return
     }
-    if (!Array.isArray(entry.each) || entry.each.length === 0) throw new Error(`${where}: "each" must be a non-empty list`)
+    const combinations = expandEach(entry.each, (entry as { except?: unknown }).except, where)
     if (!entry.name.includes("${")) throw new Error(`${where}: a family name must use a parameter, e.g. "${"${label}"}"`)
-    for (const params of entry.each as Array<Record<string, unknown>>) {
+    for (const params of combinations) {
       const vars = new Map(Object.entries(params))
       const name = String(substitute(entry.name, vars))
       // Parameters are substituted now; run-time variables (${stream}, saved

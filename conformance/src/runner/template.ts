@@ -55,11 +55,12 @@ function evaluate(expr: string, vars: Variables): unknown {
   return current
 }
 
-/** Splits on commas outside quotes. */
+/** Splits on commas outside quotes and parentheses (generators nest). */
 function splitArgs(text: string): string[] {
   const args: string[] = []
   let current = ""
   let quote: string | undefined
+  let depth = 0
   for (const ch of text) {
     if (quote) {
       if (ch === quote) quote = undefined
@@ -67,7 +68,10 @@ function splitArgs(text: string): string[] {
     } else if (ch === '"' || ch === "'") {
       quote = ch
       current += ch
-    } else if (ch === ",") {
+    } else if (ch === "(" || ch === ")") {
+      depth += ch === "(" ? 1 : -1
+      current += ch
+    } else if (ch === "," && depth === 0) {
       args.push(current.trim())
       current = ""
     } else {
