@@ -7,7 +7,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  target: "es2020",
+  target: "es2022",
   treeshake: true,
   external: ["@durable-client/state", "@durable-client/json", "@durable-client/bytes", "react"],
 })

@@ -6,7 +6,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  target: "es2020",
+  target: "es2022",
   treeshake: true,
   // The layer below is a dependency, never bundled: one copy per app.
   external: ["@durable-client/json", "@durable-client/bytes"],

@@ -1,0 +1,79 @@
+import { ours, referenceState } from "../clients.mjs"
+import { measure, settleHeap } from "../stats.mjs"
+
+/** Builds the same event list for everyone: inserts, then updates and some deletes, over `keys` keys. */
+function makeEvents(count, keys) {
+  const events = new Array(count)
+  for (let i = 0; i < count; i++) {
+    const key = `k${i % keys}`
+    const operation = i < keys ? "insert" : i % 10 === 0 ? "delete" : "update"
+    events[i] = { type: i % 2 ? "user" : "task", key, value: { n: i, title: "row title", done: i % 3 === 0 }, headers: { operation } }
+  }
+  return events
+}
+
+/** Scenario 5a: apply State Protocol events to each library's materialized state. */
+export function materializeScenario({ quick }) {
+  const count = quick ? 50_000 : 1_000_000
+  const events = makeEvents(count, Math.min(100_000, count / 10))
+  const batch = 1000
+  const contenders = {
+    ours: () => {
+      const state = new ours.MaterializedState()
+      for (let i = 0; i < count; i += batch) state.apply(events.slice(i, i + batch))
+      return state
+    },
+    reference: () => {
+      const state = new referenceState.MaterializedState()
+      for (let i = 0; i < count; i += batch) state.applyBatch(events.slice(i, i + batch))
+      return state
+    },
+  }
+  return {
+    name: "Materialize",
+    detail: `${count.toLocaleString("en")} State Protocol events`,
+    contenders: ["ours", "reference"],
+    async round(contender) {
+      const before = settleHeap()
+      const { wallMs, result: state } = await measure(async () => contenders[contender]())
+      const retained = settleHeap() - before
+      if (state.get("user", "k1") === undefined && state.get("task", "k0") === undefined) throw new Error("state is empty")
+      return { metrics: { "events/s": count / (wallMs / 1000), "retained heap MB": retained / 1e6 } }
+    },
+    better: { "events/s": "higher", "retained heap MB": "lower" },
+  }
+}
+
+/** Scenario 5b: cost of one row change reaching a live query over a large collection (ours only). */
+export function liveQueryScenario({ quick }) {
+  const rows = quick ? 10_000 : 100_000
+  const updates = quick ? 200 : 1000
+  return {
+    name: "Live query update",
+    detail: `1 row change in a ${rows.toLocaleString("en")}-row collection (where + orderBy)`,
+    contenders: ["ours"],
+    async round() {
+      const state = new ours.MaterializedState()
+      const inserts = []
+      for (let i = 0; i < rows; i++) {
+        inserts.push({ type: "todo", key: `t${i}`, value: { id: `t${i}`, rank: i, done: i % 2 === 0 }, headers: { operation: "insert" } })
+      }
+      state.apply(inserts)
+      const todos = new ours.Collection("todos", "todo", "id", state)
+      const query = todos.query({ where: { done: false }, orderBy: { rank: "desc" }, limit: 50 })
+      let notified = 0
+      query.subscribe(() => notified++)
+      const start = performance.now()
+      for (let n = 0; n < updates; n++) {
+        const key = `t${(n * 7919) % rows}`
+        state.apply([{ type: "todo", key, value: { id: key, rank: rows + n, done: false }, headers: { operation: "update" } }])
+        todos.notifyKeysChanged([key])
+      }
+      const perUpdate = ((performance.now() - start) * 1000) / updates
+      query.dispose()
+      if (notified < 2) throw new Error("live query never updated")
+      return { metrics: { "µs per row change": perUpdate } }
+    },
+    better: { "µs per row change": "lower" },
+  }
+}

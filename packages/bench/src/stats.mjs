@@ -1,0 +1,28 @@
+export function median(values) {
+  return percentile(values, 50)
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const rank = (p / 100) * (sorted.length - 1)
+  const low = Math.floor(rank)
+  const high = Math.ceil(rank)
+  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low)
+}
+
+/** Wall time and client CPU time of one run. */
+export async function measure(run) {
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  const result = await run()
+  const wallMs = performance.now() - start
+  const used = process.cpuUsage(cpu)
+  return { wallMs, cpuMs: (used.user + used.system) / 1000, result }
+}
+
+export function settleHeap() {
+  if (typeof globalThis.gc !== "function") throw new Error("run node with --expose-gc")
+  for (let i = 0; i < 3; i++) globalThis.gc()
+  return process.memoryUsage().heapUsed
+}
