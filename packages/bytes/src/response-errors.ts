@@ -52,7 +52,9 @@ function codeForStatus(
     case 401:
       return "UNAUTHORIZED"
     case 403:
-      return "FORBIDDEN"
+      // PROTOCOL §5.2.1: a 403 carrying Producer-Epoch is producer fencing
+      // (a newer epoch exists), not an authorisation failure.
+      return headers.has(H.producerEpoch) ? "STALE_EPOCH" : "FORBIDDEN"
     case 404:
       return "NOT_FOUND"
     case 409:
