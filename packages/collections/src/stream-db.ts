@@ -12,6 +12,7 @@ import {
   type EntityHelpers,
   type EntityValue,
   type LiveMode,
+  type LiveSharing,
   type Materializer,
   type SessionStatus,
   type StateMessageError,
@@ -66,11 +67,14 @@ export interface ActionResult {
   txid: string
 }
 
-export type ActionFunctions<A> = {
-  readonly [K in keyof A]: A[K] extends { write: (args: infer Args, ...rest: never[]) => unknown }
-    ? (args: Args) => Promise<ActionResult>
-    : never
-}
+/** One function per action; none when the actions are not known by name (no `actions` given). */
+export type ActionFunctions<A> = string extends keyof A
+  ? Record<never, never>
+  : {
+      readonly [K in keyof A]: A[K] extends { write: (args: infer Args, ...rest: never[]) => unknown }
+        ? (args: Args) => Promise<ActionResult>
+        : never
+    }
 
 export interface StreamDBOptions<S extends StateSchema, A extends ActionDefinitions<S>>
   extends Partial<Omit<DurableStreamOptions, "url" | "contentType">> {
@@ -83,6 +87,8 @@ export interface StreamDBOptions<S extends StateSchema, A extends ActionDefiniti
   storageKey?: string
   /** Default "auto". */
   live?: LiveMode
+  /** One live connection for all tabs: `tabSharing()` from `@durable-client/collections/tab-sharing`. */
+  shareAcrossTabs?: LiveSharing
   signal?: AbortSignal
   /** Producer id for writes; default random. */
   producerId?: string
@@ -91,9 +97,17 @@ export interface StreamDBOptions<S extends StateSchema, A extends ActionDefiniti
   onInvalidMessage?: (error: StateMessageError) => void
 }
 
+/**
+ * What one layer does to one key, given the row beneath it (confirmed row
+ * with the earlier layers applied; undefined when absent). Kept as a step
+ * rather than a value so that when a layer below rolls back or the
+ * confirmed row changes, `update(key, change)` is re-applied to the new base.
+ */
+type Mutation = (beneath: unknown) => Override | undefined
+
 interface Layer {
   txid: string
-  mutations: Map<Collection<unknown>, Map<string, Override>>
+  mutations: Map<Collection<unknown>, Map<string, Mutation>>
 }
 
 /**
@@ -101,7 +115,9 @@ interface Layer {
  * collection per entity type, optimistic actions that reconcile with the
  * stream, and optional persistence.
  */
-export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Record<string, never>> {
+// The default for A must stay ActionDefinitions<S>: TypeScript types an inline action's
+// callbacks (draft, context) from it while A itself is still being inferred.
+export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = ActionDefinitions<S>> {
   readonly collections: Collections<S>
   readonly actions: ActionFunctions<A>
   readonly materializer: Materializer
@@ -124,6 +140,7 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Re
       storage: options.storage,
       storageKey: options.storageKey,
       live: options.live ?? "auto",
+      shareAcrossTabs: options.shareAcrossTabs,
       onInvalidMessage: options.onInvalidMessage,
     })
     const collections: Record<string, Collection<unknown>> = {}
@@ -202,7 +219,7 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Re
   private draft(layer: Layer): Draft<S> {
     const draft: Record<string, DraftCollection<unknown>> = {}
     for (const collection of this.byType.values()) {
-      const pending = (): Map<string, Override> => {
+      const pending = (): Map<string, Mutation> => {
         let map = layer.mutations.get(collection)
         if (!map) {
           map = new Map()
@@ -222,30 +239,46 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Re
         return String(key)
       }
       const get = (key: string): unknown => {
-        const own = layer.mutations.get(collection)
-        if (own?.has(key)) {
-          const value = own.get(key)
-          return value === DELETED ? undefined : value
-        }
-        return collection.get(key)
+        const own = layer.mutations.get(collection)?.get(key)
+        const value = own ? own(collection.get(key)) : collection.get(key)
+        return value === DELETED ? undefined : value
       }
       draft[collection.name] = {
         get,
         insert: (value) => {
-          pending().set(keyOf(value), value)
+          pending().set(keyOf(value), () => value)
         },
         update: (keyOrValue: unknown, change?: (current: unknown) => unknown) => {
           if (typeof change === "function") {
             const key = String(keyOrValue)
             const current = get(key)
             if (current === undefined) return
-            pending().set(key, change(current))
+            const earlier = layer.mutations.get(collection)?.get(key)
+            // Run now so a throwing `change` fails the action before anything is shown;
+            // re-run only when the row beneath is a different one (keeps identity).
+            let lastBase = current
+            let lastValue = change(current)
+            pending().set(key, (beneath) => {
+              const base = earlier ? earlier(beneath) : beneath
+              if (base === undefined || base === DELETED) return base
+              if (base !== lastBase) {
+                try {
+                  lastValue = change(base)
+                } catch {
+                  // Cannot be re-applied to the new row: leave it as it is beneath.
+                  lastValue = base
+                }
+                lastBase = base
+              }
+              return lastValue
+            })
           } else {
-            pending().set(keyOf(keyOrValue), keyOrValue)
+            const value = keyOrValue
+            pending().set(keyOf(value), () => value)
           }
         },
         delete: (key) => {
-          pending().set(String(key), DELETED)
+          pending().set(String(key), () => DELETED)
         },
       }
     }
@@ -286,16 +319,16 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Re
   private refresh(affected: Map<Collection<unknown>, Set<string>>): void {
     for (const [collection, keys] of affected) {
       for (const key of keys) {
-        let override: Override | undefined
+        let value: Override | undefined = this.materializer.state.get(collection.type, key)
         let touched = false
         for (const layer of this.layers) {
-          const mutations = layer.mutations.get(collection)
-          if (mutations?.has(key)) {
-            override = mutations.get(key)
+          const mutation = layer.mutations.get(collection)?.get(key)
+          if (mutation) {
+            value = mutation(value === DELETED ? undefined : value)
             touched = true
           }
         }
-        if (touched) collection.overrides.set(key, override)
+        if (touched) collection.overrides.set(key, value === undefined ? DELETED : value)
         else collection.overrides.delete(key)
       }
     }
@@ -304,7 +337,7 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Re
 }
 
 /** Opens a StreamDB; `db.ready` resolves once it has caught up. */
-export function createStreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Record<string, never>>(
+export function createStreamDB<S extends StateSchema, A extends ActionDefinitions<S> = ActionDefinitions<S>>(
   options: StreamDBOptions<S, A>
 ): StreamDB<S, A> {
   return new StreamDB(options)
