@@ -72,6 +72,10 @@ function checkField(result: ResultLike, field: string, expected: unknown): strin
 /** A result field as expectations and `save` see it, derived fields included. */
 export function derive(result: ResultLike, field: string): unknown {
   if (field === "ok") return result.success === true
+  const dot = field.indexOf(".")
+  if (dot > 0 && DERIVED.has(field.slice(0, dot))) {
+    return lookup(derive(result, field.slice(0, dot)), field.slice(dot + 1))
+  }
   switch (field) {
     case "text":
       return joinedBytes(result).toString("utf8")
@@ -88,6 +92,9 @@ export function derive(result: ResultLike, field: string): unknown {
   }
   return lookup(result, field)
 }
+
+// "chunks" is left out: `chunks` alone is a count, `chunks.0.offset` a path.
+const DERIVED = new Set(["text", "base64", "messages"])
 
 function joinedBytes(result: ResultLike): Buffer {
   if (!Array.isArray(result.chunks)) throw new Error("result has no chunks")
