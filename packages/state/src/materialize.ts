@@ -7,6 +7,7 @@ import {
   type JsonBatch,
   type JsonReadSession,
   type LiveMode,
+  type LiveSharing,
   type SessionStatus,
 } from "@durable-client/json"
 import type { Checkpoint, CheckpointStorage } from "./checkpoint-storage"
@@ -26,6 +27,8 @@ export interface MaterializeOptions extends Partial<Omit<DurableStreamOptions, "
   offset?: string
   /** Default "auto"; `false` catches up once and stops. */
   live?: LiveMode
+  /** One live connection for all tabs: `tabSharing()` from `@durable-client/state/tab-sharing`. */
+  shareAcrossTabs?: LiveSharing
   /** Saves (offset, state) so a restart reads only what came after. */
   storage?: CheckpointStorage
   /** Checkpoint key. Default: the stream URL. */
@@ -175,7 +178,11 @@ export class Materializer {
       for (;;) {
         if (this.controller.signal.aborted) return
         this.startOffset ??= this.offset
-        const session = this.json.read({ offset: this.offset, live: this.options.live ?? "auto" })
+        const session = this.json.read({
+          offset: this.offset,
+          live: this.options.live ?? "auto",
+          shareAcrossTabs: this.options.shareAcrossTabs,
+        })
         this.session = session
         try {
           await session.subscribeJson((batch) => this.applyBatch(batch))
@@ -203,6 +210,8 @@ export class Materializer {
       throw error
     } finally {
       this.stopped = true
+      // Stopped before catching up (close() or abort): ready must not stay pending.
+      if (!this.caughtUp) this.readyReject(this.failure ?? this.stoppedError("before catching up"))
       // Ended (stream closed, catch-up done, close() or an error): no txid can arrive any more.
       this.releaseWaiters()
     }

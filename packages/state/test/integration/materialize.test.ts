@@ -248,6 +248,32 @@ describe("checkpoints", () => {
   })
 })
 
+describe("live checkpoints", () => {
+  it("a live materializer checkpoints as it goes, so a restart after a crash (no close) reads nothing twice", async () => {
+    const json = await newStream()
+    const writer = new StateWriter(json, { schema })
+    const storage = memoryStorage()
+    const live = materialize({ url: json.url, live: "sse", schema, storage, checkpointIntervalMs: 50 })
+    let txid = ""
+    for (const batch of workload(99, 6).batches) txid = (await writer.write(batch)).txid
+    await live.awaitTxid(txid, WAIT)
+
+    const deadline = Date.now() + 5_000
+    while ((await storage.load(json.url))?.offset !== live.offset && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect((await storage.load(json.url))?.offset).toBe(live.offset)
+
+    // The first one is still running, as after a crash nobody closed it.
+    const restarted = materialize({ url: json.url, live: false, schema, storage })
+    await restarted.done
+    expect(restarted.startOffset).toBe(live.offset)
+    expect(restarted.messagesApplied).toBe(0)
+    expect(restarted.state.toJSON()).toEqual(live.state.toJSON())
+    await Promise.all([live.close(), writer.close()])
+  })
+})
+
 describe("awaitTxid, close and end of stream", () => {
   it("awaitTxid times out with a TIMEOUT error, and the materializer keeps working", async () => {
     const json = await newStream()

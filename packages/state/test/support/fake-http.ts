@@ -16,7 +16,7 @@ export interface FakePage {
 /**
  * Serves `pages` to catch-up reads: the read at `-1` gets page 0, the read at
  * the offset page i handed out gets page i + 1. The last page is up to date,
- * and closes the stream when `closed` is set.
+ * and closes the stream when `closed` is set. Unknown offsets get 410 Gone.
  */
 export function pagedReadFetch(pages: FakePage[], options: { closed?: boolean } = {}): Fetch & { requests: string[] } {
   const offsetOf = (index: number): string => String(index + 1).padStart(8, "0")
@@ -27,7 +27,8 @@ export function pagedReadFetch(pages: FakePage[], options: { closed?: boolean } 
     const offset = new URL(input).searchParams.get("offset") ?? "-1"
     const index = offset === "-1" ? 0 : pages.findIndex((_, i) => offsetOf(i) === offset) + 1
     const page = pages[index]
-    if (index <= 0 && offset !== "-1") return new Response("unknown offset", { status: 400 })
+    // An offset this fake never handed out counts as one the server no longer retains.
+    if (index <= 0 && offset !== "-1") return new Response("offset no longer retained", { status: 410 })
     if (page === undefined) return new Response("past the end", { status: 400 })
     const last = index === pages.length - 1
     const headers: Record<string, string> = {
@@ -62,5 +63,20 @@ export function recordingAppendFetch(): Fetch & { messages: unknown[]; posts: nu
     })
   }
   const recorder = Object.assign(fetch, { messages, posts: 0 })
+  return recorder
+}
+
+/** Never answers a request until its signal aborts (a server that is slow to respond). */
+export function hangingFetch(): Fetch & { requests: number } {
+  const fetch = (_input: string, init: RequestInit): Promise<Response> => {
+    recorder.requests += 1
+    return new Promise<Response>((_, reject) => {
+      const signal = init.signal
+      const abort = () => reject(signal?.reason ?? new DOMException("aborted", "AbortError"))
+      if (signal?.aborted) abort()
+      else signal?.addEventListener("abort", abort, { once: true })
+    })
+  }
+  const recorder = Object.assign(fetch, { requests: 0 })
   return recorder
 }

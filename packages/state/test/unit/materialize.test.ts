@@ -7,10 +7,13 @@ import {
   keyValueStorage,
   materialize,
   memoryStorage,
+  MaterializedState,
   type Change,
   type KeyValueBackend,
+  type StateMessage,
+  type StateSnapshot,
 } from "../../src/index"
-import { FAKE_URL, pagedReadFetch, type FakePage } from "../support/fake-http"
+import { FAKE_URL, hangingFetch, pagedReadFetch, type FakePage } from "../support/fake-http"
 import { control, del, ins, upd } from "../support/messages"
 import { asyncObjectSchema, objectSchema } from "../support/schemas"
 
@@ -21,6 +24,12 @@ const schema = createStateSchema({
 
 const user = (id: string, name: string) => ({ id, name })
 const todo = (id: string, done: boolean) => ({ id, done })
+
+function materializedRows(messages: StateMessage[]): StateSnapshot {
+  const state = new MaterializedState()
+  state.apply(messages)
+  return state.toJSON()
+}
 
 function rows(state: { entries(type: string): IterableIterator<[string, unknown]> }, type: string) {
   return Object.fromEntries(state.entries(type))
@@ -214,6 +223,29 @@ describe("checkpoints", () => {
     expect(JSON.parse(items.get(`durable-client:${FAKE_URL}`)!)).toMatchObject({ offset: "00000001" })
   })
 
+  it("rebuilds from the beginning when the checkpoint's offset is gone (410)", async () => {
+    const storage = memoryStorage()
+    const stale = materializedRows([ins("user", "old", "stale"), ins("user", "1", "stale")])
+    await storage.save(FAKE_URL, { offset: "99999999", state: stale })
+    const fetch = pagedReadFetch([{ items: [ins("user", "1", "fresh")] }])
+    const m = materialize({ url: FAKE_URL, fetch, live: false, storage })
+    const changes: Change[] = []
+    m.subscribe((batch) => changes.push(...batch))
+    await m.done
+    expect(m.startOffset).toBe("99999999")
+    expect(fetch.requests.map((r) => new URL(r).searchParams.get("offset"))).toEqual(["99999999", "-1"])
+    expect(rows(m.state, "user")).toEqual({ "1": "fresh" })
+    // Observers saw the checkpoint arrive, then go away, before the fresh rows came.
+    expect(changes.map((c) => `${c.operation}:${c.key}`)).toEqual([
+      "insert:old",
+      "insert:1",
+      "delete:old",
+      "delete:1",
+      "insert:1",
+    ])
+    expect((await storage.load(FAKE_URL))!.offset).toBe("00000001")
+  })
+
   it("a reset on the stream clears the stored checkpoint's old rows", async () => {
     const storage = memoryStorage()
     const pages: FakePage[] = [{ items: [ins("user", "1", 1), ins("user", "2", 2)] }]
@@ -223,6 +255,46 @@ describe("checkpoints", () => {
     await m.done
     expect(rows(m.state, "user")).toEqual({ "3": 3 })
     expect((await storage.load(FAKE_URL))!.state.tables).toEqual({ user: [["3", 3]] })
+  })
+})
+
+describe("stopping", () => {
+  it("close() before the first response settles ready (rejected, ABORTED) and done", async () => {
+    const fetch = hangingFetch()
+    const m = materialize({ url: FAKE_URL, fetch, live: "long-poll" })
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(fetch.requests).toBe(1)
+    await m.close()
+    await expect(m.done).resolves.toBeUndefined()
+    await expect(m.ready).rejects.toMatchObject({ code: "ABORTED" })
+    expect(m.caughtUp).toBe(false)
+    expect(m.status).toBe("closed")
+  })
+
+  it("aborting the signal stops it like close()", async () => {
+    const controller = new AbortController()
+    const m = materialize({ url: FAKE_URL, fetch: hangingFetch(), live: "sse", signal: controller.signal })
+    controller.abort()
+    await expect(m.done).resolves.toBeUndefined()
+    await expect(m.ready).rejects.toMatchObject({ code: "ABORTED" })
+    expect(m.status).toBe("closed")
+  })
+
+  it("an already aborted signal never reads", async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const fetch = hangingFetch()
+    const m = materialize({ url: FAKE_URL, fetch, live: "sse", signal: controller.signal })
+    await m.done
+    expect(fetch.requests).toBe(0)
+  })
+
+  it("close() twice is harmless", async () => {
+    const m = materialize({ url: FAKE_URL, fetch: pagedReadFetch([{ items: [ins("user", "1", 1)] }]), live: false })
+    await m.ready
+    await Promise.all([m.close(), m.close()])
+    await m.close()
+    expect(m.state.get("user", "1")).toBe(1)
   })
 })
 
