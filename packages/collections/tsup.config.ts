@@ -2,7 +2,7 @@ import { defineConfig } from "tsup"
 
 export default defineConfig({
   // React lives in its own entry so the main one never pulls it in.
-  entry: ["src/index.ts", "src/react.ts"],
+  entry: ["src/index.ts", "src/react.ts", "src/tab-sharing.ts"],
   format: ["esm", "cjs"],
   dts: true,
   clean: true,

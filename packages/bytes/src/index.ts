@@ -10,7 +10,7 @@ export type {
   StreamInfo,
 } from "./durable-stream"
 export { ReadSession } from "./read-session"
-export type { LiveMode, ReadOptions, SessionStatus, StreamChunk } from "./read-session"
+export type { LiveMode, LiveSharing, ReadOptions, SessionStatus, SharedReadContext, StreamChunk } from "./read-session"
 export { DurableStreamError, isDurableStreamError } from "./errors"
 export type { DurableStreamErrorCode, StreamOperation } from "./errors"
 export type { FetchLike, OnError, RetryWith } from "./http"

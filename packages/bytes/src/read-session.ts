@@ -45,6 +45,31 @@ export interface ReadOptions {
    * simply reissued. Default 60 000.
    */
   longPollTimeoutMs?: number
+  /**
+   * Share one live connection among the browser tabs reading this stream:
+   * pass `tabSharing()` from `@durable-client/bytes/tab-sharing`. Kept out of
+   * the main entry so apps that don't use it don't ship it.
+   */
+  shareAcrossTabs?: LiveSharing
+}
+
+/**
+ * Produces a session's chunks by coordinating with other readers (e.g. other
+ * tabs). It gets private, unshared reads of the same stream to do the work.
+ */
+export interface LiveSharing {
+  run(context: SharedReadContext): AsyncGenerator<StreamChunk>
+}
+
+export interface SharedReadContext {
+  url: string
+  /** Where this session starts. */
+  offset: string
+  live: LiveMode
+  /** Aborts when the session is cancelled. */
+  signal: AbortSignal
+  /** An unshared read of the same stream with the session's headers, params and retries. */
+  read(offset: string, live: LiveMode): AsyncIterable<StreamChunk>
 }
 
 export interface StreamChunk {
@@ -267,6 +292,28 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   }
 
   private async *produce(): AsyncGenerator<StreamChunk> {
+    const sharing = this.options.shareAcrossTabs
+    if (sharing && this.live !== false) {
+      const shared = sharing.run({
+        url: this.url,
+        offset: this.offset,
+        live: this.live,
+        signal: this.controller.signal,
+        read: (offset, live) =>
+          new ReadSession(this.context, {
+            ...this.options,
+            offset,
+            live,
+            shareAcrossTabs: undefined,
+            signal: this.controller.signal,
+          }),
+      })
+      for await (const chunk of shared) {
+        this.setStatus(chunk.upToDate ? "live" : "catching-up")
+        yield chunk
+      }
+      return
+    }
     let phase: Phase = this.live === "long-poll" || this.live === "sse" ? this.live : "catch-up"
     try {
       for (;;) {
