@@ -53,7 +53,7 @@ export function keyValueStorage(backend: KeyValueBackend, prefix = "durable-clie
       if (typeof text !== "string") return undefined
       try {
         const parsed = JSON.parse(text) as Partial<Checkpoint>
-        if (typeof parsed.offset !== "string" || parsed.state?.version !== 1) return undefined
+        if (typeof parsed.offset !== "string" || !isStateSnapshot(parsed.state)) return undefined
         return parsed as Checkpoint
       } catch {
         return undefined
@@ -66,4 +66,14 @@ export function keyValueStorage(backend: KeyValueBackend, prefix = "durable-clie
       await backend.removeItem(prefix + key)
     },
   }
+}
+
+/** Shape check for a stored state, so a damaged one is "no checkpoint" rather than a restore failure. */
+function isStateSnapshot(state: unknown): state is StateSnapshot {
+  if (typeof state !== "object" || state === null) return false
+  const { version, tables, pendingSnapshot } = state as Partial<StateSnapshot>
+  if (version !== 1 || typeof tables !== "object" || tables === null || Array.isArray(tables)) return false
+  const isRow = (row: unknown): boolean => Array.isArray(row) && row.length === 2 && typeof row[0] === "string"
+  if (!Object.values(tables).every((rows) => Array.isArray(rows) && rows.every(isRow))) return false
+  return pendingSnapshot === undefined || Array.isArray(pendingSnapshot)
 }

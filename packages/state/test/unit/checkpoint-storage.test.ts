@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest"
 import {
   MaterializedState,
   keyValueStorage,
+  materialize,
   memoryStorage,
   type Checkpoint,
   type CheckpointStorage,
   type KeyValueBackend,
 } from "../../src/index"
+import { FAKE_URL, pagedReadFetch } from "../support/fake-http"
 import { control, ins } from "../support/messages"
 
 function sampleCheckpoint(): Checkpoint {
@@ -123,6 +125,10 @@ describe("keyValueStorage", () => {
     ["a numeric offset", JSON.stringify({ offset: 5, state: { version: 1, tables: {} } })],
     ["no state", JSON.stringify({ offset: "0000_1" })],
     ["an unknown state version", JSON.stringify({ offset: "0000_1", state: { version: 2, tables: {} } })],
+    ["a state without tables", JSON.stringify({ offset: "0000_1", state: { version: 1 } })],
+    ["tables that are not lists of rows", JSON.stringify({ offset: "0000_1", state: { version: 1, tables: { user: "x" } } })],
+    ["a row that is not a [key, value] pair", JSON.stringify({ offset: "0000_1", state: { version: 1, tables: { user: [[1, 2]] } } })],
+    ["a pending snapshot that is not a list", JSON.stringify({ offset: "0", state: { version: 1, tables: {}, pendingSnapshot: 3 } })],
   ])("treats %s as no checkpoint", async (_, text) => {
     const backend = syncBackend()
     backend.items.set("durable-client:s", text)
@@ -130,6 +136,15 @@ describe("keyValueStorage", () => {
     const slow = asyncBackend()
     slow.items.set("durable-client:s", text)
     expect(await keyValueStorage(slow).load("s")).toBeUndefined()
+  })
+
+  it("a materializer over such garbage starts from scratch instead of failing", async () => {
+    const backend = syncBackend()
+    backend.items.set(`durable-client:${FAKE_URL}`, JSON.stringify({ offset: "00000001", state: { version: 1, tables: { user: "x" } } }))
+    const m = materialize({ url: FAKE_URL, fetch: pagedReadFetch([{ items: [ins("user", "1", 1)] }]), live: false, storage: keyValueStorage(backend) })
+    await m.done
+    expect(m.startOffset).toBe("-1")
+    expect(m.state.get("user", "1")).toBe(1)
   })
 
   it("treats a backend answering undefined as no checkpoint", async () => {
