@@ -36,6 +36,9 @@ export function checkExpectation(result: ResultLike, expect: Expectation): strin
   if ("error" in expect && !("ok" in expect) && result.success === true) {
     return `expected error ${describe(expect.error)}, but the command succeeded`
   }
+  if (result.success === false && !("error" in expect) && !("ok" in expect) && Object.keys(expect).length > 0) {
+    return `the command failed: ${String(result.errorCode)}${result.status === undefined ? "" : ` (status ${String(result.status)})`}: ${String(result.message)}`
+  }
   for (const [field, expected] of Object.entries(expect)) {
     const problem = checkField(result, field, expected)
     if (problem) return problem
