@@ -67,6 +67,13 @@ describe("batch bodies", () => {
     expect(fake.messages).toEqual(values)
   })
 
+  it("works on an application/json; charset=utf-8 stream, sending that content type", async () => {
+    const { fake, producer } = jsonProducer(server, {}, { contentType: "application/json; charset=utf-8" })
+    await producer.append({ text: "ünïcödé" })
+    expect(fake.requests[0]!.contentType).toBe("application/json; charset=utf-8")
+    expect(fake.messages).toEqual([{ text: "ünïcödé" }])
+  })
+
   it("refuses a value JSON cannot carry without stopping the producer", async () => {
     const { fake, producer, url } = jsonProducer(server)
     const bad = producer.append(10n)
