@@ -341,8 +341,10 @@ function expiryHeader(url: string, expiresAt: Date | string): string {
 }
 
 async function discardBody(response: Response): Promise<void> {
-  // Consuming the body lets the connection be reused.
-  if (response.body) await response.body.cancel().catch(() => undefined)
+  // Cancelling the body frees the connection. Not awaited: a body that was
+  // cloned (fetch wrappers, mocks) only settles the cancel once every clone
+  // is read or cancelled, which would hang the operation.
+  if (response.body) void response.body.cancel().catch(() => undefined)
 }
 
 async function appendResult(response: Response): Promise<AppendResult> {

@@ -6,6 +6,7 @@ import {
 } from "./errors"
 import {
   buildUrl,
+  resolveHeaders,
   resolveValues,
   type HeadersRecord,
   type ParamsRecord,
@@ -156,10 +157,11 @@ async function attemptOnce<T>(
   overrides: RetryWith
 ): Promise<T> {
   const [headers, params] = await Promise.all([
-    resolveValues(context.headers, plan.extraHeaders, overrides.headers),
+    resolveHeaders(context.headers, plan.extraHeaders, overrides.headers),
     resolveValues(context.params, plan.extraParams, overrides.params),
   ])
-  Object.assign(headers, plan.headers)
+  // Protocol headers win; names are compared case-insensitively.
+  for (const [name, value] of Object.entries(plan.headers ?? {})) headers[name.toLowerCase()] = value
   const url = buildUrl(context.url, { ...params, ...plan.params })
 
   // Without a timeout the caller's signal goes to fetch as is, so it keeps

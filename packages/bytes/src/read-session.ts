@@ -369,7 +369,8 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
             : undefined,
         okStatuses: phase === "long-poll" ? [200, 204] : [200],
         handle: async (res) => {
-          if (res.body === null && res.status === 200) this.streamingBodies = false
+          // `== null`: React Native's fetch has no `body` property at all (undefined).
+          if (res.body == null && res.status === 200) this.streamingBodies = false
           // Read the whole body inside the attempt: a cut body is retried, never half-delivered.
           const data =
             res.status === 204 ? new Uint8Array(0) : new Uint8Array(await res.arrayBuffer())
@@ -444,8 +445,8 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
         },
         this.recovery
       )
-      if (response.body === null) {
-        // No streaming bodies here (React Native's fetch): SSE cannot work.
+      if (response.body == null) {
+        // No streaming bodies here (React Native's fetch: null or no property): SSE cannot work.
         this.streamingBodies = false
         return "fallback"
       }

@@ -13,6 +13,24 @@ export type ParamsRecord = Record<string, DynamicValue | undefined>
 export async function resolveValues(
   ...records: Array<Record<string, DynamicValue | undefined> | undefined>
 ): Promise<Record<string, string>> {
+  return resolveRecords(records, (key) => key)
+}
+
+/**
+ * Like `resolveValues`, for header records: names are case-insensitive, so
+ * they are lowercased and a later `authorization` replaces an earlier
+ * `Authorization` instead of both being sent.
+ */
+export async function resolveHeaders(
+  ...records: Array<Record<string, DynamicValue | undefined> | undefined>
+): Promise<Record<string, string>> {
+  return resolveRecords(records, (key) => key.toLowerCase())
+}
+
+async function resolveRecords(
+  records: Array<Record<string, DynamicValue | undefined> | undefined>,
+  normalise: (key: string) => string
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const record of records) {
     if (!record) continue
@@ -20,8 +38,9 @@ export async function resolveValues(
       const value = record[key]
       if (value === undefined) continue
       const resolved = typeof value === "function" ? await value() : value
-      if (resolved === undefined) delete out[key]
-      else out[key] = resolved
+      const name = normalise(key)
+      if (resolved === undefined) delete out[name]
+      else out[name] = resolved
     }
   }
   return out

@@ -28,16 +28,26 @@ export async function* readSseEvents(
     },
   })
   let finished = false
+  // The parser holds back a trailing CR in case an LF follows (CRLF).
+  let endsWithCr = false
+  const feed = (text: string): void => {
+    if (text === "") return
+    parser.feed(text)
+    endsWithCr = text.endsWith("\r")
+  }
   try {
     for (;;) {
       const { done, value } = await reader.read()
       if (done) {
         finished = true
+        feed(decoder.decode())
+        // At end of stream a trailing CR is a complete line end: let the
+        // parser see it as one, so a CR-terminated last event is not lost.
+        if (endsWithCr) parser.feed("\n")
         // An event without its terminating blank line is incomplete and is
         // dropped, as the SSE spec requires.
-        parser.feed(decoder.decode())
       } else {
-        parser.feed(decoder.decode(value, { stream: true }))
+        feed(decoder.decode(value, { stream: true }))
       }
       if (pending.length > 0) {
         const events = pending
@@ -48,8 +58,10 @@ export async function* readSseEvents(
     }
   } finally {
     if (!finished) {
-      // Cancelling also aborts the underlying connection.
-      await reader.cancel().catch(() => undefined)
+      // Cancelling also aborts the underlying connection. Not awaited: on a
+      // cloned body (fetch wrappers, mocks) the cancel settles only once every
+      // clone is done, which would hang the caller.
+      void reader.cancel().catch(() => undefined)
     }
     reader.releaseLock()
   }
