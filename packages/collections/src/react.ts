@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react"
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react"
 import type { Collection } from "./collection"
 import type { LiveQuery } from "./live-query"
 import type { QueryOptions } from "./query-spec"
@@ -6,8 +6,12 @@ import type { Store } from "./store"
 
 /** Subscribes a component to any store of this package; re-renders only on a new snapshot. */
 export function useStore<T>(store: Store<T>): T {
+  // Stable per store: React resubscribes whenever `subscribe` changes, and the
+  // store contract's immediate call on subscribing (before React has recorded
+  // the new snapshot) would then force a second render after every change.
+  const subscribe = useCallback((onChange: () => void) => store.subscribe(() => onChange()), [store])
   return useSyncExternalStore(
-    (onChange) => store.subscribe(() => onChange()),
+    subscribe,
     () => store.getSnapshot(),
     () => store.getSnapshot()
   )
