@@ -97,10 +97,15 @@ const change: fc.Arbitrary<StateMessage> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(types, keys).map(([t, k]) => del(t, k)) }
 )
 
-/** One step: a change, a rare reset, or a whole snapshot (start, changes, end). */
+/**
+ * One step: a change, a rare reset, a whole snapshot (start, changes, end),
+ * or a rare unpaired marker (a second start inside a snapshot continues it;
+ * an end without a start does nothing).
+ */
 const step: fc.Arbitrary<StateMessage[]> = fc.oneof(
   { weight: 12, arbitrary: change.map((m) => [m]) },
   { weight: 1, arbitrary: fc.constant<StateMessage[]>([control("reset")]) },
+  { weight: 1, arbitrary: fc.constantFrom<StateMessage[]>([control("snapshot-start")], [control("snapshot-end")]) },
   {
     weight: 2,
     arbitrary: fc
