@@ -249,6 +249,38 @@ describe("rollback", () => {
     expect(db.collections.todos.has("x")).toBe(false)
   })
 
+  it("a write the schema refuses is never sent, and the optimistic change rolls back", async () => {
+    const db = await open({
+      addTodo: {
+        optimistic: (draft, args: { id: string }) => draft.todos.insert(row(args.id)),
+        // Bypasses the typed builder to send a value the todo schema rejects.
+        write: (args: { id: string }) => ({ type: "todo", key: args.id, value: { id: args.id }, headers: { operation: "insert" as const } }),
+      },
+    })
+    const pending = db.actions.addTodo({ id: "bad" })
+    expect(db.collections.todos.has("bad")).toBe(true)
+    await expect(pending).rejects.toThrow(/todo schema/)
+    expect(db.collections.todos.has("bad")).toBe(false)
+    // Nothing reached the stream: a fresh reader finds it empty.
+    const reader = createStreamDB({ url: db.url, schema, live: false })
+    opened.push(reader)
+    await reader.ready
+    expect(reader.materializer.messagesApplied).toBe(0)
+  })
+
+  it("an optimistic row without a valid primary key rejects the action before anything shows", async () => {
+    const db = await open({
+      addTodo: {
+        optimistic: (draft, args: { id: string }) => draft.todos.insert(row(args.id)),
+        write: (args: { id: string }, { schema }) => schema.todos.insert({ value: row(args.id) }),
+      },
+    })
+    const values = record(db.collections.todos).values
+    await expect(db.actions.addTodo({ id: "" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" })
+    expect(values).toHaveLength(1)
+    expect(db.collections.todos.size).toBe(0)
+  })
+
   it("an optimistic function that throws rejects the action and changes nothing", async () => {
     const db = await open(
       {

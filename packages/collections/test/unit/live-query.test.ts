@@ -79,6 +79,16 @@ describe("orderBy and limit", () => {
     expect(ids(todos.query({ orderBy: "rank", limit: 10 }).current)).toEqual(["b", "c", "a", "d"])
   })
 
+  it("limit without orderBy keeps the first N in collection order", () => {
+    const { todos, apply } = ranked()
+    const query = todos.query({ limit: 2 })
+    expect(ids(query.current)).toEqual(["a", "b"])
+    apply(del("todo", "a"))
+    expect(ids(query.current)).toEqual(["b", "c"])
+    apply(ins("todo", "e", todo("e")))
+    expect(ids(query.current)).toEqual(["b", "c"])
+  })
+
   it("rejects a limit that is not a whole number >= 0", () => {
     const { todos } = ranked()
     expect(() => todos.query({ limit: -1 })).toThrow(RangeError)
