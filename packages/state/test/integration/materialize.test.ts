@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   DurableStreamError,
   JsonStream,
+  StateMessageError,
   StateWriter,
   createStateSchema,
   materialize,
@@ -245,6 +246,54 @@ describe("checkpoints", () => {
     expect(resumed.state.toJSON()).toEqual(fresh.state.toJSON())
     expect(sorted(flatten(resumed))).toEqual(sorted(workload(7, 30).expected))
     await expect(resumed.awaitTxid(lastTxid)).resolves.toBeUndefined()
+  })
+})
+
+describe("untrusted input on a real stream", () => {
+  it("with onInvalidMessage, bad messages from another writer are reported with type, key and offset and skipped", async () => {
+    const json = await newStream()
+    const errors: StateMessageError[] = []
+    const m = materialize({ url: json.url, live: "sse", schema, onInvalidMessage: (e) => errors.push(e) })
+    await m.ready
+    const writer = new StateWriter(json, { schema })
+    await writer.write(schema.users.insert({ value: { id: "u1", name: "Ada" } }))
+    // Written around the writer's validation, as a foreign or buggy client would.
+    const tail = (await json.appendMany([
+      { type: "admin", key: "root", value: {}, headers: { operation: "insert" } },
+      { type: "user", key: "u2", value: { id: "u2", name: 2 }, headers: { operation: "insert" } },
+    ])).offset
+    const { txid } = await writer.write(schema.users.insert({ value: { id: "u3", name: "Grace" } }))
+    await m.awaitTxid(txid, WAIT)
+
+    expect(Object.keys(Object.fromEntries(m.state.entries("user")))).toEqual(["u1", "u3"])
+    expect(errors.map((e) => [e.code, e.entityType, e.key])).toEqual([
+      ["VALIDATION", "admin", "root"],
+      ["VALIDATION", "user", "u2"],
+    ])
+    for (const error of errors) {
+      expect(typeof error.offset).toBe("string")
+      // The offset names where the bad batch starts: before the tail after it.
+      expect(error.offset! < tail!).toBe(true)
+      expect(error.message).toContain(error.offset!)
+    }
+    expect(errors[1]!.issues).toEqual([{ message: "expected string, got number", path: ["name"] }])
+    await Promise.all([m.close(), writer.close()])
+  })
+
+  it("without onInvalidMessage, a bad message arriving live stops the materializer and fails pending waits", async () => {
+    const json = await newStream()
+    const m = materialize({ url: json.url, live: "long-poll", schema })
+    await m.ready
+    const waiting = m.awaitTxid("after-the-bad-one").catch((e: unknown) => e)
+    await json.append({ type: "user", key: "u1", headers: { operation: "update" } })
+    const error = await m.done.then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(error).toBeInstanceOf(StateMessageError)
+    expect(await waiting).toBe(error)
+    expect(m.status).toBe("error")
+    await m.close()
   })
 })
 
