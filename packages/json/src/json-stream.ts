@@ -110,18 +110,19 @@ export class JsonStream<T = unknown> {
    * Appends one message. The value is sent wrapped as `[value]`, so a value
    * that is itself an array stays ONE message. Not retried after ambiguous
    * failures (see `retryAppends`); use IdempotentProducer for exactly-once.
+   * A value JSON cannot carry rejects with INVALID_ARGUMENT (nothing is sent).
    */
-  append(value: unknown, options: { seq?: string; signal?: AbortSignal } = {}): Promise<AppendResult> {
+  async append(value: unknown, options: { seq?: string; signal?: AbortSignal } = {}): Promise<AppendResult> {
     return this.stream.append(this.encodeBatch([value], false), options)
   }
 
   /** Appends several messages in one request (one atomic batch). */
-  appendMany(values: readonly unknown[], options: { seq?: string; signal?: AbortSignal } = {}): Promise<AppendResult> {
+  async appendMany(values: readonly unknown[], options: { seq?: string; signal?: AbortSignal } = {}): Promise<AppendResult> {
     return this.stream.append(this.encodeBatch(values, false), options)
   }
 
   /** Closes the stream, optionally appending one last message atomically. */
-  close(options: { final?: unknown; signal?: AbortSignal } = {}): Promise<AppendResult> {
+  async close(options: { final?: unknown; signal?: AbortSignal } = {}): Promise<AppendResult> {
     const { final, signal } = options
     return this.stream.close({
       body: "final" in options ? this.encodeBatch([final], false) : undefined,

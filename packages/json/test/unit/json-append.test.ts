@@ -60,7 +60,7 @@ describe("JsonStream.append", () => {
     const url = streamUrl("append-empty")
     const log = acceptPosts(url)
     const stream = new JsonStream({ url })
-    const error = thrown(() => stream.appendMany([]))
+    const error = await failure(stream.appendMany([]))
     expect(error.code).toBe("INVALID_ARGUMENT")
     expect(error.url).toBe(url)
     expect(error.message).toContain(url)
@@ -80,12 +80,15 @@ describe("JsonStream.append", () => {
     const url = streamUrl("append-not-json")
     const log = acceptPosts(url)
     const stream = new JsonStream({ url })
-    const error = thrown(() => stream.append(value))
+    // Reported through the returned promise, like every other append failure.
+    const error = await failure(stream.append(value))
     expect(error.code).toBe("INVALID_ARGUMENT")
     expect(error.url).toBe(url)
     expect(error.message).toContain(url)
     // appendMany refuses the whole batch when one element is not JSON.
-    expect(thrown(() => stream.appendMany([1, value, 3])).code).toBe("INVALID_ARGUMENT")
+    expect((await failure(stream.appendMany([1, value, 3]))).code).toBe("INVALID_ARGUMENT")
+    // So does close with such a final message.
+    expect((await failure(stream.close({ final: value }))).code).toBe("INVALID_ARGUMENT")
     expect(log).toHaveLength(0)
   })
 
