@@ -180,7 +180,12 @@ function substituteParams(value: unknown, params: Record<string, unknown>): unkn
   if (Array.isArray(value)) return value.map((item) => substituteParams(item, params))
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) out[key] = substituteParams(item, params)
+    for (const [key, item] of Object.entries(value)) {
+      const substituted = substituteParams(item, params)
+      // `$merge: ${params}` spreads a parameter's fields into this mapping.
+      if (key === "$merge" && substituted !== null && typeof substituted === "object") Object.assign(out, substituted)
+      else out[String(substituteParams(key, params))] = substituted
+    }
     return out
   }
   return value

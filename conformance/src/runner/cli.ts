@@ -157,6 +157,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`conformance: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  const detail = error instanceof Error ? (process.env.CONFORMANCE_DEBUG ? (error.stack ?? error.message) : error.message) : String(error)
+  process.stderr.write(`conformance: ${detail}\n`)
   process.exit(2)
 })
