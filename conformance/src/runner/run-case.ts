@@ -290,6 +290,8 @@ function checkRequests(result: ResultLike, expect: Record<string, unknown>): str
     const per = expected as Record<string, unknown>
     if (key === "every" || key === "some" || key === "none") {
       const failures = list.map((request) => checkExpectation(request, per))
+      // "Every request" over no requests at all would pass without checking anything.
+      if (key === "every" && list.length === 0) return `expected requests matching ${describe(per)}, but there were none`
       if (key === "every") {
         const i = failures.findIndex((failure) => failure !== undefined)
         if (i !== -1) return `request ${i + 1} of ${list.length} (${requestLabel(list[i]!)}): ${failures[i]!}`
