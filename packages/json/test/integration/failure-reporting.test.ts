@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { IdempotentProducer, JsonStream, type DurableStreamError } from "../../src/index"
 import {
   FAST_RETRY,
-  delay,
   expectExactSequence,
   expectStreamError,
   indexesOf,

@@ -4,7 +4,6 @@ import {
   JsonStream,
   type DurableStreamError,
   type DurableStreamErrorCode,
-  type JsonReadSession,
   type LiveMode,
   type RetryOptions,
 } from "../../src/index"
@@ -100,29 +99,6 @@ export function viaProxy(proxyUrl: string, streamUrl: string): string {
 /** A handle on an existing stream that reads and writes through another origin (a proxy). */
 export function jsonHandle<T = unknown>(url: string, contentType = "application/json"): JsonStream<T> {
   return new JsonStream<T>({ url, contentType, retry: FAST_RETRY })
-}
-
-/**
- * Reads messages until `count` have arrived (live sessions never end on
- * their own), then cancels. Also counts the batches, so a caller can tell a
- * live tail from one big catch-up response.
- */
-export async function readUntil<T>(
-  session: JsonReadSession<T>,
-  count: number
-): Promise<{ messages: T[]; batches: number }> {
-  const messages: T[] = []
-  let batches = 0
-  if (count === 0) {
-    await session.cancel()
-    return { messages, batches }
-  }
-  for await (const batch of session) {
-    batches++
-    for (const item of batch.items) messages.push(item)
-    if (messages.length >= count) break
-  }
-  return { messages, batches }
 }
 
 /**
