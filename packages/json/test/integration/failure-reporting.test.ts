@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { IdempotentProducer, JsonStream, type DurableStreamError } from "../../src/index"
 import {
   FAST_RETRY,
+  delay,
   expectExactSequence,
   expectStreamError,
   indexesOf,
@@ -150,6 +151,64 @@ describe("a batch that fails for good (retries disabled)", () => {
       await producer.flush()
       expect(proxy.stats.dropDuringResponse).toBe(5)
       expectExactSequence(indexesOf(await stream.read().json()), 100, "stored messages")
+    } finally {
+      await proxy.stop()
+    }
+  })
+})
+
+describe("aborting a producer mid-flight", () => {
+  it("rejects what is pending and flush with ABORTED, stops sending, and loses nothing acknowledged", async () => {
+    const stream = await JsonStream.create<Numbered>({ url: ref.streamUrl(), retry: FAST_RETRY })
+    // Slow POSTs, so batches are on the wire when the abort comes.
+    const proxy = await startFaultProxy({
+      target: ref.url,
+      plan: { methods: ["POST"], delay: 1, delayMs: { min: 5, max: 40 } },
+      seed: 3,
+    })
+    try {
+      const { crashes } = await withCrashWatch(async () => {
+        const controller = new AbortController()
+        const producer = new IdempotentProducer<Numbered>(jsonHandle(viaProxy(proxy.url, stream.url)), "writer", {
+          maxBatchItems: 10,
+          lingerMs: 0,
+          retry: FAST_RETRY,
+          signal: controller.signal,
+        })
+        const outcomes: Array<"acked" | string> = []
+        const settled = Array.from({ length: 1000 }, (_, i) =>
+          producer.append({ i }).then(
+            () => void (outcomes[i] = "acked"),
+            (error: DurableStreamError) => void (outcomes[i] = error.code)
+          )
+        )
+        await waitFor(() => outcomes.filter((outcome) => outcome === "acked").length >= 20, "some acknowledgements")
+        controller.abort()
+        await expectStreamError(producer.flush(), "ABORTED")
+        await Promise.all(settled)
+        await expectStreamError(producer.append({ i: 1000 }), "ABORTED")
+
+        const acked = outcomes.filter((outcome) => outcome === "acked").length
+        // Acknowledged: a prefix; everything after it was rejected as aborted.
+        expect(outcomes.slice(0, acked).every((outcome) => outcome === "acked")).toBe(true)
+        expect(outcomes.slice(acked).every((outcome) => outcome === "ABORTED")).toBe(true)
+        expect(acked).toBeLessThan(1000)
+
+        // Nothing is sent after the abort: no retries, no later batches. (A
+        // request that was already on the network may still land, like any
+        // request whose answer is lost.)
+        await delay(50)
+        const requests = proxy.stats.requests
+        await delay(150)
+        expect(proxy.stats.requests).toBe(requests)
+
+        const stored = indexesOf(await stream.read().json())
+        // Batches cancelled on the wire may or may not have been stored, but
+        // nothing acknowledged is missing and nothing is stored twice.
+        expectExactSequence(stored, stored.length, "stored messages")
+        expect(stored.length).toBeGreaterThanOrEqual(acked)
+      })
+      expect(crashes).toEqual([])
     } finally {
       await proxy.stop()
     }

@@ -7,7 +7,7 @@ import {
   type ReferenceServer,
 } from "@durable-client/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { IdempotentProducer, JsonStream, type ProducerAppendResult } from "../../src/index"
+import { DurableStream, IdempotentProducer, JsonStream, type ProducerAppendResult } from "../../src/index"
 import {
   FAST_RETRY,
   expectExactSequence,
@@ -151,4 +151,32 @@ describe("fault-proxy soak", () => {
     },
     120_000
   )
+
+  it("a producer on a byte stream dedupes its resends the same way: the text arrives exactly once", async () => {
+    const proxy = await startFaultProxy({ target: ref.url, plan: WRITE_PLAN, seed: WRITE_SEED + 1 })
+    try {
+      const direct = await DurableStream.create({ url: ref.streamUrl(), contentType: "text/plain" })
+      const handle = new DurableStream({ url: viaProxy(proxy.url, direct.url), contentType: "text/plain" })
+      const producer = new IdempotentProducer(handle, "bytes", { maxBatchItems: 20, lingerMs: 1, retry: FAST_RETRY })
+      const parts: string[] = []
+      for (let i = 0; i < 3000; i++) {
+        const part = `${i};`
+        parts.push(part)
+        void producer.append(part)
+      }
+      await producer.flush()
+      console.log(`byte producer proxy (seed ${WRITE_SEED + 1}):`, JSON.stringify(proxy.stats))
+      expect(proxy.stats.dropBeforeResponse).toBeGreaterThan(0)
+      const text = await direct.read().text()
+      // Compared by parts, so a failure names the first wrong one.
+      expectExactSequence(
+        text.split(";").slice(0, -1).map(Number),
+        parts.length,
+        "byte stream parts"
+      )
+      expect(text).toBe(parts.join(""))
+    } finally {
+      await proxy.stop()
+    }
+  }, 60_000)
 })

@@ -56,6 +56,24 @@ describe("a JSON value that is an array", () => {
   })
 })
 
+describe("a message larger than maxBatchBytes", () => {
+  it.each(ALL_MODES)("is sent alone and read back whole, between small ones (live=%s)", async (live) => {
+    const stream = await freshStream<{ i: number; pad: string }>()
+    const producer = new IdempotentProducer(stream, "writer", { maxBatchBytes: 64 * 1024, retry: FAST_RETRY })
+    const big = "x".repeat(300_000)
+    const sent = [
+      { i: 0, pad: "" },
+      { i: 1, pad: big },
+      { i: 2, pad: "small" },
+      { i: 3, pad: big },
+      { i: 4, pad: "" },
+    ]
+    for (const message of sent) void producer.append(message)
+    await producer.close()
+    expect(await stream.read({ live }).json()).toEqual(sent)
+  })
+})
+
 describe("an application/json; charset=utf-8 stream", () => {
   const CHARSET = "application/json; charset=utf-8"
   const TEXTS = ["plain", "é ü ß", "日本語", "emoji 🎉", "line\nbreak", "separators \u2028 \u2029 \u0085", "quote \" back\\slash"]
