@@ -105,7 +105,11 @@ const dateTimeShaped = fc
   )
 
 /** Dates RFC 3339 can express (years 0000–9999), and some it cannot. */
-const representableDate = fc.date({ min: new Date("0000-01-01T00:00:00.000Z"), max: new Date("9999-12-31T23:59:59.999Z") })
+const representableDate = fc.date({
+  min: new Date("0000-01-01T00:00:00.000Z"),
+  max: new Date("9999-12-31T23:59:59.999Z"),
+  noInvalidDate: true,
+})
 
 const timestampOption: fc.Arbitrary<string | Date | undefined> = fc.oneof(
   fc.constant(undefined),
