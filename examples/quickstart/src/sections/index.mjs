@@ -5,6 +5,9 @@
  * collections) adds its own file here and one line to this list.
  */
 import * as bytes from "./bytes.mjs"
+import * as collections from "./collections.mjs"
+import * as json from "./json.mjs"
+import * as state from "./state.mjs"
 
 /**
  * @typedef {object} TourContext
@@ -20,4 +23,4 @@ import * as bytes from "./bytes.mjs"
  */
 
 /** @type {Section[]} */
-export const sections = [bytes]
+export const sections = [bytes, json, state, collections]
