@@ -8,7 +8,7 @@ import {
 } from "./http"
 import { H, flagHeader } from "./protocol-headers"
 import { ReadSession, type ReadOptions } from "./read-session"
-import type { HeadersRecord, ParamsRecord } from "./request-values"
+import { normalizeStreamUrl, type HeadersRecord, type ParamsRecord } from "./request-values"
 import { resolveRetry, type RetryOptions } from "./retry"
 
 export type AppendData = Uint8Array | ArrayBuffer | string
@@ -310,13 +310,9 @@ export class DurableStream {
 
 function parseUrl(url: string | URL): string {
   const text = String(url)
-  try {
-    const parsed = new URL(text)
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("scheme")
-    return parsed.toString()
-  } catch {
-    throw invalidArgument(text, "url must be an absolute http(s) URL")
-  }
+  const normalized = normalizeStreamUrl(text)
+  if (normalized === undefined) throw invalidArgument(text, "url must be an absolute http(s) URL")
+  return normalized
 }
 
 function toBody(url: string, data: AppendData, operation: StreamOperation): Uint8Array {

@@ -47,23 +47,64 @@ async function resolveRecords(
 }
 
 /**
+ * Stream URLs are handled as strings, never with the global `URL` class:
+ * React Native's URL appends "/" to every URL it parses (another resource),
+ * throws "not implemented" from `protocol`, `pathname` and `search` in many
+ * versions, and cannot assign `search`.
+ */
+const ABSOLUTE_HTTP_URL = /^(https?):\/\/([^/?#\s]+)(.*)$/i
+
+/**
+ * The URL the client will use for a stream, or `undefined` when `text` is
+ * not an absolute http(s) URL. The scheme is lowercased, an empty path
+ * becomes "/" and spaces become %20, as the WHATWG URL serialisation has
+ * them; nothing else changes.
+ */
+export function normalizeStreamUrl(text: string): string | undefined {
+  const match = ABSOLUTE_HTTP_URL.exec(text.trim())
+  if (!match) return undefined
+  const [, scheme, authority, rest] = match as unknown as [string, string, string, string]
+  const path = rest === "" || rest.startsWith("?") || rest.startsWith("#") ? `/${rest}` : rest
+  return `${scheme.toLowerCase()}://${authority}${path.replace(/ /g, "%20")}`
+}
+
+/**
  * Builds the request URL with query parameters in lexicographic key order
  * (protocol params and caller extensions together) so CDNs see one cache key
  * per logical request. Values are URL-encoded; offsets are opaque and must be
- * forwarded verbatim apart from that encoding.
+ * forwarded verbatim apart from that encoding. Parameters already in `base`
+ * are kept (a request parameter of the same name replaces one); a fragment is
+ * dropped, as fetch would never send it.
  */
 export function buildUrl(base: string, params: Record<string, string>): string {
-  const url = new URL(base)
-  const merged: Record<string, string> = {}
-  url.searchParams.forEach((value, key) => {
-    merged[key] = value
-  })
-  Object.assign(merged, params)
-  const keys = Object.keys(merged).sort()
-  if (keys.length === 0) return url.toString()
-  const query = keys
-    .map((key) => `${encodeURIComponent(key)}=${encodeURIComponent(merged[key]!)}`)
+  const hash = base.indexOf("#")
+  const withoutHash = hash === -1 ? base : base.slice(0, hash)
+  const question = withoutHash.indexOf("?")
+  const path = question === -1 ? withoutHash : withoutHash.slice(0, question)
+  const merged = new Map<string, string>()
+  if (question !== -1) {
+    for (const pair of withoutHash.slice(question + 1).split("&")) {
+      if (pair === "") continue
+      const equals = pair.indexOf("=")
+      const key = equals === -1 ? pair : pair.slice(0, equals)
+      merged.set(decodeQueryPart(key), equals === -1 ? "" : decodeQueryPart(pair.slice(equals + 1)))
+    }
+  }
+  for (const key of Object.keys(params)) merged.set(key, params[key]!)
+  if (merged.size === 0) return path
+  const query = [...merged.keys()]
+    .sort()
+    .map((key) => `${encodeURIComponent(key)}=${encodeURIComponent(merged.get(key)!)}`)
     .join("&")
-  url.search = ""
-  return `${url.toString()}?${query}`
+  return `${path}?${query}`
+}
+
+/** application/x-www-form-urlencoded decoding: "+" is a space; a malformed escape is kept as is. */
+function decodeQueryPart(text: string): string {
+  const spaced = text.replace(/\+/g, " ")
+  try {
+    return decodeURIComponent(spaced)
+  } catch {
+    return spaced
+  }
 }
