@@ -1,5 +1,5 @@
 import { http, HttpResponse } from "msw"
-import { describe, expect, it } from "vitest"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { DurableStream, type ReadSession } from "../../src/index"
 import { FakeStream } from "./support/fake-stream"
 import { bytes, settle, streamUrl, take, until, useMswServer } from "./support/msw"
@@ -65,9 +65,54 @@ function trackingFetch(): { fetch: typeof fetch; inFlight: () => number; started
 const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
 
 /**
- * The timer count before a session starts. The test runner's own RPC timers
- * come and go (more so on a loaded machine), so take the lowest count seen
- * over a few event-loop turns; the session's timers then come on top.
+ * Tracks timers the SDK itself arms (its source files on the stack), so the
+ * test runner's own timers cannot blur the count. Pending = armed, neither
+ * fired nor cleared.
+ */
+function trackSdkTimers(): { pending: () => number; restore: () => void } {
+  const realSet = globalThis.setTimeout
+  const realClear = globalThis.clearTimeout
+  const pending = new Set<unknown>()
+  const wrappedSet = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): unknown => {
+    const fromSdk = (new Error().stack ?? "").includes("/packages/bytes/src/")
+    const handle: unknown = realSet(
+      (...callArgs: unknown[]) => {
+        pending.delete(handle)
+        callback(...callArgs)
+      },
+      ms,
+      ...args
+    )
+    if (fromSdk) pending.add(handle)
+    return handle
+  }
+  const wrappedClear = (handle: unknown): void => {
+    pending.delete(handle)
+    realClear(handle as Parameters<typeof clearTimeout>[0])
+  }
+  globalThis.setTimeout = wrappedSet as unknown as typeof setTimeout
+  globalThis.clearTimeout = wrappedClear as typeof clearTimeout
+  return {
+    pending: () => pending.size,
+    restore: () => {
+      globalThis.setTimeout = realSet
+      globalThis.clearTimeout = realClear
+    },
+  }
+}
+
+let sdkTimers: ReturnType<typeof trackSdkTimers>
+beforeEach(() => {
+  sdkTimers = trackSdkTimers()
+})
+afterEach(() => {
+  sdkTimers.restore()
+})
+
+/**
+ * The process-wide timer count before a session starts. The test runner's
+ * own RPC timers come and go (more so on a loaded machine), so take the
+ * lowest count seen over a few event-loop turns.
  */
 async function timerBaseline(): Promise<number> {
   let lowest = Number.POSITIVE_INFINITY
@@ -89,7 +134,8 @@ async function expectQuiet(session: ReadSession, tracker: { inFlight: () => numb
   await until(() => tracker.inFlight() === 0, "no request in flight")
   await settle(20)
   expect(tracker.inFlight()).toBe(0)
-  await until(() => timers() <= baseline, `timers back to ${baseline} (now ${timers()})`, 3000)
+  expect(sdkTimers.pending()).toBe(0)
+  await until(() => timers() <= baseline, "the process timer count back to its baseline", 3000)
   expect(session.status).toBe("closed")
 }
 
@@ -108,7 +154,7 @@ describe("cancellation leaves nothing pending", () => {
     await until(() => fake.requests.length === 2, "the waiting poll")
     expect(tracker.inFlight()).toBe(1)
     // The client-side long-poll timeout is armed while the poll waits.
-    await until(() => timers() >= baseline + 1, "the long-poll timeout timer")
+    expect(sdkTimers.pending()).toBe(1)
     await session.cancel()
     expect(await pending).toEqual({ done: true, value: undefined })
     await expectQuiet(session, tracker, baseline)
@@ -151,7 +197,7 @@ describe("cancellation leaves nothing pending", () => {
     const done = session.bytes()
     await until(() => session.status === "backoff" && tracker.inFlight() === 0, "backoff")
     // Full jitter may draw a 0 ms wait; then the retry is already on its way.
-    await until(() => timers() >= baseline + 1 || requests > 1, "the backoff timer")
+    await until(() => sdkTimers.pending() === 1 || requests > 1, "the backoff timer")
     await session.cancel()
     expect(new TextDecoder().decode(await done)).toBe("")
     await expectQuiet(session, tracker, baseline)
@@ -173,7 +219,8 @@ describe("cancellation leaves nothing pending", () => {
     controller.abort()
     await expect(pending).rejects.toMatchObject({ code: "ABORTED" })
     await until(() => tracker.inFlight() === 0, "no request in flight")
-    await until(() => timers() <= baseline, "timers back to baseline", 3000)
+    expect(sdkTimers.pending()).toBe(0)
+    await until(() => timers() <= baseline, "the process timer count back to its baseline", 3000)
     expect(session.status).toBe("error")
   })
 
