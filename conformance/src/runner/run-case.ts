@@ -237,6 +237,7 @@ export class CaseRun {
       .requests(args.path ?? this.stream)
       .filter((request) => request.index >= since)
       .filter((request) => args.method === undefined || request.method === args.method.toUpperCase())
+      .filter((request) => args.where === undefined || checkExpectation(describeRequest(request), args.where) === undefined)
     const list = logged.map(describeRequest)
     const gapsMs = logged.slice(1).map((request, i) => request.at - logged[i]!.at)
     return { success: true, count: list.length, list, first: list[0], last: list[list.length - 1], gapsMs }
@@ -266,6 +267,8 @@ interface HttpArgs {
 interface RequestsArgs {
   path?: string
   method?: string
+  /** Only requests matching this expectation, e.g. `{ query.live: long-poll }`. */
+  where?: Record<string, unknown>
   /** A `mark` name: only requests that arrived after it. */
   since?: string
 }
