@@ -58,18 +58,39 @@ describe("a JSON value that is an array", () => {
 
 describe("a message larger than maxBatchBytes", () => {
   it.each(ALL_MODES)("is sent alone and read back whole, between small ones (live=%s)", async (live) => {
-    const stream = await freshStream<{ i: number; pad: string }>()
+    const created = await freshStream<{ i: number; pad: string }>()
+    // A handle that records how many messages each batch (by Producer-Seq)
+    // carried. A batch can be sent twice: pipelined batches overtake each
+    // other, and the later one is resent after a sequence-gap answer.
+    const batchSizes = new Map<number, number>()
+    const recording: typeof fetch = async (input, init) => {
+      const seq = new Headers(init?.headers).get("producer-seq")
+      if (init?.method === "POST" && init.body instanceof Uint8Array && seq !== null) {
+        batchSizes.set(Number(seq), (JSON.parse(new TextDecoder().decode(init.body)) as unknown[]).length)
+      }
+      return fetch(input, init)
+    }
+    const stream = new JsonStream<{ i: number; pad: string }>({ url: created.url, fetch: recording, retry: FAST_RETRY })
     const producer = new IdempotentProducer(stream, "writer", { maxBatchBytes: 64 * 1024, retry: FAST_RETRY })
     const big = "x".repeat(300_000)
     const sent = [
       { i: 0, pad: "" },
       { i: 1, pad: big },
       { i: 2, pad: "small" },
-      { i: 3, pad: big },
-      { i: 4, pad: "" },
+      { i: 3, pad: "" },
+      { i: 4, pad: big },
+      { i: 5, pad: "" },
     ]
     for (const message of sent) void producer.append(message)
     await producer.close()
+    // The small ones share batches; each big one goes on its own.
+    expect([...batchSizes.entries()].sort(([a], [b]) => a - b)).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 2],
+      [3, 1],
+      [4, 1],
+    ])
     expect(await stream.read({ live }).json()).toEqual(sent)
   })
 })
