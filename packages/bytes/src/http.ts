@@ -66,6 +66,16 @@ export interface RequestPlan<T> {
   isRetryable?: (error: DurableStreamError) => boolean
   /** Replaces the handle's retry policy for this request (validated by the caller). */
   retry?: ResolvedRetry
+  /**
+   * A client-side timeout just means "ask again" (long-poll, RD-25): reissue
+   * at once without using up the retry budget.
+   */
+  reissueOnTimeout?: boolean
+  /**
+   * Whether a successful response resets the retry budget. SSE says no: a
+   * connection that opens and then dies is not progress; its control events are.
+   */
+  successResetsRetries?: boolean
 }
 
 export function defaultIsRetryable(error: DurableStreamError): boolean {
@@ -81,6 +91,8 @@ export function defaultIsRetryable(error: DurableStreamError): boolean {
  */
 export class Recovery {
   attempt = 0
+  /** `onError` rescues since the last success: after the first, they back off too. */
+  private rescues = 0
   readonly overrides: RetryWith = {}
 
   constructor(
@@ -98,18 +110,8 @@ export class Recovery {
     if (error.code === "ABORTED") throw error
     const isRetryable = this.options.isRetryable ?? defaultIsRetryable
     if (isRetryable(error) && this.attempt < this.context.retry.maxRetries) {
-      const delay = backoffDelay(this.context.retry, this.attempt, error.retryAfterMs)
-      this.options.onBackoff?.(error, delay)
+      await this.wait(error, backoffDelay(this.context.retry, this.attempt, error.retryAfterMs))
       this.attempt++
-      try {
-        await sleep(delay, this.options.signal)
-      } catch (caught) {
-        throw toStreamError(caught, this.context.url, {
-          operation: error.operation ?? "read",
-          offset: error.offset,
-          signal: this.options.signal,
-        })
-      }
       return
     }
     const onError = this.options.onError ?? this.context.onError
@@ -118,6 +120,9 @@ export class Recovery {
       if (decision.headers) this.overrides.headers = { ...this.overrides.headers, ...decision.headers }
       if (decision.params) this.overrides.params = { ...this.overrides.params, ...decision.params }
       this.attempt = 0
+      // A refreshed token should work at once; if it keeps failing, don't spin.
+      if (this.rescues > 0) await this.wait(error, backoffDelay(this.context.retry, this.rescues - 1))
+      this.rescues++
       return
     }
     throw error
@@ -125,6 +130,20 @@ export class Recovery {
 
   succeeded(): void {
     this.attempt = 0
+    this.rescues = 0
+  }
+
+  private async wait(error: DurableStreamError, delay: number): Promise<void> {
+    this.options.onBackoff?.(error, delay)
+    try {
+      await sleep(delay, this.options.signal)
+    } catch (caught) {
+      throw toStreamError(caught, this.context.url, {
+        operation: error.operation ?? "read",
+        offset: error.offset,
+        signal: this.options.signal,
+      })
+    }
   }
 }
 
@@ -143,10 +162,12 @@ export async function execute<T>(
   for (;;) {
     try {
       const result = await attemptOnce(context, plan, recovery.overrides)
-      recovery.succeeded()
+      if (plan.successResetsRetries !== false) recovery.succeeded()
       return result
     } catch (caught) {
-      await recovery.recover(toStreamError(caught, context.url, plan))
+      const error = toStreamError(caught, context.url, plan)
+      if (plan.reissueOnTimeout && error.code === "TIMEOUT") continue
+      await recovery.recover(error)
     }
   }
 }

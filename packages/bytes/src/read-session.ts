@@ -216,8 +216,9 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       try {
         await handler(result.value)
       } catch (error) {
+        // Listeners hear "error" first; cancel() then leaves a finished session alone.
+        this.setStatus("error")
         await this.cancel()
-        this.status = "error"
         throw error
       }
       this.commit(result.value)
@@ -368,12 +369,15 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
             ? (this.options.longPollTimeoutMs ?? DEFAULT_LONG_POLL_TIMEOUT_MS)
             : undefined,
         okStatuses: phase === "long-poll" ? [200, 204] : [200],
+        reissueOnTimeout: phase === "long-poll",
         handle: async (res) => {
-          // `== null`: React Native's fetch has no `body` property at all (undefined).
-          if (res.body == null && res.status === 200) this.streamingBodies = false
+          const streamed = res.body != null
           // Read the whole body inside the attempt: a cut body is retried, never half-delivered.
           const data =
             res.status === 204 ? new Uint8Array(0) : new Uint8Array(await res.arrayBuffer())
+          // Data that came without a body stream means this fetch cannot stream (React
+          // Native's has no `body` at all). An empty body may legitimately have none.
+          if (!streamed && data.length > 0) this.streamingBodies = false
           return { headers: res.headers, status: res.status, data }
         },
       },
@@ -441,6 +445,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
           signal: this.controller.signal,
           offset: this.position.offset,
           okStatuses: [200],
+          successResetsRetries: false,
           handle: async (res) => res,
         },
         this.recovery
