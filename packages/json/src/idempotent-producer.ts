@@ -100,6 +100,8 @@ export class IdempotentProducer<T = unknown> {
   private readonly inFlight = new Set<Batch>()
   private parked: Batch[] = []
   private claimEpoch: number | undefined
+  /** Highest epoch a 403 named (without autoClaim); restart() moves past it. */
+  private fencedBy: number | undefined
   private buffered = 0
   private readonly idleWaiters: Array<() => void> = []
   private readyPromise: Promise<void> | undefined
@@ -262,11 +264,15 @@ export class IdempotentProducer<T = unknown> {
   /**
    * Starts a new epoch (seq back to 0), fencing any older instance of this
    * producer id. Also clears a failure, so a failed producer can go on.
+   * After being fenced (STALE_EPOCH) it moves past the epoch that fenced it:
+   * reusing that epoch would share its seqs, and the server would take the
+   * new batches for resends and drop them as duplicates.
    */
   async restart(): Promise<void> {
     await this.whenNothingInFlight()
     this.failure = undefined
-    this.epochValue++
+    this.epochValue = Math.max(this.epochValue, this.fencedBy ?? -1) + 1
+    this.fencedBy = undefined
     this.nextSeqValue = 0
     this.epochConfirmed = false
     if (this.state !== "closed" && this.state !== "closing") this.state = "open"
@@ -276,7 +282,13 @@ export class IdempotentProducer<T = unknown> {
   // ---- batching -------------------------------------------------------------
 
   private encode(value: unknown): string | Uint8Array {
-    if (this.json) return encodeJsonValue(value, this.url)
+    if (this.json) {
+      // Bytes have no JSON meaning (they would go out as {"0":…}): say so instead.
+      if (value instanceof Uint8Array) {
+        throw invalidArgument(this.url, "a JSON stream takes JSON values, not bytes (decode and parse them first)", "append")
+      }
+      return encodeJsonValue(value, this.url)
+    }
     if (typeof value === "string") return encoder.encode(value)
     if (value instanceof Uint8Array) {
       if (value.length === 0) throw invalidArgument(this.url, "cannot append empty data", "append")
@@ -463,6 +475,7 @@ export class IdempotentProducer<T = unknown> {
       if (this.options.autoClaim && Number.isSafeInteger(serverEpoch)) {
         this.park(batch, serverEpoch)
       } else {
+        if (Number.isSafeInteger(serverEpoch)) this.fencedBy = Math.max(this.fencedBy ?? serverEpoch, serverEpoch)
         this.fail(batch, this.staleEpochError(batch.epoch, serverEpoch, error))
       }
       return "done"

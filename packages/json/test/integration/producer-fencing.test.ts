@@ -151,6 +151,35 @@ describe("a restarted producer (same id, newer epoch)", () => {
     }
   })
 
+  it("a fenced instance that calls restart(), as the error advises, takes over past the successor's epoch and loses nothing", async () => {
+    const stream = await freshStream()
+    const old = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
+    await old.append({ p: "old", i: 0 })
+    const successor = new IdempotentProducer<Numbered>(stream, "writer", { epoch: 1, retry: FAST_RETRY })
+    // Several batches, so the successor's epoch has seqs beyond 0.
+    for (let i = 0; i < 3; i++) await successor.append({ p: "new", i })
+
+    const fenced = await expectStreamError(old.append({ p: "old", i: 1 }), "STALE_EPOCH")
+    expect(fenced.message).toContain("restart()")
+    await old.restart()
+    // Past the successor's epoch 1: epoch 1 again would share its seqs, and
+    // the server would take the new messages for resends of its batches.
+    expect(old.epoch).toBeGreaterThan(1)
+    const results = await Promise.all([old.append({ p: "old", i: 1 }), old.append({ p: "old", i: 2 })])
+    for (const result of results) expect(result.duplicate).toBe(false)
+    // Now the successor is the fenced one.
+    await expectStreamError(successor.append({ p: "new", i: 3 }), "STALE_EPOCH")
+
+    expect(await stream.read().json()).toEqual([
+      { p: "old", i: 0 },
+      { p: "new", i: 0 },
+      { p: "new", i: 1 },
+      { p: "new", i: 2 },
+      { p: "old", i: 1 },
+      { p: "old", i: 2 },
+    ])
+  })
+
   it("with autoClaim, a fresh producer at epoch 0 claims past the fenced epoch and writes", async () => {
     const stream = await freshStream()
     const first = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
