@@ -184,11 +184,23 @@ function heartbeatElection(channel: BroadcastChannel, heartbeatMs: number, onLea
   let lastHeard = Date.now() - heartbeatMs * 2
   let stopped = false
   let onDemoted: ((value: typeof DEMOTED) => void) | undefined
+  let lastTick = Date.now()
+  let waitedOut = false
   const beat = (): void => channel.postMessage({ kind: "heartbeat", id } satisfies ElectionMessage)
   const timer = setInterval(() => {
     if (stopped) return
+    const now = Date.now()
+    // Ticking late means this tab itself was stalled (busy main thread, or all
+    // of one process): the leader's beats may be queued behind this very
+    // tick, so its silence is not news yet. Hear them first and decide on the
+    // next tick, which may be late too (a throttled background tab): only one
+    // tick is waited out.
+    const late = now - lastTick > heartbeatMs * 2
+    lastTick = now
+    const waitOut = late && !waitedOut
+    waitedOut = waitOut
     if (leader) beat()
-    else if (Date.now() - lastHeard > heartbeatMs * 3) {
+    else if (!waitOut && now - lastHeard > heartbeatMs * 3) {
       leader = true
       beat()
       onLeader()
