@@ -1,0 +1,24 @@
+// @ts-check
+// `pnpm --filter @durable-client/example-token-stream start`: starts the
+// demo and keeps it running until Ctrl-C.
+import { startTokenStreamDemo } from "./demo.mjs"
+
+const port = Number(process.env.PORT ?? 5180)
+const demo = await startTokenStreamDemo({ port })
+console.log("durable-client token-stream demo")
+console.log(`  Durable Streams reference server: ${demo.streamServerUrl}`)
+console.log(`  open ${demo.url} , press Generate, and reload the page while the answer streams in`)
+console.log("  Ctrl-C to stop")
+
+let stopping = false
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1)
+    stopping = true
+    console.log("\nstopping…")
+    // Open browser tabs may hold connections; don't wait on them for long.
+    const forced = setTimeout(() => process.exit(0), 2_000)
+    forced.unref()
+    void demo.stop().then(() => process.exit(0))
+  })
+}
