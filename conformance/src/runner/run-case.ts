@@ -60,9 +60,11 @@ export class CaseRun {
 
   async run(): Promise<Outcome> {
     let index = 0
+    let label = "setup"
     try {
       for (const step of this.testCase.steps) {
         index++
+        label = `step ${index} (${step.action})`
         await this.runStep(step, index)
       }
       await this.drainBackground()
@@ -73,7 +75,7 @@ export class CaseRun {
       const reason =
         error instanceof StepFailure
           ? error.message
-          : `step ${index}: ${error instanceof Error ? error.message : String(error)}`
+          : `${label}: ${error instanceof Error ? error.message : String(error)}`
       if (!adapterBroken) {
         await this.drainBackground().catch(() => undefined)
         await this.cleanUp().catch(() => undefined)
