@@ -38,18 +38,25 @@ export function toComparator<T>(orderBy: OrderBy<T> | undefined): ((a: T, b: T) 
         ])
   return (a, b) => {
     for (const [field, sign] of fields) {
-      const order = compareValues(a[field], b[field])
+      const x = a[field]
+      const y = b[field]
+      // Missing values go last whichever the direction.
+      const xMissing = x === undefined || x === null
+      const yMissing = y === undefined || y === null
+      if (xMissing || yMissing) {
+        if (xMissing && yMissing) continue
+        return xMissing ? 1 : -1
+      }
+      const order = compareValues(x, y)
       if (order !== 0) return order * sign
     }
     return 0
   }
 }
 
-/** Orders numbers, strings, booleans, dates; undefined and null sort last. */
+/** Orders numbers, strings, booleans and dates (missing values are handled by the caller). */
 function compareValues(a: unknown, b: unknown): number {
   if (a === b) return 0
-  if (a === undefined || a === null) return 1
-  if (b === undefined || b === null) return -1
   const x = a instanceof Date ? a.getTime() : a
   const y = b instanceof Date ? b.getTime() : b
   if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0

@@ -195,8 +195,10 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
     }
     try {
       const changes = await definition.write(args, { txid, schema: this.options.schema })
-      if (changes) {
-        const list = (Array.isArray(changes) ? changes : [changes]) as ChangeMessage[]
+      const list = (changes === undefined ? [] : Array.isArray(changes) ? changes : [changes]) as ChangeMessage[]
+      // Nothing to write means nothing to confirm: the action is done (and its layer dropped).
+      if (changes !== undefined && list.length === 0) return { txid }
+      if (list.length > 0) {
         // The action's txid must be on every change, or its echo could never be recognised.
         const stamped = list.map((change) => ({ ...change, headers: { ...change.headers, txid } }))
         this.writer ??= new StateWriter(this.json, {

@@ -61,7 +61,11 @@ export class StateWriter {
     const txid = options.txid ?? createTxid()
     const stamped: ChangeMessage[] = []
     for (const change of list) {
-      const withTxid: ChangeMessage = { ...change, headers: { ...change.headers, txid: change.headers?.txid ?? txid } }
+      // Only change messages carry a txid; the protocol has no place for one on a control message.
+      const isChange = typeof change === "object" && change !== null && "operation" in (change.headers ?? {})
+      const withTxid: ChangeMessage = isChange
+        ? { ...change, headers: { ...change.headers, txid: change.headers.txid ?? txid } }
+        : change
       let checked = checkMessage(withTxid, this.schema, this.url, undefined)
       if (checked instanceof Promise) checked = await checked
       stamped.push(checked as ChangeMessage)

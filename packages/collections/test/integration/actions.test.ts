@@ -511,3 +511,18 @@ describe("close", () => {
     expect(db.status).toBe("closed")
   })
 })
+
+describe("an action that writes nothing", () => {
+  it("resolves at once when write returns an empty list, and drops its optimistic change", async () => {
+    const db = await open({
+      preview: {
+        optimistic: (draft, args: { id: string }) => draft.todos.insert(row(args.id)),
+        write: () => [],
+      },
+    })
+    const pending = db.actions.preview({ id: "p1" })
+    expect(db.collections.todos.has("p1")).toBe(true)
+    await expect(pending).resolves.toMatchObject({ txid: expect.any(String) })
+    expect(db.collections.todos.has("p1")).toBe(false)
+  })
+})

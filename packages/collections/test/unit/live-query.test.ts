@@ -363,3 +363,14 @@ describe("model check", () => {
     )
   })
 })
+
+describe("missing values", () => {
+  it("sort last in both directions", () => {
+    const { todos, apply } = harness()
+    // `rank` is missing on "b": stream data is untrusted, and a schema may make a field optional.
+    const unranked = { id: "b", text: "todo b", done: false } as unknown as Todo
+    apply(ins("todo", "a", todo("a", { rank: 1 })), ins("todo", "b", unranked), ins("todo", "c", todo("c", { rank: 2 })))
+    expect(ids(todos.query({ orderBy: "rank" }).current)).toEqual(["a", "c", "b"])
+    expect(ids(todos.query({ orderBy: { rank: "desc" } }).current)).toEqual(["c", "a", "b"])
+  })
+})

@@ -69,6 +69,15 @@ describe("StateWriter", () => {
     expect((fetch.messages as ChangeMessage[]).map((m) => m.headers.txid)).toEqual([first.txid, second.txid, "my-tx"])
   })
 
+  it("stamps the txid only on change messages: a control message has no place for one", async () => {
+    const { fetch, writer } = writerOver()
+    const reset = { headers: { control: "reset" as const } }
+    await writer.write([ins("user", "1", 1), reset as unknown as ChangeMessage], { txid: "t" })
+    const [change, control] = fetch.messages as Array<{ headers: Record<string, unknown> }>
+    expect(change!.headers.txid).toBe("t")
+    expect(control!.headers).toEqual({ control: "reset" })
+  })
+
   it("keeps a txid a change already carries", async () => {
     const { fetch, writer } = writerOver()
     const own = ins("user", "1", 1, "already-mine")
