@@ -20,3 +20,5 @@ export type { ResolvedRetry, RetryOptions } from "./retry"
 export { H as ProtocolHeaders, flagHeader, isJsonContentType } from "./protocol-headers"
 export { invalidArgument } from "./errors"
 export type { RequestPlan } from "./http"
+/** For the layers above: see async-iterator.ts. */
+export { aliasAsyncIterator } from "./async-iterator"

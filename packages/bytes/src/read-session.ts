@@ -1,4 +1,5 @@
 import { AbortReason, linkedController, sleep } from "./abort"
+import { aliasAsyncIterator } from "./async-iterator"
 import { decodeBase64 } from "./base64"
 import { concatBytes, joinJsonArrays } from "./bytes-util"
 import { DurableStreamError, invalidArgument } from "./errors"
@@ -560,3 +561,6 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     }
   }
 }
+
+// `for await` over a session in React Native, where Hermes lacks Symbol.asyncIterator.
+aliasAsyncIterator(ReadSession.prototype)

@@ -1,4 +1,4 @@
-import type { ReadSession, SessionStatus, StreamChunk } from "@durable-client/bytes"
+import { aliasAsyncIterator, type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
 import { parseJsonBatch, validateItems } from "./json-codec"
 
@@ -124,3 +124,6 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
     this.closed = batch.closed
   }
 }
+
+// `for await` over a session in React Native, where Hermes lacks Symbol.asyncIterator.
+aliasAsyncIterator(JsonReadSession.prototype)
