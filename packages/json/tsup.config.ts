@@ -1,13 +1,3 @@
-import { defineConfig } from "tsup"
+import { layerConfig } from "../tsconfig/tsup-layer"
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/tab-sharing.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "es2022",
-  treeshake: true,
-  // The layer below is a dependency, never bundled: one copy per app.
-  external: ["@durable-client/bytes"],
-})
+export default layerConfig(["src/index.ts", "src/tab-sharing.ts"], ["@durable-client/bytes"])

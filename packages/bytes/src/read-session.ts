@@ -9,6 +9,7 @@ import {
   toStreamError,
   type ClientContext,
   type OnError,
+  type RequestPlan,
 } from "./http"
 import { H, flagHeader, isJsonContentType, mediaType } from "./protocol-headers"
 import type { HeadersRecord, ParamsRecord } from "./request-values"
@@ -350,21 +351,9 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   /** One catch-up or long-poll request; returns a chunk worth delivering, if any. */
   private async fetchChunk(phase: "catch-up" | "long-poll"): Promise<StreamChunk | undefined> {
     this.setStatus(phase === "long-poll" && this.position.upToDate ? "live" : "catching-up")
-    const params: Record<string, string> = { offset: this.position.offset }
-    if (phase === "long-poll") {
-      params.live = "long-poll"
-      if (this.position.cursor !== undefined) params.cursor = this.position.cursor
-    }
-    const response = await execute(
-      this.context,
+    const response = await this.get(
+      phase === "long-poll" ? "long-poll" : undefined,
       {
-        operation: "read",
-        method: "GET",
-        params,
-        extraHeaders: this.options.headers,
-        extraParams: this.options.params,
-        signal: this.controller.signal,
-        offset: this.position.offset,
         timeoutMs:
           phase === "long-poll"
             ? (this.options.longPollTimeoutMs ?? DEFAULT_LONG_POLL_TIMEOUT_MS)
@@ -381,8 +370,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
           if (!streamed && data.length > 0) this.streamingBodies = false
           return { headers: res.headers, status: res.status, data }
         },
-      },
-      this.recovery
+      }
     )
     const headers = response.headers
     const contentType = headers.get(H.contentType)
@@ -403,6 +391,36 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       closed,
       cursor: headers.get(H.cursor) ?? undefined,
     })
+  }
+
+  /**
+   * One GET from the current position: `live` picks the mode, the cursor is
+   * echoed in live modes, and the session's headers, params, signal and
+   * retry state apply.
+   */
+  private get<T>(
+    live: "long-poll" | "sse" | undefined,
+    plan: Pick<RequestPlan<T>, "okStatuses" | "handle" | "timeoutMs" | "reissueOnTimeout" | "successResetsRetries">
+  ): Promise<T> {
+    const params: Record<string, string> = { offset: this.position.offset }
+    if (live !== undefined) {
+      params.live = live
+      if (this.position.cursor !== undefined) params.cursor = this.position.cursor
+    }
+    return execute(
+      this.context,
+      {
+        ...plan,
+        operation: "read",
+        method: "GET",
+        params,
+        extraHeaders: this.options.headers,
+        extraParams: this.options.params,
+        signal: this.controller.signal,
+        offset: this.position.offset,
+      },
+      this.recovery
+    )
   }
 
   /**
@@ -433,24 +451,11 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     }
     for (;;) {
       this.setStatus(this.position.upToDate ? "live" : "catching-up")
-      const params: Record<string, string> = { offset: this.position.offset, live: "sse" }
-      if (this.position.cursor !== undefined) params.cursor = this.position.cursor
-      const response = await execute(
-        this.context,
-        {
-          operation: "read",
-          method: "GET",
-          params,
-          extraHeaders: this.options.headers,
-          extraParams: this.options.params,
-          signal: this.controller.signal,
-          offset: this.position.offset,
-          okStatuses: [200],
-          successResetsRetries: false,
-          handle: async (res) => res,
-        },
-        this.recovery
-      )
+      const response = await this.get("sse", {
+        okStatuses: [200],
+        successResetsRetries: false,
+        handle: async (res) => res,
+      })
       if (response.body == null) {
         // No streaming bodies here (React Native's fetch: null or no property): SSE cannot work.
         this.streamingBodies = false
