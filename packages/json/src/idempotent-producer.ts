@@ -414,7 +414,18 @@ export class IdempotentProducer<T = unknown> {
   private async transmit(batch: Batch): Promise<void> {
     for (;;) {
       try {
-        const result = await this.post(batch)
+        const { result, serverSeq } = await this.post(batch)
+        if (result.duplicate || batch.close) {
+          // A "duplicate" must be a resend of ours. If the server already has
+          // seqs this instance never sent in this epoch, another instance
+          // (an earlier life without persisted state) used the epoch, and
+          // this batch was dropped, not stored.
+          const highestSent = this.nextSeqValue - 1
+          if (serverSeq !== undefined && batch.epoch === this.epochValue && serverSeq > highestSent) {
+            this.epochInUse(batch, serverSeq)
+            return
+          }
+        }
         this.ack(batch, result)
         return
       } catch (caught) {
@@ -426,7 +437,7 @@ export class IdempotentProducer<T = unknown> {
     }
   }
 
-  private post(batch: Batch): Promise<ProducerAppendResult> {
+  private post(batch: Batch): Promise<{ result: ProducerAppendResult; serverSeq: number | undefined }> {
     const headers: Record<string, string> = {
       [H.producerId]: this.producerId,
       [H.producerEpoch]: String(batch.epoch),
@@ -443,9 +454,14 @@ export class IdempotentProducer<T = unknown> {
       okStatuses: [200, 204],
       handle: async (response) => {
         if (response.body) await response.body.cancel().catch(noop)
+        // On a 204 the server reports the highest seq it accepted in this epoch.
+        const serverSeq = response.status === 204 ? Number(response.headers.get(H.producerSeq) ?? NaN) : NaN
         return {
-          offset: response.headers.get(H.nextOffset) ?? undefined,
-          duplicate: response.status === 204 && !batch.close,
+          result: {
+            offset: response.headers.get(H.nextOffset) ?? undefined,
+            duplicate: response.status === 204 && !batch.close,
+          },
+          serverSeq: Number.isSafeInteger(serverSeq) ? serverSeq : undefined,
         }
       },
     })
@@ -496,6 +512,27 @@ export class IdempotentProducer<T = unknown> {
     batch.settlement.resolve(result)
     batch.settle("acked")
     this.afterSettle()
+  }
+
+  /**
+   * The server answered "duplicate" with a seq beyond any this instance sent
+   * in the epoch: the epoch belongs to another instance. Like a 403, auto-claim
+   * moves to a newer epoch and resends; otherwise the batch fails.
+   */
+  private epochInUse(batch: Batch, serverSeq: number): void {
+    if (this.options.autoClaim) {
+      this.park(batch, batch.epoch)
+      return
+    }
+    this.fencedBy = Math.max(this.fencedBy ?? batch.epoch, batch.epoch)
+    this.fail(
+      batch,
+      new DurableStreamError(
+        "STALE_EPOCH",
+        `Producer ${this.producerId} on stream ${this.url}: epoch ${batch.epoch} is already in use by another instance (the server has seq ${serverSeq}, this producer sent up to ${this.nextSeqValue - 1}), so this batch was not stored. Persist and bump the epoch, restart(), or use autoClaim.`,
+        { url: this.url, operation: batch.close ? "close" : "append" }
+      )
+    )
   }
 
   /** Auto-claim: hold the batch until every request of the fenced epoch is back, then renumber. */

@@ -1,6 +1,6 @@
 import { startFaultProxy, startReferenceServer, type ReferenceServer } from "@durable-client/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { IdempotentProducer, JsonStream, type ProducerAppendResult } from "../../src/index"
+import { IdempotentProducer, JsonStream, type DurableStreamError, type ProducerAppendResult } from "../../src/index"
 import {
   FAST_RETRY,
   expectExactSequence,
@@ -207,4 +207,45 @@ describe("a restarted producer (same id, newer epoch)", () => {
     ])
     expectExactSequence(indexesOf(all.slice(2), "claimer"), 50, "auto-claiming producer")
   })
+
+  // A process without persisted producer state restarts and creates its
+  // producer again at epoch 0, the epoch its previous life used.
+  it.each([
+    { name: "with autoClaim it claims a new epoch", autoClaim: true },
+    { name: "without autoClaim it fails loudly", autoClaim: false },
+  ])(
+    "a producer reusing the epoch of an earlier life never has its messages acknowledged but dropped: $name",
+    async ({ autoClaim }) => {
+      const stream = await freshStream()
+      const earlier = new IdempotentProducer<Numbered>(stream, "writer", { autoClaim: true, retry: FAST_RETRY })
+      for (let i = 0; i < 5; i++) await earlier.append({ p: "earlier", i })
+      await earlier.detach()
+
+      const again = new IdempotentProducer<Numbered>(stream, "writer", { autoClaim, retry: FAST_RETRY })
+      const outcomes = await Promise.all(
+        [0, 1, 2, 3, 4, 5, 6].map((i) =>
+          again.append({ p: "again", i }).then(
+            (result) => ({ i, result }),
+            (error: DurableStreamError) => ({ i, error })
+          )
+        )
+      )
+      const acked = outcomes.flatMap((outcome) => ("result" in outcome ? [outcome.i] : []))
+      const stored = (await stream.read().json()).filter((m) => m.p === "again").map((m) => m.i)
+      // Whatever was acknowledged is stored: no "duplicate" ack for a message the server never had.
+      expect(stored).toEqual(acked)
+      if (autoClaim) {
+        expect(acked).toEqual([0, 1, 2, 3, 4, 5, 6])
+        expect(again.epoch).toBeGreaterThan(0)
+      } else {
+        expect(acked).toEqual([])
+        await expectStreamError(again.flush(), "STALE_EPOCH")
+        // The remedy the error names: restart() moves to an unused epoch.
+        await again.restart()
+        const retried = await again.append({ p: "again", i: 7 })
+        expect(retried.duplicate).toBe(false)
+        expect((await stream.read().json()).at(-1)).toEqual({ p: "again", i: 7 })
+      }
+    }
+  )
 })
