@@ -25,7 +25,17 @@ export const ADAPTER_ACTIONS = [
 ] as const
 
 /** Steps the runner performs itself, next to the client. */
-export const RUNNER_ACTIONS = ["http", "fault", "clear-fault", "sleep", "await", "mark", "requests", "check"] as const
+export const RUNNER_ACTIONS = [
+  "http",
+  "fault",
+  "clear-fault",
+  "sleep",
+  "await",
+  "mark",
+  "requests",
+  "wait-for-request",
+  "check",
+] as const
 
 export type Action = (typeof ADAPTER_ACTIONS)[number] | (typeof RUNNER_ACTIONS)[number]
 

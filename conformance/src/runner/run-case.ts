@@ -116,6 +116,9 @@ export class CaseRun {
         return undefined
       case "requests":
         return this.requests(args as RequestsArgs)
+      case "wait-for-request":
+        await this.waitForRequest(args as RequestsArgs & { timeoutMs?: number }, label)
+        return undefined
       case "check":
         this.check(args, label)
         return undefined
@@ -243,6 +246,19 @@ export class CaseRun {
     const list = logged.map(describeRequest)
     const gapsMs = logged.slice(1).map((request, i) => request.at - logged[i]!.at)
     return { success: true, count: list.length, list, first: list[0], last: list[list.length - 1], gapsMs }
+  }
+
+  /**
+   * Waits until the server has seen a matching request, e.g. until a
+   * background reader has really started, so a following append cannot
+   * overtake it however slowly the client starts.
+   */
+  private async waitForRequest(args: RequestsArgs & { timeoutMs?: number }, label: string): Promise<void> {
+    const deadline = Date.now() + (args.timeoutMs ?? 10_000)
+    while (Number(this.requests(args).count) === 0) {
+      if (Date.now() > deadline) throw new StepFailure(`${label}: no matching request reached the server`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
   }
 
   private check(args: unknown, label: string): void {
