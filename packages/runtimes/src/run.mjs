@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { CHROMIUM_PATH, startChromium } from "./browser.mjs"
+import { hermesBinary, runHermes } from "./hermes.mjs"
 import { startServer } from "./server.mjs"
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
@@ -24,12 +25,6 @@ const onlyAt = args.indexOf("--only")
 const only = onlyAt === -1 ? undefined : new Set(args[onlyAt + 1]?.split(","))
 
 const bin = (name) => join(packageDir, "node_modules/.bin", name)
-
-const HERMES_BINARY = {
-  linux: "linux64-bin/hermes",
-  darwin: "osx-bin/hermes",
-  win32: "win64-bin/hermes.exe",
-}[process.platform]
 
 /** Each runtime: `run(serverUrl)` resolves with { ok, result } or { ok: false, error }, or `skip` says why not. */
 const runtimes = [
@@ -66,6 +61,12 @@ const runtimes = [
       const env = hermesGlobals ? { HERMES_GLOBALS: JSON.stringify(hermesGlobals) } : {}
       return runProcess(process.execPath, [join(targets, "react-native.mjs"), url, "react-native"], env)
     },
+  },
+  {
+    // The real engine, offline: the hermes command line has no network.
+    name: "hermes-engine",
+    skip: () => (hermesBinary() ? undefined : `hermes-engine-cli has no binary for ${process.platform}-${process.arch}`),
+    run: () => runHermes({ timeoutMs: RUNTIME_TIMEOUT_MS }),
   },
 ]
 
@@ -135,8 +136,8 @@ function runProcess(command, commandArgs, extraEnv = {}) {
 
 /** The global names of the real Hermes engine (hermes-engine-cli), or undefined when it cannot run here. */
 async function readHermesGlobals() {
-  const binary = HERMES_BINARY && join(packageDir, "node_modules/hermes-engine-cli", HERMES_BINARY)
-  if (!binary || !existsSync(binary)) return undefined
+  const binary = hermesBinary()
+  if (!binary) return undefined
   const dir = await mkdtemp(join(tmpdir(), "durable-client-hermes-"))
   try {
     const probe = join(dir, "globals.js")
@@ -184,6 +185,11 @@ try {
     if (runtime.browser && chromiumProblem) {
       if (chromiumProblem.skip) report("SKIP", runtime.name, `: ${chromiumProblem.skip}`)
       else report("FAIL", runtime.name, `: ${chromiumProblem.fail}`)
+      continue
+    }
+    const skip = runtime.skip?.()
+    if (skip) {
+      report("SKIP", runtime.name, `: ${skip}`)
       continue
     }
     if (runtime.binary && !existsSync(runtime.binary)) {

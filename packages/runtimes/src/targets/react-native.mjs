@@ -5,6 +5,7 @@
 // Usage: node react-native.mjs <serverUrl> <runtimeName>
 // HERMES_GLOBALS (optional): JSON array of the real Hermes engine's globals.
 import { EMULATED, installReactNativeEnvironment, stats } from "./react-native-environment.mjs"
+import { Utf8TextDecoder } from "./react-native-globals.js"
 import { describeError, resultLine } from "./report.js"
 
 const fromEngine = process.env.HERMES_GLOBALS ? JSON.parse(process.env.HERMES_GLOBALS) : undefined
@@ -19,12 +20,13 @@ try {
   if (stats.sseRequests !== 0) {
     throw new Error(`smoke: the SDK sent ${stats.sseRequests} SSE request(s) although no response here has a body stream`)
   }
-  if (stats.textDecoderCalls === 0) throw new Error("smoke: the TextDecoder polyfill was never used; was the library loaded before it?")
+  if (Utf8TextDecoder.calls === 0) throw new Error("smoke: the TextDecoder polyfill was never used; was the library loaded before it?")
   result.environment = {
     emulated: EMULATED,
     hermesGlobals: fromEngine ? "read off the hermes binary" : "snapshot of Hermes 0.12.0",
     removedNodeGlobals: removed,
     ...stats,
+    textDecoderCalls: Utf8TextDecoder.calls,
   }
   node.process.stdout.write(`${resultLine({ ok: true, result })}\n`)
 } catch (error) {
