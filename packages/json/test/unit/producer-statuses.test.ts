@@ -17,16 +17,27 @@ describe("204: duplicate", () => {
   it("counts as success with duplicate: true and is not resent", async () => {
     const onError = vi.fn()
     const { fake, producer } = jsonProducer(server, { onError })
-    // The server already holds seq 0..2 of epoch 0 for this producer id.
-    fake.seedProducer("writer", 0, 2)
+    // The first attempt is stored but its answer is lost; the resend is the duplicate.
+    fake.fault((r) => (r.attempt === 0 ? { storeThenNetworkError: true } : undefined))
     const result = await producer.append("again")
     expect(result.duplicate).toBe(true)
     await producer.flush()
-    expect(fake.requests).toHaveLength(1)
-    expect(fake.requests[0]!.outcome).toBe(204)
-    expect(fake.messages).toEqual([])
+    expect(fake.requests).toHaveLength(2)
+    expect(fake.requests[1]!.outcome).toBe(204)
+    expect(fake.messages).toEqual(["again"])
     expect(onError).not.toHaveBeenCalled()
     expect(producer.error).toBeUndefined()
+  })
+
+  it("a duplicate of seqs this instance never sent means the epoch was used before: STALE_EPOCH, not silent loss", async () => {
+    const onError = vi.fn()
+    const { fake, producer } = jsonProducer(server, { onError })
+    // An earlier life of this producer id wrote seq 0..2 in epoch 0; this one starts at epoch 0 too.
+    fake.seedProducer("writer", 0, 2)
+    await expect(producer.append("lost?")).rejects.toMatchObject({ code: "STALE_EPOCH" })
+    await expect(producer.flush()).rejects.toMatchObject({ code: "STALE_EPOCH" })
+    expect(fake.messages).toEqual([])
+    expect(onError).toHaveBeenCalledTimes(1)
   })
 })
 
