@@ -39,9 +39,12 @@ const runtimes = [
         bin("deno"),
         [
           "run",
+          // The least the SDK needs: the network, to the stream server only.
+          // No --allow-read or --allow-env: it reads no files or variables
+          // (imported modules need no permission), and --no-prompt turns any
+          // other permission request into an error instead of a hang.
           `--allow-net=${new URL(url).host}`,
-          "--allow-read",
-          "--allow-env",
+          "--no-prompt",
           "--no-lock",
           // Resolve the workspace packages through the node_modules pnpm made.
           "--node-modules-dir=manual",
@@ -152,16 +155,19 @@ async function readHermesGlobals() {
   }
 }
 
-function version(command, versionArgs) {
-  if (!existsSync(command)) return "missing"
+/** The version a binary reports: the first x.y.z in its output, or what `pattern` captures. */
+function version(command, versionArgs, pattern = /(\d+\.\d+\.\d+)/) {
+  if (!command || !existsSync(command)) return "missing"
   const run = spawnSync(command, versionArgs, { encoding: "utf8", timeout: 30_000 })
-  return run.status === 0 ? run.stdout.trim().split("\n")[0] : "not runnable"
+  if (run.status !== 0) return "not runnable"
+  return pattern.exec(run.stdout)?.[1] ?? run.stdout.trim().split("\n")[0]
 }
 
 const selected = runtimes.filter((runtime) => !only || only.has(runtime.name))
 const server = await startServer()
 console.log(
-  `runtimes against the reference server at ${server.url}: node ${process.version}, bun ${version(bin("bun"), ["--version"])}, ${version(bin("deno"), ["--version"])}`
+  `runtimes against the reference server at ${server.url}: node ${process.version}, bun ${version(bin("bun"), ["--version"])}, ` +
+    `deno ${version(bin("deno"), ["--version"])}, hermes ${version(hermesBinary(), ["-version"], /Hermes release version: (\S+)/)}`
 )
 
 let chromium
