@@ -58,7 +58,14 @@ function attwProblems(output) {
     const heading = /^"(.+)"$/.exec(line.trim())
     if (heading) entry = heading[1]
     const cell = /^(node10|node16 \(from CJS\)|node16 \(from ESM\)|bundler): (.+)$/.exec(line.trim())
-    if (entry && cell && !cell[2].startsWith("🟢")) problems.push(`${entry} under ${cell[1]}: ${cell[2].replace(/^\S+\s*/, "")}`)
+    if (entry && cell && !cell[2].startsWith("🟢")) {
+      let problem = `${entry} under ${cell[1]}: ${cell[2].replace(/^\S+\s*/, "")}`
+      const subpath = /^@durable-client\/[^/]+\/(.+)$/.exec(entry)?.[1]
+      if (cell[1] === "node10" && subpath && subpath !== "package.json") {
+        problem += ` (add ${subpath}/package.json with main/module/types into dist and list "${subpath}" in files)`
+      }
+      problems.push(problem)
+    }
   }
   if (problems.length === 0) {
     for (const line of output.split("\n")) if (/arethetypeswrong.*problems/.test(line)) problems.push(line.replace(/\s*https:\S+/, "").trim())
