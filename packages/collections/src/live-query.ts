@@ -24,7 +24,7 @@ export class LiveQuery<T> implements Store<T[]> {
   private ordered: Array<Entry<T>> = []
   private result: T[]
   private readonly listeners = new Listeners<T[]>()
-  private readonly stop: () => void
+  private stop: (() => void) | undefined
 
   constructor(
     private readonly collection: Collection<T>,
@@ -38,15 +38,8 @@ export class LiveQuery<T> implements Store<T[]> {
       throw new RangeError(`query limit must be a whole number >= 0 (got ${String(options.limit)})`)
     }
     this.limit = options.limit
-    for (const [key, row] of collection.entries()) {
-      if (this.matches(row)) {
-        this.matched.set(key, row)
-        this.ordered.push({ key, row })
-      }
-    }
-    if (this.compare) this.ordered.sort(this.compare)
-    this.result = this.build()
-    this.stop = collection.onKeysChanged((keys) => this.update(keys))
+    this.result = []
+    this.attach()
   }
 
   get current(): T[] {
@@ -57,14 +50,33 @@ export class LiveQuery<T> implements Store<T[]> {
     return this.result
   }
 
+  /** Subscribing to a disposed query revives it (React StrictMode unmounts and remounts). */
   subscribe(listener: (rows: T[]) => void): () => void {
+    if (!this.stop) this.attach()
     return this.listeners.add(listener, this.result)
   }
 
   /** Stops following the collection. */
   dispose(): void {
-    this.stop()
+    this.stop?.()
+    this.stop = undefined
     this.listeners.clear()
+  }
+
+  /** Scans the collection once and follows it from then on; keeps `result` if nothing changed. */
+  private attach(): void {
+    this.matched.clear()
+    this.ordered = []
+    for (const [key, row] of this.collection.entries()) {
+      if (this.matches(row)) {
+        this.matched.set(key, row)
+        this.ordered.push({ key, row })
+      }
+    }
+    if (this.compare) this.ordered.sort(this.compare)
+    const next = this.build()
+    if (!sameRows(next, this.result)) this.result = next
+    this.stop = this.collection.onKeysChanged((keys) => this.update(keys))
   }
 
   private matches(row: T): boolean {

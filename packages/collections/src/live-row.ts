@@ -5,20 +5,13 @@ import { Listeners, type Store } from "./store"
 export class LiveRow<T> implements Store<T | undefined> {
   private value: T | undefined
   private readonly listeners = new Listeners<T | undefined>()
-  private readonly stop: () => void
+  private stop: (() => void) | undefined
 
   constructor(
     private readonly collection: Collection<T>,
     readonly key: string
   ) {
-    this.value = collection.get(key)
-    this.stop = collection.onKeysChanged((keys) => {
-      if (!keys.includes(this.key)) return
-      const next = this.collection.get(this.key)
-      if (next === this.value) return
-      this.value = next
-      this.listeners.emit(next)
-    })
+    this.attach()
   }
 
   get current(): T | undefined {
@@ -29,13 +22,27 @@ export class LiveRow<T> implements Store<T | undefined> {
     return this.value
   }
 
+  /** Subscribing to a disposed row revives it (React StrictMode unmounts and remounts). */
   subscribe(listener: (row: T | undefined) => void): () => void {
+    if (!this.stop) this.attach()
     return this.listeners.add(listener, this.value)
   }
 
   /** Stops following the collection. */
   dispose(): void {
-    this.stop()
+    this.stop?.()
+    this.stop = undefined
     this.listeners.clear()
+  }
+
+  private attach(): void {
+    this.value = this.collection.get(this.key)
+    this.stop = this.collection.onKeysChanged((keys) => {
+      if (!keys.includes(this.key)) return
+      const next = this.collection.get(this.key)
+      if (next === this.value) return
+      this.value = next
+      this.listeners.emit(next)
+    })
   }
 }

@@ -236,3 +236,22 @@ describe("useStreamDB", () => {
     expect(opened[1]!.close).toHaveBeenCalledTimes(1)
   })
 })
+
+describe("under StrictMode", () => {
+  it("useLiveQuery and useRow keep updating after React's simulated unmount and remount", () => {
+    const { todos, apply } = seeded()
+    const renders = renderCounter()
+    render(
+      <StrictMode>
+        <OpenTodos todos={todos} renders={renders} />
+        <TodoText todos={todos} id="a" renders={renderCounter()} />
+      </StrictMode>
+    )
+    expect(screen.getByTestId("open").textContent).toBe("alpha,beta")
+    act(() => apply(ins("todo", "n", todo("n", { text: "new", rank: 0 }))))
+    expect(screen.getByTestId("open").textContent).toBe("new,alpha,beta")
+    act(() => apply(upd("todo", "a", todo("a", { text: "alpha", rank: 1, done: true }))))
+    expect(screen.getByTestId("open").textContent).toBe("new,beta")
+    expect(screen.getByTestId("row-a").textContent).toBe("alpha (done)")
+  })
+})
