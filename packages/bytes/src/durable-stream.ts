@@ -333,7 +333,9 @@ function expiryHeader(url: string, expiresAt: Date | string): string {
   if (Number.isNaN(date.getTime())) {
     throw invalidArgument(url, `expiresAt is not a valid date (got ${String(expiresAt)})`, "create")
   }
-  return date.toISOString()
+  // A string goes out as written: servers compare the header when a create is
+  // repeated, so reformatting it could turn an identical create into a 409.
+  return typeof expiresAt === "string" ? expiresAt : date.toISOString()
 }
 
 async function discardBody(response: Response): Promise<void> {

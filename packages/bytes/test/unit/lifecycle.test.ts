@@ -79,6 +79,13 @@ describe("create (PUT)", () => {
     expect(log2[0]!.headers.get("stream-closed")).toBeNull()
   })
 
+  it("sends an expiry string exactly as written, so a repeated create compares equal", async () => {
+    const url = streamUrl("create-expiry-string")
+    const log = putAnswering(url, 201)
+    await new DurableStream({ url }).create({ expiresAt: "2030-01-02T03:04:05Z" })
+    expect(log[0]!.headers.get("stream-expires-at")).toBe("2030-01-02T03:04:05Z")
+  })
+
   it("resolves when the success response carries a body (the body is discarded)", async () => {
     const url = streamUrl("create-with-response-body")
     server.use(
