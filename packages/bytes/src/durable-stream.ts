@@ -45,6 +45,8 @@ export interface CreateOptions {
   closed?: boolean
   body?: AppendData
   signal?: AbortSignal
+  /** Extra headers for this request only (on top of the handle's). */
+  headers?: HeadersRecord
 }
 
 export interface CreateResult {
@@ -69,6 +71,15 @@ export interface AppendOptions {
   /** Application writer sequence (`Stream-Seq`): must strictly increase (byte-wise). */
   seq?: string
   signal?: AbortSignal
+  /** Extra headers for this request only (on top of the handle's). */
+  headers?: HeadersRecord
+}
+
+/** What every single-request operation accepts. */
+export interface OperationOptions {
+  signal?: AbortSignal
+  /** Extra headers for this request only (on top of the handle's). */
+  headers?: HeadersRecord
 }
 
 export interface AppendResult {
@@ -81,6 +92,8 @@ export interface CloseOptions {
   /** Final data, appended atomically with the close. */
   body?: AppendData
   signal?: AbortSignal
+  /** Extra headers for this request only (on top of the handle's). */
+  headers?: HeadersRecord
 }
 
 const encoder = new TextEncoder()
@@ -165,6 +178,7 @@ export class DurableStream {
       headers,
       body,
       signal: options.signal,
+      extraHeaders: options.headers,
       okStatuses: [200, 201],
       handle: async (response) => {
         await discardBody(response)
@@ -181,10 +195,11 @@ export class DurableStream {
     return result
   }
 
-  async head(options: { signal?: AbortSignal } = {}): Promise<StreamInfo> {
+  async head(options: OperationOptions = {}): Promise<StreamInfo> {
     const info = await this.request("head", {
       method: "HEAD",
       signal: options.signal,
+      extraHeaders: options.headers,
       okStatuses: [200],
       handle: async (response) => {
         await discardBody(response)
@@ -204,10 +219,11 @@ export class DurableStream {
     return info
   }
 
-  async delete(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async delete(options: OperationOptions = {}): Promise<void> {
     await this.request("delete", {
       method: "DELETE",
       signal: options.signal,
+      extraHeaders: options.headers,
       okStatuses: [200, 202, 204],
       handle: discardBody,
     })
@@ -234,6 +250,7 @@ export class DurableStream {
       headers,
       body,
       signal: options.signal,
+      extraHeaders: options.headers,
       sentStreamSeq: options.seq !== undefined,
       okStatuses: [200, 204],
       isRetryable: this.retryAppends ? undefined : (error) => error.status === 429,
@@ -260,6 +277,7 @@ export class DurableStream {
       headers,
       body,
       signal: options.signal,
+      extraHeaders: options.headers,
       okStatuses: [200, 204],
       // A close with data is an append: retrying it blindly could double the data.
       isRetryable:

@@ -7,6 +7,7 @@ export type {
   CreateOptions,
   CreateResult,
   DurableStreamOptions,
+  OperationOptions,
   StreamInfo,
 } from "./durable-stream"
 export { ReadSession } from "./read-session"

@@ -304,3 +304,25 @@ describe("request headers", () => {
     expect(log[0]!.url.searchParams.get("tenant")).toBe("acme")
   })
 })
+
+describe("per-operation headers", () => {
+  it("every single-request operation takes extra headers for that request only; protocol headers still win", async () => {
+    const url = streamUrl("per-op-headers")
+    const log: SeenRequest[] = []
+    const answer = (status: number) => async ({ request }: { request: Request }) => {
+      await record(log, request)
+      return new HttpResponse(null, { status, headers: { "stream-next-offset": "0001", "content-type": "text/plain" } })
+    }
+    server.use(http.put(url, answer(201)), http.head(url, answer(200)), http.post(url, answer(204)), http.delete(url, answer(204)))
+    const stream = new DurableStream({ url, contentType: "text/plain", headers: { "x-app": "handle" } })
+    await stream.create({ headers: { "x-op": "create" } })
+    await stream.head({ headers: { "x-op": "head" } })
+    await stream.append("a", { headers: { "x-op": "append", "stream-seq": "forged" }, seq: "0002" })
+    await stream.close({ headers: { "x-op": () => "close" } })
+    await stream.delete({ headers: { "x-op": "delete" } })
+    await stream.head()
+    expect(log.map((request) => request.headers.get("x-op"))).toEqual(["create", "head", "append", "close", "delete", null])
+    expect(log.every((request) => request.headers.get("x-app") === "handle")).toBe(true)
+    expect(log[2]!.headers.get("stream-seq")).toBe("0002")
+  })
+})
