@@ -126,21 +126,39 @@ export class MaterializedState {
   }
 
   private applyChange(message: ChangeMessage, changes: Change[] | undefined): void {
-    let table = this.tables.get(message.type)
-    if (table === undefined) {
-      table = new Map()
-      this.tables.set(message.type, table)
+    const table = this.tableFor(message.type)
+    if (changes === undefined) {
+      // Nobody is listening: one map operation, no bookkeeping (the replay path).
+      if (message.headers.operation === "delete") table.delete(message.key)
+      else table.set(message.key, message.value)
+      return
     }
     const existed = table.has(message.key)
     const previous = existed ? table.get(message.key) : undefined
     if (message.headers.operation === "delete") {
       if (!existed) return
       table.delete(message.key)
-      changes?.push(changeOf(message, "delete", previous, undefined))
+      changes.push(changeOf(message, "delete", previous, undefined))
       return
     }
     table.set(message.key, message.value)
-    changes?.push(changeOf(message, existed ? "update" : "insert", previous, message.value))
+    changes.push(changeOf(message, existed ? "update" : "insert", previous, message.value))
+  }
+
+  /** Batches are mostly runs of one type: remember the last table instead of a lookup per message. */
+  private lastType: string | undefined
+  private lastTable: Map<string, unknown> | undefined
+
+  private tableFor(type: string): Map<string, unknown> {
+    if (type === this.lastType && this.lastTable !== undefined) return this.lastTable
+    let table = this.tables.get(type)
+    if (table === undefined) {
+      table = new Map()
+      this.tables.set(type, table)
+    }
+    this.lastType = type
+    this.lastTable = table
+    return table
   }
 
   private clearInto(changes: Change[] | undefined): void {
@@ -150,6 +168,8 @@ export class MaterializedState {
       }
     }
     this.tables.clear()
+    this.lastType = undefined
+    this.lastTable = undefined
   }
 
   private notify(changes: readonly Change[]): void {
