@@ -60,6 +60,8 @@ loopback, so CPU and heap figures are the client's alone.
 
 ${table}
 
+${renderGoals(rows)}
+
 ![ratios](./benchmarks.svg)
 
 ## Reproduce
@@ -71,6 +73,54 @@ pnpm bench --quick    # small sizes, one round (what CI runs)
 pnpm bench --only latency --rounds 3
 \`\`\`
 `
+}
+
+/** The goals of issue 8, checked against this run. */
+const GOALS = [
+  { scenario: "Producer throughput", metric: "messages/s", against: "reference", target: 1.5, goal: "producer throughput ≥ 1.5× the reference" },
+  { scenario: "Catch-up read (JSON)", metric: "messages/s", against: "raw", target: 0.8, goal: "JSON catch-up ≥ 0.8× raw fetch + JSON.parse" },
+  { scenario: "Catch-up read (bytes)", metric: "MB/s", against: "raw", target: 0.8, goal: "byte catch-up ≥ 0.8× raw fetch + arrayBuffer" },
+  { scenario: "Live latency (sse)", metric: "p50 ms", against: "reference", target: 1, goal: "SSE latency p50 ≤ the reference" },
+  { scenario: "Live latency (long-poll)", metric: "p50 ms", against: "reference", target: 1, goal: "long-poll latency p50 ≤ the reference" },
+  { scenario: "Materialize", metric: "events/s", against: "reference", target: 2, goal: "materialize ≥ 2× the reference" },
+  { scenario: "Fan-out", metric: "heap KB / idle reader", against: "reference", target: 2, goal: "heap per idle live reader ≤ 0.5× the reference" },
+  { scenario: "Bundle size (min+gzip)", metric: "bytes layer, KB", absolute: 6, goal: "@durable-client/bytes ≤ 6 KB min+gzip" },
+  { scenario: "Bundle size (min+gzip)", metric: "full stack (collections), KB", absolute: 15, goal: "full four-layer stack ≤ 15 KB min+gzip" },
+]
+
+function renderGoals(rows) {
+  const lines = GOALS.map((goal) => {
+    const row = rows.find((r) => r.scenario === goal.scenario && r.metric === goal.metric)
+    if (!row) return `| ${goal.goal} | not measured | — |`
+    if (goal.absolute !== undefined) {
+      const met = row.ours <= goal.absolute
+      return `| ${goal.goal} | ${format(row.ours)} KB | ${met ? "met" : `missed by ${format(row.ours - goal.absolute)} KB`} |`
+    }
+    const value = advantage(row, goal.against)
+    const met = value !== undefined && value >= goal.target
+    return `| ${goal.goal} | ${ratio(value)} | ${met ? "met" : "missed"} |`
+  })
+  return `## Goals (this run)
+
+| goal | measured (above 1× = ours better) | |
+|---|---:|---|
+${lines.join("\n")}
+
+Why the misses are where they are (see the closing notes of issue 8 for the measurements behind this):
+
+- **Producer throughput** is bound by the server: in the same run raw \`fetch\` posting
+  pre-built batches is only modestly faster than either client, so no client can be 1.5× the
+  reference here. Ours uses less client CPU per message than the reference in most runs.
+- **Materialize**: the reference applies each event with a single \`Map.set\`/\`delete\`, the
+  least work possible; ours does the same on the replay path (no observers), so the two are at
+  parity within this machine's noise. 2× would need skipping work the protocol requires.
+- **Heap per idle reader**: one bare \`fetch\` SSE connection (undici socket, parser, request
+  state) already costs ~15 KB, about 0.42× of the reference's total; the 0.5× target leaves
+  ~3 KB for a whole client. Ours adds ~9 KB (session, retry state, SSE parser, promises).
+- **Bundle size**: ours is 1.4× smaller than the reference client and 3.6× smaller than its
+  StreamDB stack, but over the targets: the required SSE parser is ~1.3 KB of the bytes layer,
+  and the rest is the read state machine (catch-up, long-poll, SSE, auto with fallbacks,
+  retries, cancellation). Closing the gap needs a slimming pass of its own.`
 }
 
 /** Horizontal bars of "ours vs reference" advantage per metric, log scale, 1× marked. */

@@ -75,8 +75,11 @@ export class MaterializedState {
 
   /** Applies messages in order, then notifies observers once with everything that changed. */
   apply(messages: readonly StateMessage[]): void {
+    const start = this.observers.size === 0 && this.pendingSnapshot === undefined ? this.replay(messages) : 0
+    if (start === messages.length) return
     const changes: Change[] | undefined = this.observers.size > 0 ? [] : undefined
-    for (const message of messages) {
+    for (let i = start; i < messages.length; i++) {
+      const message = messages[i]!
       const control = (message as { headers: { control?: string } }).headers.control
       if (control === undefined) {
         const change = message as ChangeMessage
@@ -94,6 +97,28 @@ export class MaterializedState {
       }
     }
     if (changes && changes.length > 0) this.notify(changes)
+  }
+
+  /**
+   * The replay path (catching up, nobody observing): one map operation per
+   * change, the table looked up only when the type changes. Stops at the
+   * first control message and returns its index for the general path.
+   */
+  private replay(messages: readonly StateMessage[]): number {
+    let type: string | undefined
+    let table: Map<string, unknown> | undefined
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as ChangeMessage
+      const headers = message.headers as ChangeMessage["headers"] & { control?: string }
+      if (headers.control !== undefined) return i
+      if (message.type !== type || table === undefined) {
+        type = message.type
+        table = this.tableFor(type)
+      }
+      if (headers.operation === "delete") table.delete(message.key)
+      else table.set(message.key, message.value)
+    }
+    return messages.length
   }
 
   /** Removes every row, notifying observers. */
