@@ -4,8 +4,8 @@
  * outcomes into result lines, and holds no protocol logic of its own.
  */
 import { createRequire } from "node:module"
-import { createInterface } from "node:readline"
-import { toLine, type Command, type Features, type Result } from "../protocol.ts"
+import { serveLines } from "../serve-lines.ts"
+import type { Command, Features, Result } from "../protocol.ts"
 import { benchmark } from "./benchmark.ts"
 import { errorResult, failure } from "./errors.ts"
 import { Producers } from "./producers.ts"
@@ -93,31 +93,4 @@ async function handle(cmd: Command): Promise<Result> {
   }
 }
 
-async function main(): Promise<void> {
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
-  for await (const line of lines) {
-    if (line.trim() === "") continue
-    let cmd: Command
-    try {
-      cmd = JSON.parse(line) as Command
-    } catch {
-      process.stdout.write(`${toLine(failure("init", "PARSE_ERROR", `not a JSON command: ${line.slice(0, 200)}`))}\n`)
-      continue
-    }
-    let result: Result
-    try {
-      result = await handle(cmd)
-    } catch (error) {
-      result = errorResult(cmd.type, error)
-    }
-    process.stdout.write(`${toLine(result)}\n`)
-    if (cmd.type === "shutdown") break
-  }
-  process.exit(0)
-}
-
-process.on("unhandledRejection", (reason) => {
-  process.stderr.write(`[durable-client adapter] unhandled rejection: ${String(reason)}\n`)
-})
-
-void main()
+void serveLines("durable-client adapter", handle, errorResult)

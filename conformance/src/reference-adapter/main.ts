@@ -6,7 +6,7 @@
  * do is reported as an error, not worked around.
  */
 import { createRequire } from "node:module"
-import { createInterface } from "node:readline"
+import { serveLines } from "../serve-lines.ts"
 import {
   DurableStream,
   DurableStreamError,
@@ -22,7 +22,6 @@ import {
 } from "@durable-streams/client"
 import { Recorder } from "../adapter/recorder.ts"
 import {
-  toLine,
   type Command,
   type CommandType,
   type ErrorCode,
@@ -554,25 +553,4 @@ function errorResult(commandType: CommandType, error: unknown): ErrorResult {
   return failure(commandType, "INTERNAL_ERROR", `${error instanceof Error ? error.name : "Error"}: ${message}`)
 }
 
-async function main(): Promise<void> {
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
-  for await (const line of lines) {
-    if (line.trim() === "") continue
-    const cmd = JSON.parse(line) as Command
-    let result: Result
-    try {
-      result = await handleCommand(cmd)
-    } catch (error) {
-      result = errorResult(cmd.type, error)
-    }
-    process.stdout.write(`${toLine(result)}\n`)
-    if (cmd.type === "shutdown") break
-  }
-  process.exit(0)
-}
-
-process.on("unhandledRejection", (reason) => {
-  process.stderr.write(`[reference-client adapter] unhandled rejection: ${String(reason)}\n`)
-})
-
-void main()
+void serveLines("reference-client adapter", handleCommand, errorResult)

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto"
 import type { Result } from "../protocol.ts"
 import { AdapterFailure, type AdapterProcess } from "./adapter-process.ts"
-import type { Case, Step } from "./cases.ts"
+import { ADAPTER_ACTIONS, type Case, type Step } from "./cases.ts"
 import { checkExpectation, derive, describe, match, type ResultLike } from "./expect.ts"
 import type { ConformanceServer, LoggedRequest } from "./server.ts"
 import { substitute, type Variables } from "./template.ts"
@@ -11,19 +11,9 @@ const COMMAND_GRACE_MS = 20_000
 const BACKGROUND_DRAIN_MS = 30_000
 
 /** Commands that act on a stream; without a `path` they use the case's stream. */
-const PATH_COMMANDS = new Set([
-  "create",
-  "connect",
-  "append",
-  "close",
-  "read",
-  "head",
-  "delete",
-  "idempotent-append",
-  "idempotent-append-batch",
-  "idempotent-close",
-  "idempotent-detach",
-])
+const PATH_COMMANDS = new Set<string>(
+  ADAPTER_ACTIONS.filter((action) => !["set-dynamic-header", "set-dynamic-param", "clear-dynamic", "validate", "benchmark"].includes(action))
+)
 
 export type Outcome = { status: "pass" } | { status: "fail"; reason: string; adapterBroken: boolean }
 
