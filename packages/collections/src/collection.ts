@@ -27,7 +27,9 @@ export class Collection<T> implements Store<T[]>, Iterable<T> {
     /** Entity `type` on the wire. */
     readonly type: string,
     readonly primaryKey: string,
-    private readonly state: MaterializedState
+    private readonly state: MaterializedState,
+    /** The stream behind it, named in errors. */
+    readonly url = ""
   ) {}
 
   get(key: string): T | undefined {

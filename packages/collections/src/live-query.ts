@@ -1,3 +1,4 @@
+import { DurableStreamError } from "@durable-client/state"
 import type { Collection } from "./collection"
 import { toComparator, toPredicate, type QueryOptions } from "./query-spec"
 import { Listeners, type Store } from "./store"
@@ -35,7 +36,11 @@ export class LiveQuery<T> implements Store<T[]> {
     // Ties are broken by key so the order is total and binary search finds one slot.
     this.compare = byRow && ((a, b) => byRow(a.row, b.row) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) {
-      throw new RangeError(`query limit must be a whole number >= 0 (got ${String(options.limit)})`)
+      throw new DurableStreamError(
+        "INVALID_ARGUMENT",
+        `Invalid query on ${collection.name} of stream ${collection.url}: limit must be a whole number >= 0 (got ${String(options.limit)})`,
+        { url: collection.url }
+      )
     }
     this.limit = options.limit
     this.result = []

@@ -145,7 +145,7 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
     })
     const collections: Record<string, Collection<unknown>> = {}
     for (const [name, helpers] of Object.entries(options.schema as Record<string, EntityHelpers>)) {
-      const collection = new Collection<unknown>(name, helpers.type, helpers.primaryKey, this.materializer.state)
+      const collection = new Collection<unknown>(name, helpers.type, helpers.primaryKey, this.materializer.state, this.url)
       collections[name] = collection
       this.byType.set(helpers.type, collection)
     }

@@ -1,7 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { DELETED } from "../../src/collection"
-import type { QueryOptions } from "../../src/index"
+import { Collection, DELETED } from "../../src/collection"
+import { MaterializedState, type QueryOptions } from "../../src/index"
 import { harness, record, todo } from "../support/harness"
 import { control, del, ins, upd } from "../support/messages"
 import type { Todo } from "../support/schemas"
@@ -91,9 +91,14 @@ describe("orderBy and limit", () => {
 
   it("rejects a limit that is not a whole number >= 0", () => {
     const { todos } = ranked()
-    expect(() => todos.query({ limit: -1 })).toThrow(RangeError)
-    expect(() => todos.query({ limit: 1.5 })).toThrow(RangeError)
-    expect(() => todos.query({ limit: Number.NaN })).toThrow(RangeError)
+    for (const limit of [-1, 1.5, Number.NaN]) {
+      expect(() => todos.query({ limit })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }))
+    }
+  })
+
+  it("names the collection and its stream in the error when it has one", () => {
+    const todos = new Collection<Todo>("todos", "todo", "id", new MaterializedState(), "http://streams.test/todos")
+    expect(() => todos.query({ limit: -1 })).toThrow(/todos of stream http:\/\/streams\.test\/todos: limit must be/)
   })
 
   it("rows missing the sort field come after the others", () => {
