@@ -1,15 +1,10 @@
 import { http, HttpResponse } from "msw"
 import { describe, expect, it } from "vitest"
-import { DurableStream, DurableStreamError, isDurableStreamError } from "../../src/index"
-import { FAST_RETRY, record, rejectionOf, streamUrl, text, useMswServer, type SeenRequest } from "./support/msw"
+import { DurableStream } from "../../src/index"
+import { FAST_RETRY, failure, record, streamUrl, text, useMswServer, type SeenRequest } from "./support/msw"
 
 const server = useMswServer()
 
-async function failure(promise: Promise<unknown>): Promise<DurableStreamError> {
-  const error = await rejectionOf(promise)
-  expect(isDurableStreamError(error)).toBe(true)
-  return error as DurableStreamError
-}
 
 type Answer = { status: number; headers?: Record<string, string>; body?: string } | "network-error"
 

@@ -1,13 +1,13 @@
 import { http, HttpResponse } from "msw"
 import { describe, expect, it } from "vitest"
-import { DurableStream, DurableStreamError, isDurableStreamError } from "../../src/index"
+import { DurableStream } from "../../src/index"
 import {
+  failure,
   FAST_RETRY,
   bytes,
   drain,
   readHeaders,
   record,
-  rejectionOf,
   streamUrl,
   streamingResponse,
   text,
@@ -17,11 +17,6 @@ import {
 
 const server = useMswServer()
 
-async function failure(promise: Promise<unknown>): Promise<DurableStreamError> {
-  const error = await rejectionOf(promise)
-  expect(isDurableStreamError(error)).toBe(true)
-  return error as DurableStreamError
-}
 
 interface Page {
   body: string

@@ -1,11 +1,11 @@
 import { http, HttpResponse } from "msw"
 import { describe, expect, it } from "vitest"
-import { DurableStream, DurableStreamError, isDurableStreamError } from "../../src/index"
+import { DurableStream } from "../../src/index"
 import {
+  failure,
   FAST_RETRY,
   readHeaders,
   record,
-  rejectionOf,
   streamUrl,
   useMswServer,
   type SeenRequest,
@@ -13,11 +13,6 @@ import {
 
 const server = useMswServer()
 
-async function failure(promise: Promise<unknown>): Promise<DurableStreamError> {
-  const error = await rejectionOf(promise)
-  expect(isDurableStreamError(error)).toBe(true)
-  return error as DurableStreamError
-}
 
 describe("create (PUT)", () => {
   function putAnswering(url: string, status: number, headers: Record<string, string> = {}): SeenRequest[] {

@@ -1,8 +1,9 @@
 import { http, HttpResponse } from "msw"
 import { describe, expect, it } from "vitest"
-import { DurableStream, DurableStreamError, isDurableStreamError, type SessionStatus, type StreamChunk } from "../../src/index"
+import { DurableStream, type SessionStatus, type StreamChunk } from "../../src/index"
 import { FakeStream, offsetOf } from "./support/fake-stream"
 import {
+  failure,
   FAST_RETRY,
   bytes,
   controlEvent,
@@ -23,11 +24,6 @@ import {
 
 const server = useMswServer()
 
-async function failure(promise: Promise<unknown>): Promise<DurableStreamError> {
-  const error = await rejectionOf(promise)
-  expect(isDurableStreamError(error)).toBe(true)
-  return error as DurableStreamError
-}
 
 /** A fake stream holding `pieces`, served one piece per catch-up response. */
 function pagedFake(name: string, pieces: string[], options: { closed?: boolean } = {}): FakeStream {

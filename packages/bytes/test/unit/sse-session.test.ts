@@ -1,7 +1,8 @@
 import { http, HttpResponse } from "msw"
 import { describe, expect, it } from "vitest"
-import { DurableStream, DurableStreamError, isDurableStreamError } from "../../src/index"
+import { DurableStream } from "../../src/index"
 import {
+  failure,
   ControlledBody,
   FAST_RETRY,
   SSE_HEADERS,
@@ -10,7 +11,6 @@ import {
   drain,
   queryKeys,
   record,
-  rejectionOf,
   scripted,
   settle,
   sseEvent,
@@ -26,11 +26,6 @@ import {
 
 const server = useMswServer()
 
-async function failure(promise: Promise<unknown>): Promise<DurableStreamError> {
-  const error = await rejectionOf(promise)
-  expect(isDurableStreamError(error)).toBe(true)
-  return error as DurableStreamError
-}
 
 const param = (request: SeenRequest, name: string): string | null => request.url.searchParams.get(name)
 

@@ -6,8 +6,8 @@
  */
 import { HttpResponse } from "msw"
 import { setupServer, type SetupServer } from "msw/node"
-import { afterAll, afterEach, beforeAll } from "vitest"
-import { ReadSession, type StreamChunk } from "../../../src/index"
+import { afterAll, afterEach, beforeAll, expect } from "vitest"
+import { ReadSession, isDurableStreamError, type DurableStreamError, type StreamChunk } from "../../../src/index"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -299,6 +299,13 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return error
   }
   throw new Error("expected the promise to reject, but it resolved")
+}
+
+/** The DurableStreamError a promise rejects with (fails the test for anything else). */
+export async function failure(promise: Promise<unknown>): Promise<DurableStreamError> {
+  const error = await rejectionOf(promise)
+  expect(isDurableStreamError(error)).toBe(true)
+  return error as DurableStreamError
 }
 
 /** Lets pending promise callbacks and I/O callbacks run. */
