@@ -1,6 +1,6 @@
+import { expectErrorCode } from "@durable-client/testing/vitest"
 import { expect } from "vitest"
 import {
-  isDurableStreamError,
   JsonStream,
   type DurableStreamError,
   type DurableStreamErrorCode,
@@ -62,30 +62,11 @@ export function indexesOf(messages: readonly unknown[], p?: string): number[] {
 }
 
 /** Awaits a rejection and checks it is a DurableStreamError with `code`. */
-export async function expectStreamError(
-  promise: Promise<unknown>,
-  code: DurableStreamErrorCode
-): Promise<DurableStreamError> {
-  let caught: unknown
-  try {
-    await promise
-  } catch (error) {
-    caught = error
-  }
-  if (caught === undefined) expect.fail(`expected a ${code} error, but the operation succeeded`)
-  if (!isDurableStreamError(caught)) throw caught
-  expect(caught.code, caught.message).toBe(code)
-  return caught
+export function expectStreamError(promise: Promise<unknown>, code: DurableStreamErrorCode): Promise<DurableStreamError> {
+  return expectErrorCode<DurableStreamError>(promise, code)
 }
 
-/** Polls `condition` until it holds; fails loudly rather than hanging the suite. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) expect.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await delay(5)
-  }
-}
+export { waitFor } from "@durable-client/testing/vitest"
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))

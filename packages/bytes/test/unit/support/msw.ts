@@ -5,21 +5,13 @@
  * fetch body does; msw alone would leave them hanging).
  */
 import { HttpResponse } from "msw"
-import { setupServer, type SetupServer } from "msw/node"
-import { afterAll, afterEach, beforeAll, expect } from "vitest"
+import { expect } from "vitest"
 import { ReadSession, isDurableStreamError, type DurableStreamError, type StreamChunk } from "../../../src/index"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** Starts an msw server for the calling test file; unhandled requests fail the test. */
-export function useMswServer(): SetupServer {
-  const server = setupServer()
-  beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-  afterEach(() => server.resetHandlers())
-  afterAll(() => server.close())
-  return server
-}
+export { useMswServer } from "@durable-client/testing/vitest"
 
 let urlCounter = 0
 /** A stream URL no other test uses. */

@@ -4,21 +4,13 @@
  * recording and small helpers for protocol responses.
  */
 import { HttpResponse } from "msw"
-import { setupServer, type SetupServer } from "msw/node"
-import { afterAll, afterEach, beforeAll, expect } from "vitest"
+import { expect } from "vitest"
 import { isDurableStreamError, type DurableStreamError } from "../../../src/index"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** Starts an msw server for the calling test file; unhandled requests fail the test. */
-export function useMswServer(): SetupServer {
-  const server = setupServer()
-  beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-  afterEach(() => server.resetHandlers())
-  afterAll(() => server.close())
-  return server
-}
+export { useMswServer } from "@durable-client/testing/vitest"
 
 let counter = 0
 /** A stream URL no other test in this process uses. */
