@@ -5,6 +5,7 @@
 import type { SetupServer } from "msw/node"
 import { setupServer } from "msw/node"
 import { afterAll, afterEach, beforeAll, expect } from "vitest"
+import { startReferenceServer, type ReferenceServer } from "./server"
 
 /** Starts an msw server for the calling test file; an unhandled request fails the test. */
 export function useMswServer(): SetupServer {
@@ -40,4 +41,25 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     if (Date.now() > deadline) expect.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
+}
+
+/**
+ * The real reference server for the calling test file: started before its
+ * tests, stopped after them. Use the returned handle inside tests only.
+ */
+export function useReferenceServer(options?: Parameters<typeof startReferenceServer>[0]): ReferenceServer {
+  let server: ReferenceServer | undefined
+  beforeAll(async () => {
+    server = await startReferenceServer(options)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+  return new Proxy({} as ReferenceServer, {
+    get(_target, property) {
+      if (!server) throw new Error("the reference server is only available inside tests (after beforeAll)")
+      const value = server[property as keyof ReferenceServer]
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(server) : value
+    },
+  })
 }

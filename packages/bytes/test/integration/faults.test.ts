@@ -1,5 +1,5 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { DurableStream, type LiveMode, type RetryOptions } from "../../src/index"
 import {
   allByteValues,
@@ -13,15 +13,7 @@ import {
   type Attempt,
 } from "./support"
 
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 const ALL_MODES: readonly LiveMode[] = [false, "long-poll", "sse", "auto"]
 // Short backoff so retrying tests take milliseconds, not the default seconds.

@@ -1,18 +1,10 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { DurableStream } from "../../src/index"
 import { expectStreamError } from "./support"
 
 // Every test uses its own stream name, so one server serves the whole file.
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 function textStream(url = ref.streamUrl()): DurableStream {
   return new DurableStream({ url, contentType: "text/plain" })

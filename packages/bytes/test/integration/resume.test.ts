@@ -1,17 +1,9 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { DurableStream, type LiveMode } from "../../src/index"
 import { delay, fromUtf8, seededRandom, utf8 } from "./support"
 
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 const TOKENS = 200
 const MODES: readonly LiveMode[] = [false, "long-poll", "sse", "auto"]

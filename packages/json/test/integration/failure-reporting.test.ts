@@ -1,5 +1,6 @@
-import { startFaultProxy, startReferenceServer, type FaultKind, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { startFaultProxy, type FaultKind } from "@durable-client/testing"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { IdempotentProducer, JsonStream, type DurableStreamError } from "../../src/index"
 import {
   FAST_RETRY,
@@ -14,15 +15,7 @@ import {
   type Numbered,
 } from "./support"
 
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 const NO_RETRIES = { maxRetries: 0 }
 const BEFORE = 100

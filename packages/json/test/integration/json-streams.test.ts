@@ -1,5 +1,5 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { DurableStream, IdempotentProducer, JsonStream, type DurableStreamError } from "../../src/index"
 import {
   ALL_MODES,
@@ -12,15 +12,7 @@ import {
   type Numbered,
 } from "./support"
 
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 async function freshStream<T = unknown>(contentType = "application/json"): Promise<JsonStream<T>> {
   return JsonStream.create<T>({ url: ref.streamUrl(), contentType, retry: FAST_RETRY })

@@ -1,5 +1,6 @@
-import { startFaultProxy, startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { startFaultProxy } from "@durable-client/testing"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { IdempotentProducer, JsonStream, type DurableStreamError, type ProducerAppendResult } from "../../src/index"
 import {
   FAST_RETRY,
@@ -11,15 +12,7 @@ import {
   type Numbered,
 } from "./support"
 
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 async function freshStream(): Promise<JsonStream<Numbered>> {
   return JsonStream.create<Numbered>({ url: ref.streamUrl(), retry: FAST_RETRY })

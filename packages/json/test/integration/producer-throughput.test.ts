@@ -1,17 +1,9 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { IdempotentProducer, JsonStream } from "../../src/index"
 import { FAST_RETRY, expectExactSequence, indexesOf, waitFor, type Numbered } from "./support"
 
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 const COUNT = 100_000
 

@@ -1,5 +1,5 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import {
   DurableStreamError,
   JsonStream,
@@ -15,15 +15,7 @@ import {
 } from "../../src/index"
 import { objectSchema } from "../support/schemas"
 
-let ref: ReferenceServer
-
-beforeAll(async () => {
-  ref = await startReferenceServer()
-})
-
-afterAll(async () => {
-  await ref?.stop()
-})
+const ref = useReferenceServer()
 
 const schema = createStateSchema({
   users: { type: "user", primaryKey: "id", schema: objectSchema({ id: "string", name: "string" }) },
