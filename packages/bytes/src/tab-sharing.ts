@@ -104,8 +104,15 @@ async function* runShared(context: SharedReadContext, options: TabSharingOptions
         yield chunk
         if (chunk.closed) return
       }
-      // Leader: the one live connection, relayed to every other tab.
-      inbox.length = 0
+      // Leader now. First take what the old leader relayed before it let go
+      // (it may have reached the end already: then no connection is needed).
+      for (const { from, chunk } of inbox.splice(0)) {
+        if (from !== offset) continue // old, or a gap our own live read covers
+        offset = chunk.offset
+        yield chunk
+        if (chunk.closed) return
+      }
+      // The one live connection, relayed to every other tab.
       const chunks = context.read(offset, context.live)[Symbol.asyncIterator]()
       try {
         for (;;) {
