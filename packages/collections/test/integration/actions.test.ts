@@ -1,5 +1,5 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import {
   createStreamDB,
   DurableStreamError,
@@ -7,22 +7,14 @@ import {
   type ActionDefinitions,
   type StreamDB,
 } from "../../src/index"
-import { activeTimers, createStream, deferred, delay, schema, trackTimers, until } from "../support/db"
+import { activeTimers, createStream, deferred, delay, schema, trackTimers, until, useClosedAfterEach } from "../support/db"
 import { record } from "../support/harness"
 import type { Todo } from "../support/schemas"
 
 type Schema = typeof schema
 
-let server: ReferenceServer
-const opened: Array<{ close(): Promise<void> }> = []
-
-beforeAll(async () => {
-  server = await startReferenceServer({ longPollTimeoutMs: 100 })
-})
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.close()))
-})
-afterAll(() => server.stop())
+const server = useReferenceServer({ longPollTimeoutMs: 100 })
+const opened = useClosedAfterEach()
 
 /** A fresh stream, optionally seeded with confirmed todos, and a caught-up StreamDB on it. */
 async function open<A extends ActionDefinitions<Schema>>(actions: A, seed: Todo[] = [], extra: { actionTimeoutMs?: number } = {}) {

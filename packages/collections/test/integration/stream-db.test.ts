@@ -1,20 +1,12 @@
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { useReferenceServer } from "@durable-client/testing/vitest"
+import { describe, expect, it } from "vitest"
 import { createStreamDB, DurableStreamError, JsonStream, memoryStorage, type CheckpointStorage } from "../../src/index"
-import { createStream, schema, until } from "../support/db"
+import { createStream, schema, until, useClosedAfterEach } from "../support/db"
 import { control } from "../support/messages"
 import type { Todo } from "../support/schemas"
 
-let server: ReferenceServer
-const opened: Array<{ close(): Promise<void> }> = []
-
-beforeAll(async () => {
-  server = await startReferenceServer({ longPollTimeoutMs: 100 })
-})
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.close()))
-})
-afterAll(() => server.stop())
+const server = useReferenceServer({ longPollTimeoutMs: 100 })
+const opened = useClosedAfterEach()
 
 const row = (id: string, fields: Partial<Todo> = {}): Todo => ({ id, text: `todo ${id}`, done: false, rank: 0, ...fields })
 

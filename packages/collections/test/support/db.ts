@@ -1,3 +1,4 @@
+import { afterEach } from "vitest"
 import { createHook } from "node:async_hooks"
 import { createStateSchema, JsonStream } from "../../src/index"
 import { todoSchema, userSchema } from "./schemas"
@@ -65,4 +66,16 @@ export function trackTimers(): { clientTimers(): string[]; stop(): void } {
     clientTimers: () => [...live.values()].filter((stack) => ownCode.test(stack)),
     stop: () => hook.disable(),
   }
+}
+
+/**
+ * Things a test opened (StreamDBs, sessions) closed after each test, so a
+ * failing test cannot leave connections behind for the next one.
+ */
+export function useClosedAfterEach(): Array<{ close(): Promise<void> }> {
+  const opened: Array<{ close(): Promise<void> }> = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((item) => item.close()))
+  })
+  return opened
 }
