@@ -25,6 +25,21 @@ export type DurableStreamErrorCode =
   | "VALIDATION"
   /** An idempotent producer was fenced by a newer epoch (403). */
   | "STALE_EPOCH"
+  /**
+   * The server (or something in front of it) answered with a redirect. The
+   * SDK never follows one silently: `fetch` would turn a POST into a GET and
+   * report a write that was never stored. `location` says where it pointed.
+   */
+  | "REDIRECTED"
+  /**
+   * The server broke a protocol rule the SDK relies on: an offset that moved
+   * backwards, a run of answers that made no progress, an SSE connection
+   * that sent data with no control event for longer than the session may
+   * buffer. Retrying the same request would repeat it.
+   */
+  | "PROTOCOL_VIOLATION"
+  /** A function the caller supplied (a header or param value, a hook) threw; `cause` holds what it threw. */
+  | "CALLBACK_FAILED"
 
 /** The operation that failed, so an error tells what the SDK was doing. */
 export type StreamOperation =
@@ -45,6 +60,14 @@ export interface DurableStreamErrorDetails {
   headers?: Headers
   /** Server-requested minimum wait before retrying (from `Retry-After`). */
   retryAfterMs?: number
+  /** REDIRECTED: where the redirect pointed, when the runtime exposes it. */
+  location?: string
+  /** STALE_EPOCH: the server's current producer epoch. */
+  currentEpoch?: number
+  /** SEQUENCE_CONFLICT: the sequence number the server expected next. */
+  expectedSeq?: number
+  /** SEQUENCE_CONFLICT: the sequence number the server received. */
+  receivedSeq?: number
   cause?: unknown
 }
 
@@ -57,6 +80,10 @@ export class DurableStreamError extends Error {
   readonly offset: string | undefined
   readonly headers: Headers | undefined
   readonly retryAfterMs: number | undefined
+  readonly location: string | undefined
+  readonly currentEpoch: number | undefined
+  readonly expectedSeq: number | undefined
+  readonly receivedSeq: number | undefined
 
   constructor(
     code: DurableStreamErrorCode,
@@ -71,6 +98,10 @@ export class DurableStreamError extends Error {
     this.offset = details.offset
     this.headers = details.headers
     this.retryAfterMs = details.retryAfterMs
+    this.location = details.location
+    this.currentEpoch = details.currentEpoch
+    this.expectedSeq = details.expectedSeq
+    this.receivedSeq = details.receivedSeq
   }
 }
 
