@@ -1,39 +1,27 @@
 import { DurableStreamError, invalidArgument, type StreamOperation } from "./errors"
+import { execute, type RequestPlan } from "./http"
 import {
-  execute,
-  type ClientContext,
-  type FetchLike,
-  type OnError,
-  type RequestPlan,
-} from "./http"
+  resolveStreamOptions,
+  type DurableStreamOptions,
+  type ResolvedStreamOptions,
+} from "./options"
 import { H, flagHeader } from "./protocol-headers"
 import { ReadSession, type ReadOptions } from "./read-session"
-import { normalizeStreamUrl, type HeadersRecord, type ParamsRecord } from "./request-values"
-import { resolveRetry, type RetryOptions } from "./retry"
+import type { HeadersRecord } from "./request-values"
+import { discardBody } from "./response-reader"
+import {
+  describeValue,
+  optionalBoolean,
+  optionalSignal,
+  optionalString,
+  optionsObject,
+  valueRecord,
+  wholeNumber,
+} from "./validate"
+
+export type { DurableStreamOptions } from "./options"
 
 export type AppendData = Uint8Array | ArrayBuffer | string
-
-export interface DurableStreamOptions {
-  /** The stream's URL. Any layout: the protocol fixes none. */
-  url: string | URL
-  /** Content type; learned from create/connect/HEAD when omitted. */
-  contentType?: string
-  /** Sent on every request; function values run per request. */
-  headers?: HeadersRecord
-  /** Extra query parameters on every request (kept in sorted order). */
-  params?: ParamsRecord
-  /** Injected fetch (tests, proxies, custom agents). Default: global fetch. */
-  fetch?: FetchLike | typeof fetch
-  retry?: RetryOptions
-  /** Last word on a failed operation: return new headers/params to retry. */
-  onError?: OnError
-  /**
-   * Retry plain appends after failures where the data may already have been
-   * stored (5xx, network errors). Off by default because a retry can store
-   * the data twice; the IdempotentProducer retries safely instead.
-   */
-  retryAppends?: boolean
-}
 
 export interface CreateOptions {
   contentType?: string
@@ -108,27 +96,13 @@ export class DurableStream {
   contentType: string | undefined
   /** After `create()`: whether this call created the stream (201) or found it (200). */
   created: boolean | undefined
-  private readonly context: ClientContext
-  private readonly retryAppends: boolean
+  /** Every setting of this handle, validated and defaulted; layers above build on it. */
+  readonly settings: ResolvedStreamOptions
 
   constructor(options: DurableStreamOptions) {
-    const url = parseUrl(options.url)
-    this.url = url
-    this.contentType = options.contentType
-    this.retryAppends = options.retryAppends ?? false
-    const customFetch = options.fetch as FetchLike | undefined
-    if (customFetch !== undefined && typeof customFetch !== "function") {
-      throw invalidArgument(url, "fetch must be a function")
-    }
-    this.context = {
-      url,
-      // Looked up per call so test doubles and polyfills installed later apply.
-      fetch: customFetch ?? ((input, init) => globalThis.fetch(input, init)),
-      headers: options.headers,
-      params: options.params,
-      retry: resolveRetry(url, options.retry),
-      onError: options.onError,
-    }
+    this.settings = resolveStreamOptions(options)
+    this.url = this.settings.url
+    this.contentType = this.settings.contentType
   }
 
   /** Creates the stream (PUT) and returns its handle; `created` says if it was new. */
@@ -145,33 +119,33 @@ export class DurableStream {
     return stream
   }
 
-  static head(options: DurableStreamOptions & { signal?: AbortSignal }): Promise<StreamInfo> {
+  static async head(options: DurableStreamOptions & { signal?: AbortSignal }): Promise<StreamInfo> {
     return new DurableStream(options).head({ signal: options.signal })
   }
 
-  static delete(options: DurableStreamOptions & { signal?: AbortSignal }): Promise<void> {
+  static async delete(options: DurableStreamOptions & { signal?: AbortSignal }): Promise<void> {
     return new DurableStream(options).delete({ signal: options.signal })
   }
 
-  async create(options: CreateOptions = {}): Promise<CreateResult> {
+  async create(given?: CreateOptions): Promise<CreateResult> {
+    const options = this.operationOptions(given, "create")
     const headers: Record<string, string> = {}
-    const contentType = options.contentType ?? this.contentType ?? "application/octet-stream"
+    const contentType =
+      optionalString(this.url, options.contentType, "contentType", "create") ??
+      this.contentType ??
+      "application/octet-stream"
     // Always explicit, so a repeated PUT compares configurations deterministically.
     headers[H.contentType] = contentType
     if (options.ttlSeconds !== undefined && options.expiresAt !== undefined) {
       throw invalidArgument(this.url, "ttlSeconds and expiresAt are mutually exclusive", "create")
     }
     if (options.ttlSeconds !== undefined) {
-      const ttl = options.ttlSeconds
-      if (!Number.isSafeInteger(ttl) || ttl < 0) {
-        throw invalidArgument(this.url, `ttlSeconds must be a whole number >= 0 (got ${String(ttl)})`, "create")
-      }
-      headers[H.ttl] = String(ttl)
+      headers[H.ttl] = String(wholeNumber(this.url, options.ttlSeconds, "ttlSeconds", { operation: "create" }))
     }
     if (options.expiresAt !== undefined) {
       headers[H.expiresAt] = expiryHeader(this.url, options.expiresAt)
     }
-    if (options.closed) headers[H.closed] = "true"
+    if (optionalBoolean(this.url, options.closed, "closed", "create")) headers[H.closed] = "true"
     const body = options.body === undefined ? undefined : toBody(this.url, options.body, "create")
     const result = await this.request("create", {
       method: "PUT",
@@ -180,8 +154,8 @@ export class DurableStream {
       signal: options.signal,
       extraHeaders: options.headers,
       okStatuses: [200, 201],
-      handle: async (response) => {
-        await discardBody(response)
+      handle: async (response, reader) => {
+        reader.discard()
         return {
           created: response.status === 201,
           offset: response.headers.get(H.nextOffset) ?? undefined,
@@ -195,14 +169,15 @@ export class DurableStream {
     return result
   }
 
-  async head(options: OperationOptions = {}): Promise<StreamInfo> {
+  async head(given?: OperationOptions): Promise<StreamInfo> {
+    const options = this.operationOptions(given, "head")
     const info = await this.request("head", {
       method: "HEAD",
       signal: options.signal,
       extraHeaders: options.headers,
       okStatuses: [200],
-      handle: async (response) => {
-        await discardBody(response)
+      handle: async (response, reader) => {
+        reader.discard()
         const h = response.headers
         const ttl = h.get(H.ttl)
         return {
@@ -219,13 +194,14 @@ export class DurableStream {
     return info
   }
 
-  async delete(options: OperationOptions = {}): Promise<void> {
+  async delete(given?: OperationOptions): Promise<void> {
+    const options = this.operationOptions(given, "delete")
     await this.request("delete", {
       method: "DELETE",
       signal: options.signal,
       extraHeaders: options.headers,
       okStatuses: [200, 202, 204],
-      handle: discardBody,
+      handle: async (_response, reader) => reader.discard(),
     })
   }
 
@@ -233,7 +209,8 @@ export class DurableStream {
    * Appends bytes (a string is sent as UTF-8). Empty data is refused locally:
    * the protocol reserves empty bodies for close.
    */
-  async append(data: AppendData, options: AppendOptions = {}): Promise<AppendResult> {
+  async append(data: AppendData, given?: AppendOptions): Promise<AppendResult> {
+    const options = this.operationOptions(given, "append")
     const body = toBody(this.url, data, "append")
     if (body.length === 0) {
       throw invalidArgument(this.url, "cannot append empty data (use close() to close the stream)", "append")
@@ -241,10 +218,8 @@ export class DurableStream {
     const headers: Record<string, string> = {
       [H.contentType]: await this.requireContentType(options.signal),
     }
-    if (options.seq !== undefined) {
-      if (options.seq === "") throw invalidArgument(this.url, "seq must be a non-empty string", "append")
-      headers[H.seq] = options.seq
-    }
+    const seq = optionalString(this.url, options.seq, "seq", "append")
+    if (seq !== undefined) headers[H.seq] = seq
     return this.request("append", {
       method: "POST",
       headers,
@@ -253,7 +228,7 @@ export class DurableStream {
       extraHeaders: options.headers,
       sentStreamSeq: options.seq !== undefined,
       okStatuses: [200, 204],
-      isRetryable: this.retryAppends ? undefined : (error) => error.status === 429,
+      isRetryable: this.settings.retryAppends ? undefined : (error) => error.status === 429,
       handle: appendResult,
     })
   }
@@ -264,7 +239,8 @@ export class DurableStream {
    * closed in one atomic step; that fails with STREAM_CLOSED if it was
    * already closed. Resolves with the final offset.
    */
-  async close(options: CloseOptions = {}): Promise<AppendResult> {
+  async close(given?: CloseOptions): Promise<AppendResult> {
+    const options = this.operationOptions(given, "close")
     const headers: Record<string, string> = { [H.closed]: "true" }
     let body: Uint8Array | undefined
     if (options.body !== undefined) {
@@ -281,16 +257,16 @@ export class DurableStream {
       okStatuses: [200, 204],
       // A close with data is an append: retrying it blindly could double the data.
       isRetryable:
-        body === undefined || this.retryAppends ? undefined : (error) => error.status === 429,
+        body === undefined || this.settings.retryAppends ? undefined : (error) => error.status === 429,
       handle: appendResult,
     })
   }
 
   /** Starts a read session. Nothing is requested until it is consumed. */
-  read(options: ReadOptions = {}): ReadSession {
+  read(options?: ReadOptions): ReadSession {
     return new ReadSession(
       {
-        ...this.context,
+        ...this.settings,
         contentType: this.contentType,
         lookupContentType: async (signal) => {
           try {
@@ -310,7 +286,15 @@ export class DurableStream {
     operation: StreamOperation,
     plan: Omit<RequestPlan<T>, "operation">
   ): Promise<T> {
-    return execute(this.context, { ...plan, operation })
+    return execute(this.settings, { ...plan, operation })
+  }
+
+  /** The common per-operation options, checked before anything is sent. */
+  private operationOptions<T extends OperationOptions>(given: T | undefined, operation: StreamOperation): Partial<T> {
+    const options = optionsObject(this.url, given, "options", operation)
+    optionalSignal(this.url, options.signal, "signal", operation)
+    valueRecord(this.url, options.headers, "headers", operation)
+    return options
   }
 
   private async requireContentType(signal: AbortSignal | undefined): Promise<string> {
@@ -326,24 +310,11 @@ export class DurableStream {
   }
 }
 
-function parseUrl(url: string | URL): string {
-  const text = String(url)
-  const normalized = normalizeStreamUrl(text)
-  if (normalized === undefined) throw invalidArgument(text, "url must be an absolute http(s) URL")
-  return normalized
-}
-
 function toBody(url: string, data: AppendData, operation: StreamOperation): Uint8Array {
   if (typeof data === "string") return encoder.encode(data)
   if (data instanceof Uint8Array) return data
   if (data instanceof ArrayBuffer) return new Uint8Array(data)
   throw invalidArgument(url, `data must be a string, Uint8Array or ArrayBuffer (got ${describeValue(data)})`, operation)
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return "null"
-  if (typeof value === "object") return value.constructor?.name ?? "object"
-  return typeof value
 }
 
 function expiryHeader(url: string, expiresAt: Date | string): string {
@@ -356,15 +327,8 @@ function expiryHeader(url: string, expiresAt: Date | string): string {
   return typeof expiresAt === "string" ? expiresAt : date.toISOString()
 }
 
-async function discardBody(response: Response): Promise<void> {
-  // Cancelling the body frees the connection. Not awaited: a body that was
-  // cloned (fetch wrappers, mocks) only settles the cancel once every clone
-  // is read or cancelled, which would hang the operation.
-  if (response.body) void response.body.cancel().catch(() => undefined)
-}
-
 async function appendResult(response: Response): Promise<AppendResult> {
-  await discardBody(response)
+  discardBody(response)
   return {
     offset: response.headers.get(H.nextOffset) ?? undefined,
     closed: flagHeader(response.headers, H.closed),

@@ -1,18 +1,24 @@
-import { AbortReason, isAbortError, linkedController, sleep } from "./abort"
+import { AbortReason, isAbortError, sleep } from "./abort"
+import { AttemptDeadline } from "./attempt-deadline"
 import {
   DurableStreamError,
+  invalidArgument,
   isDurableStreamError,
   type StreamOperation,
 } from "./errors"
+import type { ResolvedTimeouts } from "./options"
 import {
   buildUrl,
+  redactUrl,
   resolveHeaders,
   resolveValues,
   type HeadersRecord,
   type ParamsRecord,
 } from "./request-values"
 import { errorFromResponse } from "./response-errors"
+import { discardBody, responseReader, type ResponseReader } from "./response-reader"
 import { backoffDelay, isRetryableStatus, type ResolvedRetry } from "./retry"
+import { headerValueProblem } from "./validate"
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
@@ -32,13 +38,14 @@ export type OnError = (
   error: DurableStreamError
 ) => RetryWith | void | undefined | Promise<RetryWith | void | undefined>
 
-/** Per-handle settings every request shares. */
+/** Per-handle settings every request shares (validated by `resolveStreamOptions`). */
 export interface ClientContext {
   url: string
   fetch: FetchLike
   headers: HeadersRecord | undefined
   params: ParamsRecord | undefined
   retry: ResolvedRetry
+  timeouts: ResolvedTimeouts
   onError: OnError | undefined
 }
 
@@ -54,14 +61,27 @@ export interface RequestPlan<T> {
   extraParams?: ParamsRecord
   body?: Uint8Array | string
   signal?: AbortSignal
-  /** Aborts a single attempt that takes longer; reported as TIMEOUT. */
+  /**
+   * Deadline for the response headers of one attempt, replacing the
+   * handle's `timeouts.headersMs` (a long-poll waits longer by design).
+   */
   timeoutMs?: number
   offset?: string
   sentStreamSeq?: boolean
+  /**
+   * Follow redirects (reads only, by the caller's choice). Everything else
+   * refuses them: fetch turns a redirected POST into a GET, and the write
+   * would be reported stored when it was not.
+   */
+  followRedirects?: boolean
   /** Statuses that count as success; everything else becomes an error. */
   okStatuses: readonly number[]
-  /** Reads the successful response; a failure here (a cut body) is retried like a network error. */
-  handle: (response: Response) => Promise<T>
+  /**
+   * Reads the successful response, through `reader` so the body-idle
+   * deadline applies. A failure here (a cut or stalled body) is retried like
+   * a network error.
+   */
+  handle: (response: Response, reader: ResponseReader) => Promise<T>
   /** Which failures may be retried. Default: network, timeout, 429, 5xx but 501. */
   isRetryable?: (error: DurableStreamError) => boolean
   /** Replaces the handle's retry policy for this request (validated by the caller). */
@@ -109,7 +129,10 @@ export class Recovery {
   async recover(error: DurableStreamError): Promise<void> {
     if (error.code === "ABORTED") throw error
     const isRetryable = this.options.isRetryable ?? defaultIsRetryable
-    if (isRetryable(error) && this.attempt < this.context.retry.maxRetries) {
+    // A server asking for a longer wait than the cap gets a typed failure
+    // now, not a caller left waiting a day with no word.
+    const waitTooLong = (error.retryAfterMs ?? 0) > this.context.retry.maxRetryAfterMs
+    if (isRetryable(error) && !waitTooLong && this.attempt < this.context.retry.maxRetries) {
       await this.wait(error, backoffDelay(this.context.retry, this.attempt, error.retryAfterMs))
       this.attempt++
       return
@@ -177,46 +200,116 @@ async function attemptOnce<T>(
   plan: RequestPlan<T>,
   overrides: RetryWith
 ): Promise<T> {
-  const [headers, params] = await Promise.all([
-    resolveHeaders(context.headers, plan.extraHeaders, overrides.headers),
-    resolveValues(context.params, plan.extraParams, overrides.params),
-  ])
-  // Protocol headers win; names are compared case-insensitively.
-  for (const [name, value] of Object.entries(plan.headers ?? {})) headers[name.toLowerCase()] = value
+  const { headers, params, secrets } = await resolveRequestValues(context, plan, overrides)
   const url = buildUrl(context.url, { ...params, ...plan.params })
-
-  // Without a timeout the caller's signal goes to fetch as is, so it keeps
-  // governing a body that is still streaming after we return (SSE).
-  let signal = plan.signal
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let dispose = (): void => undefined
-  if (plan.timeoutMs !== undefined) {
-    const timeout = new AbortController()
-    const linked = linkedController(plan.signal, timeout.signal)
-    signal = linked.controller.signal
-    dispose = linked.dispose
-    timer = setTimeout(() => timeout.abort(new AbortReason("timeout")), plan.timeoutMs)
-  }
+  const deadline = new AttemptDeadline(plan.signal)
+  let held = false
   try {
-    const init: RequestInit = { method: plan.method, headers }
-    if (signal) init.signal = signal
+    deadline.arm(plan.timeoutMs ?? context.timeouts.headersMs)
+    const init: RequestInit = {
+      method: plan.method,
+      headers,
+      signal: deadline.signal,
+      redirect: plan.followRedirects ? "follow" : "manual",
+    }
     if (plan.body !== undefined) init.body = plan.body as BodyInit
     // HEAD must see the live state: a cached HEAD could hide closure or growth.
     if (plan.method === "HEAD") init.cache = "no-store"
     const response = await context.fetch(url, init)
+    if (isRedirect(response, plan)) {
+      discardBody(response)
+      throw redirectError(response, context.url, plan)
+    }
     if (!plan.okStatuses.includes(response.status)) {
+      deadline.arm(context.timeouts.bodyIdleMs)
       throw await errorFromResponse(response, {
         url: context.url,
         operation: plan.operation,
         offset: plan.offset,
         sentStreamSeq: plan.sentStreamSeq,
+        secrets,
       })
     }
-    return await plan.handle(response)
+    const reader = responseReader(response, deadline, context.timeouts.bodyIdleMs, () => (held = true))
+    return await plan.handle(response, reader)
   } finally {
-    if (timer !== undefined) clearTimeout(timer)
-    dispose()
+    if (!held) deadline.dispose()
   }
+}
+
+/**
+ * The caller's headers and params for one attempt (function values run
+ * now), merged with the protocol's. A function that throws, or a value that
+ * cannot be sent, fails at once: retrying would only repeat it. `secrets`
+ * are the caller's header and param values, kept out of error messages.
+ */
+async function resolveRequestValues(
+  context: ClientContext,
+  plan: RequestPlan<unknown>,
+  overrides: RetryWith
+): Promise<{ headers: Record<string, string>; params: Record<string, string>; secrets: string[] }> {
+  const where = { url: context.url, operation: plan.operation, offset: plan.offset }
+  const [headers, params] = await Promise.all([
+    resolveHeaders(context.headers, plan.extraHeaders, overrides.headers),
+    resolveValues(context.params, plan.extraParams, overrides.params),
+  ]).catch((caught: unknown) => {
+    throw isDurableStreamError(caught)
+      ? caught
+      : new DurableStreamError(
+          "CALLBACK_FAILED",
+          `${plan.operation} of stream ${context.url}: a header or param function threw (see cause)`,
+          { ...where, cause: caught }
+        )
+  })
+  for (const name of Object.keys(headers)) {
+    const problem = headerValueProblem(name, headers[name])
+    if (problem) throw invalidArgument(context.url, problem, plan.operation)
+  }
+  for (const name of Object.keys(params)) {
+    if (typeof params[name] !== "string") {
+      throw invalidArgument(context.url, `params.${name} function must return a string`, plan.operation)
+    }
+  }
+  const secrets = [...Object.values(headers), ...Object.values(params)]
+  // Protocol headers win; names are compared case-insensitively.
+  for (const [name, value] of Object.entries(plan.headers ?? {})) headers[name.toLowerCase()] = value
+  return { headers, params, secrets }
+}
+
+/**
+ * A redirect we must not follow: a 3xx seen with `redirect: "manual"`
+ * (browsers show it as an opaque response with status 0), or one fetch
+ * followed anyway (runtimes that ignore `redirect`).
+ */
+function isRedirect(response: Response, plan: RequestPlan<unknown>): boolean {
+  if (plan.followRedirects) return false
+  return (
+    response.type === "opaqueredirect" ||
+    (response.status >= 300 && response.status < 400 && response.status !== 304) ||
+    response.redirected === true
+  )
+}
+
+function redirectError(response: Response, url: string, plan: RequestPlan<unknown>): DurableStreamError {
+  const location = response.headers.get("Location") ?? (response.redirected ? response.url : undefined) ?? undefined
+  const status = response.status === 0 ? "a redirect" : `a ${response.status} redirect`
+  const target = location ? ` to ${redactUrl(location)}` : ""
+  const why =
+    plan.method === "GET" || plan.method === "HEAD"
+      ? "reads follow redirects only with followRedirects: true"
+      : "a write is never sent on after a redirect, because fetch would turn it into a GET and nothing would be stored"
+  return new DurableStreamError(
+    "REDIRECTED",
+    `${plan.operation} of stream ${url} got ${status}${target}; ${why}. Point the client at the final URL.`,
+    {
+      url,
+      operation: plan.operation,
+      offset: plan.offset,
+      status: response.status === 0 ? undefined : response.status,
+      headers: response.headers,
+      location: location ? redactUrl(location) : undefined,
+    }
+  )
 }
 
 /** Normalises anything thrown during a request into a DurableStreamError. */
@@ -231,11 +324,11 @@ export function toStreamError(
     return new DurableStreamError("ABORTED", `${plan.operation} of stream ${url} was aborted`, base)
   }
   if (caught instanceof AbortReason && caught.kind === "timeout") {
-    return new DurableStreamError("TIMEOUT", `${plan.operation} of stream ${url} timed out`, base)
+    return timeoutError(url, plan.operation, base)
   }
   if (isAbortError(caught)) {
     // Aborted by something other than our caller (e.g. our per-attempt timer).
-    return new DurableStreamError("TIMEOUT", `${plan.operation} of stream ${url} timed out`, base)
+    return timeoutError(url, plan.operation, base)
   }
   const reason = caught instanceof Error ? caught.message : String(caught)
   return new DurableStreamError(
@@ -243,4 +336,15 @@ export function toStreamError(
     `${plan.operation} of stream ${url} failed: network error (${reason})`,
     base
   )
+}
+
+function timeoutError(
+  url: string,
+  operation: StreamOperation,
+  details: { url: string; operation: StreamOperation; offset?: string; cause: unknown }
+): DurableStreamError {
+  // A write that timed out may have reached the server: say so, since the
+  // caller decides whether sending it again could store it twice.
+  const maybeStored = operation === "append" || operation === "close" ? " (it may have been stored)" : ""
+  return new DurableStreamError("TIMEOUT", `${operation} of stream ${url} timed out${maybeStored}`, details)
 }

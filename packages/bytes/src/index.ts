@@ -15,6 +15,7 @@ export type { LiveMode, LiveSharing, ReadOptions, SessionStatus, SharedReadConte
 export { DurableStreamError, isDurableStreamError } from "./errors"
 export type { DurableStreamErrorCode, StreamOperation } from "./errors"
 export type { FetchLike, OnError, RetryWith } from "./http"
+export type { TimeoutOptions } from "./options"
 export type { DynamicValue, HeadersRecord, ParamsRecord } from "./request-values"
 export { resolveRetry } from "./retry"
 export type { ResolvedRetry, RetryOptions } from "./retry"

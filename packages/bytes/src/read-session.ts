@@ -13,6 +13,8 @@ import {
 } from "./http"
 import { H, flagHeader, isJsonContentType, mediaType } from "./protocol-headers"
 import type { HeadersRecord, ParamsRecord } from "./request-values"
+import { DEFAULTS } from "./defaults"
+import { resolveReadOptions, type ResolvedReadOptions } from "./options"
 import { backoffDelay } from "./retry"
 import { readSseEvents } from "./sse-events"
 
@@ -42,11 +44,22 @@ export interface ReadOptions {
   /** Replaces the handle's `onError` for this session. */
   onError?: OnError
   /**
-   * Client-side limit for one long-poll request. It must exceed the
-   * server's wait (30 s on the reference server); on expiry the poll is
-   * simply reissued. Default 60 000.
+   * Client-side limit for one long-poll request, replacing the handle's
+   * `timeouts.longPollMs` for this session. It must exceed the server's wait
+   * (30 s on the reference server); on expiry the poll is simply reissued.
    */
   longPollTimeoutMs?: number
+  /**
+   * Follow HTTP redirects to where the stream moved. Off by default: a
+   * redirect fails the read with REDIRECTED. When on, `redirectedUrl` says
+   * where the session ended up reading.
+   */
+  followRedirects?: boolean
+  /**
+   * Most bytes an SSE connection may send between two control events before
+   * the session fails with PROTOCOL_VIOLATION. Default 32 MiB.
+   */
+  maxSseBufferBytes?: number
   /**
    * Share one live connection among the browser tabs reading this stream:
    * pass `tabSharing()` from `@durable-client/bytes/tab-sharing`. Kept out of
@@ -98,7 +111,6 @@ export interface SessionContext extends ClientContext {
 const SHORT_CONNECTION_MS = 1000
 /** After this many short SSE connections in a row, `auto` switches to long-poll. */
 const SHORT_CONNECTIONS_BEFORE_FALLBACK = 3
-const DEFAULT_LONG_POLL_TIMEOUT_MS = 60_000
 
 type Phase = "catch-up" | "long-poll" | "sse"
 
@@ -129,6 +141,8 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   liveTransport: "sse" | "long-poll" | undefined
   /** The stream's content type, once known. */
   contentType: string | undefined
+  /** With `followRedirects`: the URL the last response came from, when a redirect led there. */
+  redirectedUrl: string | undefined
 
   readonly url: string
   private readonly live: LiveMode
@@ -143,21 +157,20 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   /** Where the next request reads from; runs ahead of `offset` by at most the chunk being handed over. */
   private position: Position
   private streamingBodies = true
+  /** Answers in a row that moved nothing (see `DEFAULTS.maxNoProgressResponses`). */
+  private idleAnswers = 0
+  private readonly options: ResolvedReadOptions
 
   constructor(
     private readonly context: SessionContext,
-    private readonly options: ReadOptions = {}
+    given?: ReadOptions
   ) {
     this.url = context.url
-    this.offset = options.offset ?? "-1"
-    this.live = options.live ?? false
+    const options = resolveReadOptions(context, given)
+    this.options = options
+    this.offset = options.offset
+    this.live = options.live
     this.contentType = context.contentType
-    if (typeof this.offset !== "string" || this.offset === "") {
-      throw invalidArgument(this.url, "offset must be a non-empty string", "read")
-    }
-    if (![false, "long-poll", "sse", "auto"].includes(this.live)) {
-      throw invalidArgument(this.url, `unknown live mode ${JSON.stringify(this.live)}`, "read")
-    }
     this.position = { offset: this.offset, cursor: undefined, upToDate: false }
     this.userSignal = options.signal
     const linked = linkedController(options.signal)
@@ -354,20 +367,17 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     const response = await this.get(
       phase === "long-poll" ? "long-poll" : undefined,
       {
-        timeoutMs:
-          phase === "long-poll"
-            ? (this.options.longPollTimeoutMs ?? DEFAULT_LONG_POLL_TIMEOUT_MS)
-            : undefined,
+        timeoutMs: phase === "long-poll" ? this.options.longPollTimeoutMs : undefined,
         okStatuses: phase === "long-poll" ? [200, 204] : [200],
         reissueOnTimeout: phase === "long-poll",
-        handle: async (res) => {
+        handle: async (res, reader) => {
           const streamed = res.body != null
           // Read the whole body inside the attempt: a cut body is retried, never half-delivered.
-          const data =
-            res.status === 204 ? new Uint8Array(0) : new Uint8Array(await res.arrayBuffer())
+          const data = res.status === 204 ? (reader.discard(), new Uint8Array(0)) : await reader.bytes()
           // Data that came without a body stream means this fetch cannot stream (React
           // Native's has no `body` at all). An empty body may legitimately have none.
           if (!streamed && data.length > 0) this.streamingBodies = false
+          if (res.redirected && res.url) this.redirectedUrl = res.url
           return { headers: res.headers, status: res.status, data }
         },
       }
@@ -384,13 +394,38 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       )
     }
     const closed = flagHeader(headers, H.closed)
+    const upToDate = closed || response.status === 204 || flagHeader(headers, H.upToDate)
+    if (response.data.length === 0 && nextOffset === this.position.offset && !upToDate) {
+      await this.afterIdleAnswer()
+    } else {
+      this.idleAnswers = 0
+    }
     return this.advance({
       data: response.data,
       offset: nextOffset,
-      upToDate: closed || response.status === 204 || flagHeader(headers, H.upToDate),
+      upToDate,
       closed,
       cursor: headers.get(H.cursor) ?? undefined,
     })
+  }
+
+  /**
+   * An answer with no data, no new offset and no "up to date" tells the
+   * client nothing, and asking again at once would spin (thousands of
+   * requests a second were measured). Back off like a retry; after a run of
+   * them, the server is broken for this stream: fail typed.
+   */
+  private async afterIdleAnswer(): Promise<void> {
+    this.idleAnswers++
+    if (this.idleAnswers > DEFAULTS.maxNoProgressResponses) {
+      throw new DurableStreamError(
+        "PROTOCOL_VIOLATION",
+        `Reading stream ${this.url} at offset ${this.position.offset}: ${this.idleAnswers} answers in a row brought no data, no new offset and no Stream-Up-To-Date`,
+        { url: this.url, operation: "read", offset: this.position.offset }
+      )
+    }
+    this.setStatus("backoff")
+    await sleep(backoffDelay(this.context.retry, this.idleAnswers - 1), this.controller.signal)
   }
 
   /**
@@ -418,6 +453,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
         extraParams: this.options.params,
         signal: this.controller.signal,
         offset: this.position.offset,
+        followRedirects: this.options.followRedirects,
       },
       this.recovery
     )
@@ -429,6 +465,15 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
    */
   private advance(chunk: StreamChunk): StreamChunk | undefined {
     const previous = this.position
+    if (isBehind(chunk.offset, previous.offset)) {
+      // Offsets of one stream sort lexicographically (G-07): going back would
+      // deliver the same data again, forever.
+      throw new DurableStreamError(
+        "PROTOCOL_VIOLATION",
+        `Reading stream ${this.url}: the server answered offset ${previous.offset} with next offset ${chunk.offset}, which is behind it`,
+        { url: this.url, operation: "read", offset: previous.offset }
+      )
+    }
     const cursor = chunk.cursor ?? previous.cursor
     this.position = { offset: chunk.offset, cursor, upToDate: chunk.upToDate }
     if (cursor !== undefined) chunk.cursor = cursor
@@ -451,27 +496,38 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     }
     for (;;) {
       this.setStatus(this.position.upToDate ? "live" : "catching-up")
-      const response = await this.get("sse", {
+      const { response, connection } = await this.get("sse", {
         okStatuses: [200],
         successResetsRetries: false,
-        handle: async (res) => res,
+        handle: async (res, reader) => ({ response: res, connection: reader.hold() }),
       })
-      if (response.body == null) {
+      const body = response.body
+      if (body == null) {
+        connection.release()
         // No streaming bodies here (React Native's fetch: null or no property): SSE cannot work.
         this.streamingBodies = false
         return "fallback"
       }
+      if (response.redirected && response.url) this.redirectedUrl = response.url
       this.liveTransport = "sse"
       const openedAt = Date.now()
       const base64 = this.sseUsesBase64(response.headers)
+      const idleMs = this.context.timeouts.sseIdleMs
       let parts: Array<Uint8Array | string> = []
+      let buffered = 0
       try {
-        for await (const event of readSseEvents(response.body)) {
+        // The watchdog: any byte (data, control, a comment) proves the connection alive.
+        connection.touch(idleMs)
+        const events = readSseEvents(body, { signal: connection.signal, onBytes: () => connection.touch(idleMs) })
+        for await (const event of events) {
           if (event.event === "data") {
+            buffered += event.data.length
+            if (buffered > this.options.maxSseBufferBytes) throw this.bufferOverflow(buffered)
             parts.push(base64 ? this.decodeSseData(event.data) : event.data)
           } else if (event.event === "control") {
             const chunk = this.advance(this.controlChunk(event.data, parts))
             parts = []
+            buffered = 0
             this.recovery.succeeded()
             if (this.position.upToDate) this.setStatus("live")
             if (chunk) yield chunk
@@ -481,14 +537,17 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
         }
       } catch (caught) {
         // Data after the last control event is dropped: the server resends it from that offset.
-        await this.recovery.recover(
-          toStreamError(caught, this.url, {
-            operation: "read",
-            offset: this.position.offset,
-            signal: this.controller.signal,
-          })
-        )
+        const error = toStreamError(caught, this.url, {
+          operation: "read",
+          offset: this.position.offset,
+          signal: this.controller.signal,
+        })
+        // A connection gone silent is reopened at once, like a long-poll that
+        // timed out: silence is not a failure, and must not use up retries.
+        if (error.code !== "TIMEOUT") await this.recovery.recover(error)
         continue
+      } finally {
+        connection.release()
       }
       // The server ended the connection without closing the stream: reconnect.
       if (Date.now() - openedAt < SHORT_CONNECTION_MS) {
@@ -517,6 +576,14 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     if (this.contentType === undefined) return false
     const type = mediaType(this.contentType)
     return !type.startsWith("text/") && type !== "application/json"
+  }
+
+  private bufferOverflow(buffered: number): DurableStreamError {
+    return new DurableStreamError(
+      "PROTOCOL_VIOLATION",
+      `Reading stream ${this.url} by SSE after offset ${this.position.offset}: ${buffered} bytes of data arrived without a control event (limit maxSseBufferBytes = ${this.options.maxSseBufferBytes})`,
+      { url: this.url, operation: "read", offset: this.position.offset }
+    )
   }
 
   private decodeSseData(data: string): Uint8Array {
@@ -565,6 +632,14 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       cursor: typeof fields.streamCursor === "string" ? fields.streamCursor : undefined,
     }
   }
+}
+
+/**
+ * True when `next` sorts before `previous`: an offset going backwards.
+ * The sentinels "-1" (start) and "now" (tail) are not positions.
+ */
+function isBehind(next: string, previous: string): boolean {
+  return previous !== "-1" && previous !== "now" && next < previous
 }
 
 // `for await` over a session in React Native, where Hermes lacks Symbol.asyncIterator.

@@ -53,19 +53,30 @@ async function resolveRecords(
  * versions, and cannot assign `search`.
  */
 const ABSOLUTE_HTTP_URL = /^(https?):\/\/([^/?#\s]+)(.*)$/i
+// host (a registered name or a bracketed IPv6 literal) and an optional port.
+const AUTHORITY = /^(?:[A-Za-z0-9\-._~%!$&'()*+,;=]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/
 
 /**
  * The URL the client will use for a stream, or `undefined` when `text` is
- * not an absolute http(s) URL. The scheme is lowercased, an empty path
- * becomes "/" and spaces become %20, as the WHATWG URL serialisation has
- * them; nothing else changes.
+ * not an absolute http(s) URL fetch could send (a malformed host or port,
+ * credentials in the URL, a space in the host). The scheme is lowercased, an
+ * empty path becomes "/" and spaces become %20, as the WHATWG URL
+ * serialisation has them; nothing else changes.
  */
 export function normalizeStreamUrl(text: string): string | undefined {
   const match = ABSOLUTE_HTTP_URL.exec(text.trim())
   if (!match) return undefined
   const [, scheme, authority, rest] = match as unknown as [string, string, string, string]
+  const host = AUTHORITY.exec(authority)
+  if (!host || (host[1] !== undefined && Number(host[1]) > 65535)) return undefined
+  if (/[\u0000-\u001f\u007f]/.test(rest)) return undefined
   const path = rest === "" || rest.startsWith("?") || rest.startsWith("#") ? `/${rest}` : rest
   return `${scheme.toLowerCase()}://${authority}${path.replace(/ /g, "%20")}`
+}
+
+/** A URL fit for an error message: credentials in it are replaced, never printed. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, "$1***@")
 }
 
 /**

@@ -3,10 +3,14 @@ import {
   type DurableStreamErrorCode,
   type StreamOperation,
 } from "./errors"
+import { concatBytes } from "./bytes-util"
 import { H, flagHeader } from "./protocol-headers"
 import { parseRetryAfter } from "./retry"
 
+/** Characters of an error body quoted in a message: enough for a server's reason, bounded for logs. */
 const MAX_BODY_IN_MESSAGE = 300
+/** Bytes of an error body read at all: a server that streams an endless error page is not our heap's problem. */
+const MAX_BODY_READ = 4096
 
 /**
  * Turns a non-success response into a typed error. Causes are told apart by
@@ -20,11 +24,13 @@ export async function errorFromResponse(
     operation: StreamOperation
     offset?: string
     sentStreamSeq?: boolean
+    /** Values the caller sent (auth headers, token params): redacted from the quoted body. */
+    secrets?: readonly string[]
   }
 ): Promise<DurableStreamError> {
   const { status, headers } = response
   const code = codeForStatus(status, headers, context)
-  const bodyText = await readErrorBody(response)
+  const bodyText = excerpt(redact(await readErrorBody(response), context.secrets ?? []))
   const detail = bodyText ? `: ${bodyText}` : ""
   const where = context.offset === undefined ? "" : ` at offset ${context.offset}`
   const message = `${describe(context.operation)} ${context.url}${where} failed with ${status}${response.statusText ? ` ${response.statusText}` : ""} (${code})${detail}`
@@ -76,13 +82,49 @@ function codeForStatus(
 
 async function readErrorBody(response: Response): Promise<string> {
   try {
-    const text = (await response.text()).trim()
-    return text.length > MAX_BODY_IN_MESSAGE
-      ? `${text.slice(0, MAX_BODY_IN_MESSAGE)}…`
-      : text
+    const bytes = await readPrefix(response, MAX_BODY_READ)
+    return new TextDecoder().decode(bytes).trim()
   } catch {
     return ""
   }
+}
+
+function excerpt(text: string): string {
+  return text.length > MAX_BODY_IN_MESSAGE ? `${text.slice(0, MAX_BODY_IN_MESSAGE)}…` : text
+}
+
+async function readPrefix(response: Response, limit: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer()).subarray(0, limit)
+  const reader = response.body.getReader()
+  const parts: Uint8Array[] = []
+  let length = 0
+  try {
+    while (length < limit) {
+      const { done, value } = await reader.read()
+      if (done) break
+      parts.push(value)
+      length += value.length
+    }
+  } finally {
+    if (length >= limit) void reader.cancel().catch(() => undefined)
+    reader.releaseLock()
+  }
+  return concatBytes(parts).subarray(0, limit)
+}
+
+/**
+ * A server that echoes the request (auth headers included) into its error
+ * page must not put a token into our error message. Each secret is removed
+ * whole, and so is its last word ("Bearer abc" → "abc"), since an echo may
+ * quote only the credential.
+ */
+function redact(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const secret of secrets) {
+    const words = [secret, secret.trim().split(/\s+/).pop() ?? ""]
+    for (const word of words) if (word.length >= 4) out = out.split(word).join("[redacted]")
+  }
+  return out
 }
 
 function describe(operation: StreamOperation): string {

@@ -1,10 +1,12 @@
+import { DEFAULTS } from "./defaults"
 import { invalidArgument } from "./errors"
+import { duration, optionsObject } from "./validate"
 
 /**
  * Exponential backoff with full jitter: attempt n waits a uniformly random
  * time in [0, min(maxDelayMs, initialDelayMs * multiplier^n)], so many
  * clients recovering from one outage do not retry in lockstep. A server's
- * `Retry-After` is a floor on top of that.
+ * `Retry-After` is a floor on top of that, up to `maxRetryAfterMs`.
  */
 export interface RetryOptions {
   /** Retries after the first attempt; `Infinity` retries forever. Default 8. */
@@ -15,49 +17,53 @@ export interface RetryOptions {
   maxDelayMs?: number
   /** Growth of the window per attempt. Default 2. */
   multiplier?: number
+  /**
+   * Longest `Retry-After` honoured. A server asking for a longer wait gets
+   * no retry: the operation fails with the server's error (its
+   * `retryAfterMs` says how long it asked for). Default 60 000 ms.
+   */
+  maxRetryAfterMs?: number
 }
 
-export type ResolvedRetry = Required<RetryOptions>
+export type ResolvedRetry = Readonly<Required<RetryOptions>>
 
-export const DEFAULT_RETRY: ResolvedRetry = {
-  maxRetries: 8,
-  initialDelayMs: 100,
-  maxDelayMs: 10_000,
-  multiplier: 2,
-}
+export const DEFAULT_RETRY: ResolvedRetry = DEFAULTS.retry
 
-/** Validates up front so a bad setting fails at construction, not mid-outage. */
+/**
+ * Validates up front so a bad setting fails at construction, not
+ * mid-outage. `base` supplies the defaults (a layer may choose its own).
+ */
 export function resolveRetry(
   url: string,
   options: RetryOptions | undefined,
-  field = "retry"
+  field = "retry",
+  base: ResolvedRetry = DEFAULT_RETRY
 ): ResolvedRetry {
-  const merged = { ...DEFAULT_RETRY, ...stripUndefined(options ?? {}) }
-  const { maxRetries, initialDelayMs, maxDelayMs, multiplier } = merged
-  if (!(maxRetries >= 0) || (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries))) {
-    throw invalidArgument(url, `${field}.maxRetries must be a whole number >= 0 (got ${String(maxRetries)})`)
+  const given = optionsObject(url, options, field)
+  const maxRetries = given.maxRetries ?? base.maxRetries
+  if (
+    typeof maxRetries !== "number" ||
+    !(maxRetries >= 0) ||
+    (Number.isFinite(maxRetries) && !Number.isSafeInteger(maxRetries))
+  ) {
+    throw invalidArgument(url, `${field}.maxRetries must be a whole number >= 0 or Infinity (got ${String(maxRetries)})`)
   }
-  if (!(initialDelayMs > 0) || !Number.isFinite(initialDelayMs)) {
-    throw invalidArgument(url, `${field}.initialDelayMs must be > 0 (got ${String(initialDelayMs)})`)
-  }
-  if (!(maxDelayMs >= initialDelayMs)) {
+  const initialDelayMs = duration(url, given.initialDelayMs ?? base.initialDelayMs, `${field}.initialDelayMs`)
+  const maxDelayMs = duration(url, given.maxDelayMs ?? base.maxDelayMs, `${field}.maxDelayMs`)
+  if (maxDelayMs < initialDelayMs) {
     throw invalidArgument(
       url,
       `${field}.maxDelayMs must be >= initialDelayMs (got ${String(maxDelayMs)} < ${String(initialDelayMs)})`
     )
   }
-  if (!(multiplier >= 1) || !Number.isFinite(multiplier)) {
-    throw invalidArgument(url, `${field}.multiplier must be >= 1 (got ${String(multiplier)})`)
+  const multiplier = given.multiplier ?? base.multiplier
+  if (typeof multiplier !== "number" || !(multiplier >= 1) || !Number.isFinite(multiplier)) {
+    throw invalidArgument(url, `${field}.multiplier must be a finite number >= 1 (got ${String(multiplier)})`)
   }
-  return merged
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  const out: Partial<T> = {}
-  for (const key of Object.keys(value) as Array<keyof T>) {
-    if (value[key] !== undefined) out[key] = value[key]
-  }
-  return out
+  const maxRetryAfterMs = duration(url, given.maxRetryAfterMs ?? base.maxRetryAfterMs, `${field}.maxRetryAfterMs`, {
+    min: 0,
+  })
+  return Object.freeze({ maxRetries, initialDelayMs, maxDelayMs, multiplier, maxRetryAfterMs })
 }
 
 /** Delay before retry number `attempt` (0-based), honouring a server floor. */

@@ -17,9 +17,18 @@ export interface SseEvent {
  * so an abandoned connection does not keep its socket.
  */
 export async function* readSseEvents(
-  body: ReadableStream<Uint8Array>
+  body: ReadableStream<Uint8Array>,
+  options: {
+    /** Ends the read (with the signal's reason) even where fetch does not tie its body to the signal. */
+    signal?: AbortSignal
+    /** Called whenever bytes arrive, events or not (an idle watchdog's heartbeat). */
+    onBytes?: () => void
+  } = {}
 ): AsyncGenerator<SseEvent> {
   const reader = body.getReader()
+  const { signal, onBytes } = options
+  const onAbort = (): void => void reader.cancel(signal?.reason).catch(() => undefined)
+  signal?.addEventListener("abort", onAbort, { once: true })
   const decoder = new TextDecoder()
   let pending: SseEvent[] = []
   const parser = createParser({
@@ -38,6 +47,7 @@ export async function* readSseEvents(
   try {
     for (;;) {
       const { done, value } = await reader.read()
+      if (signal?.aborted) throw signal.reason
       if (done) {
         finished = true
         feed(decoder.decode())
@@ -47,6 +57,7 @@ export async function* readSseEvents(
         // An event without its terminating blank line is incomplete and is
         // dropped, as the SSE spec requires.
       } else {
+        onBytes?.()
         feed(decoder.decode(value, { stream: true }))
       }
       if (pending.length > 0) {
@@ -57,6 +68,7 @@ export async function* readSseEvents(
       if (finished) return
     }
   } finally {
+    signal?.removeEventListener("abort", onAbort)
     if (!finished) {
       // Cancelling also aborts the underlying connection. Not awaited: on a
       // cloned body (fetch wrappers, mocks) the cancel settles only once every

@@ -1,0 +1,63 @@
+/**
+ * Every default timeout, limit and retry budget of the bytes layer, in one
+ * frozen table. Options resolve against it in `options.ts`; the README's
+ * "Limits and defaults" table lists the same numbers with the reasons below.
+ */
+export const DEFAULTS = Object.freeze({
+  retry: Object.freeze({
+    /** Retries after the first attempt: about 25 s of full-jitter backoff at the defaults below. */
+    maxRetries: 8,
+    /** Upper bound of the first backoff window. */
+    initialDelayMs: 100,
+    /** Cap of any backoff window. */
+    maxDelayMs: 10_000,
+    /** Growth of the window per attempt. */
+    multiplier: 2,
+    /**
+     * Longest `Retry-After` the SDK will sit out. A server asking for more
+     * (a day, after a misconfiguration) gets a typed error instead of a
+     * caller that waits silently.
+     */
+    maxRetryAfterMs: 60_000,
+  }),
+  timeouts: Object.freeze({
+    /**
+     * From sending a request to its response headers (the request body's
+     * upload included). Every operation but a long-poll answers at once on a
+     * healthy server; 30 s leaves room for a slow mobile uplink with a 1 MiB
+     * batch, while Node's own fetch would wait 300 s and browsers forever.
+     */
+    headersMs: 30_000,
+    /** Longest silence while a response body is arriving (slowloris, a stalled proxy). */
+    bodyIdleMs: 30_000,
+    /**
+     * Client limit of one long-poll request; on expiry the poll is simply
+     * reissued. Must exceed the server's wait (30 s on the reference server)
+     * plus what a cache in front of it adds.
+     */
+    longPollMs: 60_000,
+    /**
+     * An SSE connection that sends no byte for this long is presumed dead
+     * and reopened from the last control offset. Servers send a control
+     * event at least every 30 s while idle (the reference server's wait), so
+     * twice that never fires on a healthy connection.
+     */
+    sseIdleMs: 60_000,
+  }),
+  /**
+   * Bytes an SSE session holds between two control events. A server sends a
+   * control event after every batch of data; one that never does would grow
+   * the heap without end (136 MB in 30 s was measured), so past this the
+   * session fails with PROTOCOL_VIOLATION.
+   */
+  maxSseBufferBytes: 32 * 1024 * 1024,
+  /**
+   * Answers in a row that make no progress (no data, same offset, not up to
+   * date) before a read fails with PROTOCOL_VIOLATION. Each one backs off
+   * like a retry, so a broken server is not hammered meanwhile.
+   */
+  maxNoProgressResponses: 8,
+})
+
+/** setTimeout clamps larger delays to 1 ms in every runtime, which would turn a wait into a spin. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
