@@ -52,7 +52,7 @@ async function resolveRecords(
  * throws "not implemented" from `protocol`, `pathname` and `search` in many
  * versions, and cannot assign `search`.
  */
-const ABSOLUTE_HTTP_URL = /^(https?):\/\/([^/?#\s]+)(.*)$/i
+const ABSOLUTE_HTTP_URL = /^(https?):\/\/([^/?#\s]+)([/?#].*)?$/i
 // host (a registered name or a bracketed IPv6 literal) and an optional port.
 const AUTHORITY = /^(?:[A-Za-z0-9\-._~%!$&'()*+,;=]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/
 
@@ -66,7 +66,8 @@ const AUTHORITY = /^(?:[A-Za-z0-9\-._~%!$&'()*+,;=]+|\[[0-9A-Fa-f:.]+\])(?::(\d{
 export function normalizeStreamUrl(text: string): string | undefined {
   const match = ABSOLUTE_HTTP_URL.exec(text.trim())
   if (!match) return undefined
-  const [, scheme, authority, rest] = match as unknown as [string, string, string, string]
+  const [, scheme, authority] = match as unknown as [string, string, string]
+  const rest = match[3] ?? ""
   const host = AUTHORITY.exec(authority)
   if (!host || (host[1] !== undefined && Number(host[1]) > 65535)) return undefined
   if (/[\u0000-\u001f\u007f]/.test(rest)) return undefined
