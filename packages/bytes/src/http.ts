@@ -9,12 +9,12 @@ import {
 import type { ResolvedTimeouts } from "./options"
 import {
   buildUrl,
-  redactUrl,
   resolveHeaders,
   resolveValues,
   type HeadersRecord,
   type ParamsRecord,
 } from "./request-values"
+import { redactSecrets, redactUrl } from "./redact"
 import { errorFromResponse } from "./response-errors"
 import { discardBody, responseReader, type ResponseReader } from "./response-reader"
 import { backoffDelay, isRetryableStatus, type ResolvedRetry } from "./retry"
@@ -218,7 +218,7 @@ async function attemptOnce<T>(
     const response = await context.fetch(url, init)
     if (isRedirect(response, plan)) {
       discardBody(response)
-      throw redirectError(response, context.url, plan)
+      throw redirectError(response, context.url, plan, secrets)
     }
     if (!plan.okStatuses.includes(response.status)) {
       deadline.arm(context.timeouts.bodyIdleMs)
@@ -290,10 +290,17 @@ function isRedirect(response: Response, plan: RequestPlan<unknown>): boolean {
   )
 }
 
-function redirectError(response: Response, url: string, plan: RequestPlan<unknown>): DurableStreamError {
-  const location = response.headers.get("Location") ?? (response.redirected ? response.url : undefined) ?? undefined
+function redirectError(
+  response: Response,
+  url: string,
+  plan: RequestPlan<unknown>,
+  secrets: readonly string[]
+): DurableStreamError {
+  const raw = response.headers.get("Location") ?? (response.redirected ? response.url : undefined) ?? undefined
+  // A signed or token-carrying Location must not leak what we sent.
+  const location = raw === undefined ? undefined : redactSecrets(redactUrl(raw), secrets)
   const status = response.status === 0 ? "a redirect" : `a ${response.status} redirect`
-  const target = location ? ` to ${redactUrl(location)}` : ""
+  const target = location ? ` to ${location}` : ""
   const why =
     plan.method === "GET" || plan.method === "HEAD"
       ? "reads follow redirects only with followRedirects: true"
@@ -306,8 +313,8 @@ function redirectError(response: Response, url: string, plan: RequestPlan<unknow
       operation: plan.operation,
       offset: plan.offset,
       status: response.status === 0 ? undefined : response.status,
-      headers: response.headers,
-      location: location ? redactUrl(location) : undefined,
+      // No raw response headers: Location may carry what `location` redacts.
+      location,
     }
   )
 }

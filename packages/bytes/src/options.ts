@@ -1,7 +1,8 @@
 import { DEFAULTS } from "./defaults"
 import { invalidArgument } from "./errors"
 import type { ClientContext, FetchLike, OnError } from "./http"
-import { normalizeStreamUrl, redactUrl, type HeadersRecord, type ParamsRecord } from "./request-values"
+import { redactUrl } from "./redact"
+import { normalizeStreamUrl, type HeadersRecord, type ParamsRecord } from "./request-values"
 import { resolveRetry, type RetryOptions } from "./retry"
 import type { LiveMode, LiveSharing, ReadOptions } from "./read-session"
 import {

@@ -75,11 +75,6 @@ export function normalizeStreamUrl(text: string): string | undefined {
   return `${scheme.toLowerCase()}://${authority}${path.replace(/ /g, "%20")}`
 }
 
-/** A URL fit for an error message: credentials in it are replaced, never printed. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, "$1***@")
-}
-
 /**
  * Builds the request URL with query parameters in lexicographic key order
  * (protocol params and caller extensions together) so CDNs see one cache key

@@ -4,6 +4,7 @@ import {
   type StreamOperation,
 } from "./errors"
 import { concatBytes } from "./bytes-util"
+import { redactSecrets } from "./redact"
 import { H, flagHeader } from "./protocol-headers"
 import { parseRetryAfter } from "./retry"
 
@@ -30,7 +31,7 @@ export async function errorFromResponse(
 ): Promise<DurableStreamError> {
   const { status, headers } = response
   const code = codeForStatus(status, headers, context)
-  const bodyText = excerpt(redact(await readErrorBody(response), context.secrets ?? []))
+  const bodyText = excerpt(redactSecrets(await readErrorBody(response), context.secrets ?? []))
   const detail = bodyText ? `: ${bodyText}` : ""
   const where = context.offset === undefined ? "" : ` at offset ${context.offset}`
   const message = `${describe(context.operation)} ${context.url}${where} failed with ${status}${response.statusText ? ` ${response.statusText}` : ""} (${code})${detail}`
@@ -110,21 +111,6 @@ async function readPrefix(response: Response, limit: number): Promise<Uint8Array
     reader.releaseLock()
   }
   return concatBytes(parts).subarray(0, limit)
-}
-
-/**
- * A server that echoes the request (auth headers included) into its error
- * page must not put a token into our error message. Each secret is removed
- * whole, and so is its last word ("Bearer abc" → "abc"), since an echo may
- * quote only the credential.
- */
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const secret of secrets) {
-    const words = [secret, secret.trim().split(/\s+/).pop() ?? ""]
-    for (const word of words) if (word.length >= 4) out = out.split(word).join("[redacted]")
-  }
-  return out
 }
 
 function describe(operation: StreamOperation): string {

@@ -6,15 +6,17 @@
 import { describe, expect, it } from "vitest"
 import { DurableStream, isDurableStreamError } from "../../src/index"
 
+type Fetch = typeof globalThis.fetch
+
 const URL_TEXT = "http://streams.test/v1/stream/bad-input"
 
-function spyFetch(): { fetch: typeof fetch; calls: number } {
+function spyFetch(): { fetch: Fetch; calls: number } {
   const spy = {
     calls: 0,
     fetch: (async () => {
       spy.calls++
       return new Response("", { status: 500 })
-    }) as typeof fetch,
+    }) as Fetch,
   }
   return spy
 }
@@ -53,10 +55,10 @@ const badHeaderValues: Array<[string, unknown]> = [
 interface Case {
   name: string
   option: string
-  run: (fetch: typeof fetch) => unknown
+  run: (fetch: Fetch) => unknown
 }
 
-const handle = (fetch: typeof fetch, extra: object = {}): DurableStream =>
+const handle = (fetch: Fetch, extra: object = {}): DurableStream =>
   new DurableStream({ url: URL_TEXT, contentType: "text/plain", fetch, ...extra })
 
 const cases: Case[] = [
