@@ -138,7 +138,7 @@ export class Recovery {
       return
     }
     const onError = this.options.onError ?? this.context.onError
-    const decision = onError ? await onError(error) : undefined
+    const decision = onError ? await askOnError(onError, error) : undefined
     if (decision && typeof decision === "object") {
       if (decision.headers) this.overrides.headers = { ...this.overrides.headers, ...decision.headers }
       if (decision.params) this.overrides.params = { ...this.overrides.params, ...decision.params }
@@ -167,6 +167,24 @@ export class Recovery {
         signal: this.options.signal,
       })
     }
+  }
+}
+
+/**
+ * The caller's last word on a failure. An `onError` that throws is a bug in
+ * the caller's code, not a verdict: the operation fails with CALLBACK_FAILED
+ * (the thrown value as `cause`, the failure it was asked about in the
+ * message), never with a raw exception from inside the SDK.
+ */
+async function askOnError(onError: OnError, error: DurableStreamError): Promise<RetryWith | void | undefined> {
+  try {
+    return await onError(error)
+  } catch (caught) {
+    throw new DurableStreamError(
+      "CALLBACK_FAILED",
+      `onError threw while handling ${error.code} for stream ${error.url} (see cause): ${error.message}`,
+      { url: error.url, operation: error.operation, offset: error.offset, status: error.status, cause: caught }
+    )
   }
 }
 

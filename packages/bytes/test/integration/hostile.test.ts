@@ -280,3 +280,22 @@ describe("permanent failures fail at once", () => {
     expect(requestsTo(at)).toBe(0)
   })
 })
+
+describe("a caller's onError that throws", () => {
+  it("fails the operation with CALLBACK_FAILED naming the original failure, not a raw exception", async () => {
+    const at = path("on-error-throws")
+    hostile.script(at, { kind: "respond", status: 404 })
+    const bug = new TypeError("cannot read properties of undefined")
+    const stream = handle(at, {
+      onError: () => {
+        throw bug
+      },
+    })
+    const error = await expectErrorCode<DurableStreamError>(stream.head(), "CALLBACK_FAILED")
+    expect(error.cause).toBe(bug)
+    expect(error.message).toContain("NOT_FOUND")
+    const session = stream.read({ onError: () => Promise.reject(bug) })
+    expect((await expectErrorCode<DurableStreamError>(session.bytes(), "CALLBACK_FAILED")).cause).toBe(bug)
+    expect(session.status).toBe("error")
+  })
+})
