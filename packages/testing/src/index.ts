@@ -12,3 +12,16 @@ export {
   type FaultProxyStats,
 } from "./fault-proxy";
 export { FAULT_KINDS, type FaultKind, type FaultPlan } from "./fault-plan";
+export {
+  startHostileServer,
+  type HostileRequest,
+  type HostileServer,
+  type RequestMatcher,
+} from "./hostile-server";
+export {
+  ENDLESS_SSE_DEFAULTS,
+  type HostileBehaviour,
+  type HostileBehaviourKind,
+  type RedirectStatus,
+} from "./hostile-behaviour";
+export { offsetBefore } from "./offset-before";
