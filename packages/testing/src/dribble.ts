@@ -42,7 +42,8 @@ export function createDribble(
   let backlog = 0;
   let ended = false;
   let done = false;
-  let timer: NodeJS.Timeout | undefined;
+  // Cancels the pending tick; undefined while none is pending.
+  let cancelTick: (() => void) | undefined;
   // The interval counts from the previous byte, also across idle spells, so
   // a body arriving in pieces is never written faster than one byte a gap.
   let nextByteAt = 0;
@@ -53,16 +54,25 @@ export function createDribble(
   }
 
   function schedule(): void {
-    if (done || timer !== undefined) return;
+    if (done || cancelTick !== undefined) return;
     if (backlog === 0) {
       if (ended) finish();
       return;
     }
-    timer = setTimeout(tick, Math.max(0, nextByteAt - performance.now()));
+    const wait = nextByteAt - performance.now();
+    if (wait > 0) {
+      const timer = setTimeout(tick, wait);
+      cancelTick = () => clearTimeout(timer);
+    } else {
+      // Timers wait at least 1 ms, which would make a zero interval crawl
+      // through a 700-byte head in most of a second.
+      const immediate = setImmediate(tick);
+      cancelTick = () => clearImmediate(immediate);
+    }
   }
 
   function tick(): void {
-    timer = undefined;
+    cancelTick = undefined;
     if (done) return;
     const chunk = queue[0];
     if (chunk === undefined) return;
@@ -92,8 +102,8 @@ export function createDribble(
     },
     cancel(): void {
       done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+      cancelTick?.();
+      cancelTick = undefined;
       queue.length = 0;
       backlog = 0;
     },

@@ -12,7 +12,19 @@ export type FaultKind =
   /** Answer 503 without forwarding. */
   | "unavailable"
   /** Answer 429 with `Retry-After` without forwarding. */
-  | "rateLimited";
+  | "rateLimited"
+  /**
+   * Never answer: hold the connection open with not one response byte until
+   * the client hangs up or the proxy stops, far longer than any sensible
+   * client timeout. Forwarded first by default (see `FaultPlan.forwardBeforeHang`).
+   */
+  | "hang"
+  /**
+   * Forward, then deliver the answer one byte every `slowlorisIntervalMs`:
+   * the body when it has one (status and headers go out at once), otherwise
+   * the status line and headers themselves.
+   */
+  | "slowloris";
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   "dropDuringRequest",
@@ -20,6 +32,10 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "dropBeforeResponse",
   "unavailable",
   "rateLimited",
+  // New kinds go last: a plan without them then draws exactly as before, so
+  // seeds recorded for older plans replay the same faults.
+  "hang",
+  "slowloris",
 ];
 
 /**
@@ -33,12 +49,27 @@ export interface FaultPlan {
   dropBeforeResponse?: number;
   unavailable?: number;
   rateLimited?: number;
+  hang?: number;
+  slowloris?: number;
   /** Probability (0..1) of holding the request before handling it, independent of the failures above. */
   delay?: number;
   /** Inclusive range for an injected delay. Default 5..50 ms. */
   delayMs?: { min: number; max: number };
   /** `Retry-After` seconds on injected 429s. Default 0 so retrying tests stay fast. */
   retryAfterSeconds?: number;
+  /**
+   * Whether a `hang` forwards the request before going silent. Forwarding is
+   * the nastier case for writes: the server applies the append, the client
+   * never learns it and must resend it. Default true.
+   */
+  forwardBeforeHang?: boolean;
+  /**
+   * Gap between two bytes of a `slowloris` answer. Default 2 000 ms: a
+   * client whose idle timer fires before that sees a response that stalls
+   * right after the headers (or inside them); a shorter gap tests a client
+   * whose timer is reset by every byte.
+   */
+  slowlorisIntervalMs?: number;
   /**
    * Response body bytes that get through before a `dropDuringResponse` cut.
    * Default: half the declared length, or half the first chunk when the
@@ -67,6 +98,8 @@ export interface FaultDecision {
 }
 
 const DEFAULT_DELAY_MS = { min: 5, max: 50 } as const;
+
+export const DEFAULT_SLOWLORIS_INTERVAL_MS = 2_000;
 
 function checkProbability(name: string, value: number | undefined): void {
   if (value === undefined) return;
@@ -97,6 +130,10 @@ export function validateFaultPlan(plan: FaultPlan): void {
   checkNonNegativeInteger("retryAfterSeconds", plan.retryAfterSeconds);
   checkNonNegativeInteger("responseBytesBeforeDrop", plan.responseBytesBeforeDrop);
   checkNonNegativeInteger("maxFaults", plan.maxFaults);
+  checkNonNegativeInteger("slowlorisIntervalMs", plan.slowlorisIntervalMs);
+  if (plan.forwardBeforeHang !== undefined && typeof plan.forwardBeforeHang !== "boolean") {
+    throw new TypeError(`FaultPlan.forwardBeforeHang must be a boolean, got ${String(plan.forwardBeforeHang)}`);
+  }
   if (plan.delayMs !== undefined) {
     checkNonNegativeInteger("delayMs.min", plan.delayMs.min);
     checkNonNegativeInteger("delayMs.max", plan.delayMs.max);

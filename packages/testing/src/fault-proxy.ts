@@ -11,6 +11,7 @@ import {
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
+  DEFAULT_SLOWLORIS_INTERVAL_MS,
   decideFault,
   isEligible,
   validateFaultPlan,
@@ -20,6 +21,7 @@ import {
 } from "./fault-plan";
 import { endToEndHeaders } from "./proxy-headers";
 import { createSeededRandom, randomSeed } from "./seeded-random";
+import { sendSlowlorisResponse } from "./slowloris-response";
 
 export interface FaultProxyOptions {
   /** Origin to forward to, e.g. the reference server's `url`. */
@@ -44,6 +46,10 @@ export interface FaultProxyStats {
   dropBeforeResponse: number;
   unavailable: number;
   rateLimited: number;
+  /** Requests never answered (forwarded first unless the plan says otherwise). */
+  hang: number;
+  /** Answers passed on a byte at a time. */
+  slowloris: number;
   /** Requests held back by an injected delay. */
   delayed: number;
   /** Failures of the target itself (refused, reset), not caused by the proxy. */
@@ -132,6 +138,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     dropBeforeResponse: 0,
     unavailable: 0,
     rateLimited: 0,
+    hang: 0,
+    slowloris: 0,
     delayed: 0,
     upstreamErrors: 0,
   };
@@ -244,6 +252,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     upstream.on("response", (upstreamRes) => {
       upstreamRes.on("error", onUpstreamFailure);
 
+      if (kind === "hang") {
+        // The target has answered, so it applied the request; the client
+        // waits on a connection that stays open and silent.
+        abandon();
+        return;
+      }
+
       if (kind === "dropBeforeResponse") {
         // The target has answered, so it applied the request; the client
         // never learns the outcome.
@@ -266,6 +281,20 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         res.writeHead(status, headers);
         res.flushHeaders();
         truncateBody(req, res, upstreamRes, activePlan, abandon);
+        return;
+      }
+
+      if (kind === "slowloris") {
+        sendSlowlorisResponse({
+          req,
+          res,
+          upstreamRes,
+          status,
+          headers,
+          bodiless: hasNoBody(method, upstreamRes),
+          isHead: method === "HEAD",
+          intervalMs: activePlan.slowlorisIntervalMs ?? DEFAULT_SLOWLORIS_INTERVAL_MS,
+        });
         return;
       }
 
@@ -341,8 +370,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case "rateLimited":
         reply(req, res, 429, { "retry-after": String(activePlan.retryAfterSeconds ?? 0) });
         return;
+      case "hang":
+        if (activePlan.forwardBeforeHang ?? true) {
+          forward(req, res, kind, activePlan);
+        } else {
+          // Take the whole upload, so the client is left waiting for an
+          // answer rather than stuck sending.
+          req.resume();
+        }
+        return;
       case "dropDuringResponse":
       case "dropBeforeResponse":
+      case "slowloris":
       case undefined:
         forward(req, res, kind, activePlan);
         return;

@@ -60,6 +60,15 @@ describe("decideFault", () => {
     }
   });
 
+  it("places hang and slowloris after the older kinds, so older plans draw the same faults", () => {
+    const plan = { unavailable: 0.25, hang: 0.25, slowloris: 0.25 };
+    const kindFor = (draw: number) => decideFault(plan, () => draw, true).kind;
+    expect(kindFor(0.1)).toBe("unavailable");
+    expect(kindFor(0.3)).toBe("hang");
+    expect(kindFor(0.6)).toBe("slowloris");
+    expect(kindFor(0.8)).toBeUndefined();
+  });
+
   it("consumes the same draws whatever the plan, so request N is stable", () => {
     const a = createSeededRandom(11);
     const b = createSeededRandom(11);
@@ -81,6 +90,11 @@ describe("plan checks", () => {
     expect(() => validateFaultPlan({ dropDuringRequest: -0.1 })).toThrow(RangeError);
     expect(() => validateFaultPlan({ delayMs: { min: 10, max: 5 } })).toThrow(RangeError);
     expect(() => validateFaultPlan({ retryAfterSeconds: 1.5 })).toThrow(RangeError);
+    expect(() => validateFaultPlan({ hang: 0.6, slowloris: 0.5 })).toThrow(RangeError);
+    expect(() => validateFaultPlan({ slowlorisIntervalMs: -1 })).toThrow(RangeError);
+    expect(() => validateFaultPlan({ slowlorisIntervalMs: 2.5 })).toThrow(RangeError);
+    expect(() => validateFaultPlan({ forwardBeforeHang: "no" as unknown as boolean })).toThrow(TypeError);
+    expect(() => validateFaultPlan({ hang: 0.5, slowloris: 0.5, forwardBeforeHang: false })).not.toThrow();
     expect(() =>
       validateFaultPlan({ dropDuringRequest: 0.1, unavailable: 0.2, rateLimited: 0.7 }),
     ).not.toThrow();

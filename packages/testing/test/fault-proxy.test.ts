@@ -289,9 +289,156 @@ describe("injected faults", () => {
     const proxy = await proxyWith();
     expect(() => proxy.setPlan({ unavailable: 0.6, rateLimited: 0.6 })).toThrow(RangeError);
     expect(() => proxy.setPlan({ delay: 2 })).toThrow(RangeError);
+    expect(() => proxy.setPlan({ hang: 0.5, slowloris: 0.6 })).toThrow(RangeError);
     await expect(
       startFaultProxy({ target: ref.url, plan: { maxFaults: -1 } }),
     ).rejects.toThrow(RangeError);
+  });
+});
+
+/** Settles into the error, so a promise expected to reject is never unhandled. */
+function outcome<T>(promise: Promise<T>): Promise<T | Error> {
+  return promise.then(
+    (value) => value,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+}
+
+/** Resolves with "pending" if `promise` has not settled within `ms`. Only for proving that nothing happens. */
+function stillPendingAfter(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve("pending"), ms))]);
+}
+
+/** Sends a raw request and collects every chunk of the answer until the proxy closes the connection. */
+function rawExchange(proxy: FaultProxy, request: string): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(proxy.url).port), "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.once("error", reject);
+    socket.once("close", () => resolve(chunks));
+    socket.write(request);
+  });
+}
+
+describe("hang and slowloris", () => {
+  it("a hang forwards the append, then never answers until the client gives up", async () => {
+    const proxy = await proxyWith({ hang: 1 });
+    const url = await createStream();
+    const controller = new AbortController();
+    const append = outcome(
+      fetch(via(proxy, url), { method: "POST", headers: TEXT, body: "stored", signal: controller.signal }),
+    );
+    // The server applied it: the dangerous case for a client that resends.
+    await waitFor(() => proxy.stats.forwarded === 1);
+    const stored = async () => (await readDirect(url)) === "stored";
+    for (let attempt = 0; !(await stored()); attempt += 1) {
+      if (attempt > 100) throw new Error("the hung append never reached the server");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await stillPendingAfter(append, 200)).toBe("pending");
+    controller.abort(new Error("client deadline"));
+    expect(await append).toMatchObject({ message: "client deadline" });
+    expect(proxy.stats).toMatchObject({ hang: 1, forwarded: 1, upstreamErrors: 0 });
+  });
+
+  it("a hang with forwardBeforeHang false takes the upload and never forwards it", async () => {
+    const proxy = await proxyWith({ hang: 1, forwardBeforeHang: false });
+    const url = await createStream();
+    const append = outcome(
+      fetch(via(proxy, url), { method: "POST", headers: TEXT, body: "x".repeat(256 * 1024), signal: AbortSignal.timeout(300) }),
+    );
+    expect(await append).toMatchObject({ name: "TimeoutError" });
+    expect(await readDirect(url)).toBe("");
+    expect(proxy.stats).toMatchObject({ hang: 1, forwarded: 0 });
+  });
+
+  it("slowloris sends the head at once, then the body a byte per interval", async () => {
+    const proxy = await proxyWith({ slowloris: 1, slowlorisIntervalMs: 10 });
+    const body = "0123456789abcdefghij";
+    const url = await createStream(body);
+    const response = await fetch(via(proxy, `${url}?offset=-1`));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("stream-next-offset")).toBeTruthy();
+    const reader = response.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    expect(chunks[0]).toHaveLength(1);
+    // One write per byte; a busy event loop may merge a few on arrival.
+    expect(chunks.length).toBeGreaterThan(body.length / 2);
+    expect(new TextDecoder().decode(Buffer.concat(chunks))).toBe(body);
+    expect(proxy.stats.slowloris).toBe(1);
+  });
+
+  it("slowloris stalls after the first body byte for seconds by default", async () => {
+    const proxy = await proxyWith({ slowloris: 1 });
+    const url = await createStream("two");
+    const controller = new AbortController();
+    const response = await fetch(via(proxy, `${url}?offset=-1`), { signal: controller.signal });
+    const reader = response.body!.getReader();
+    expect((await reader.read()).value).toHaveLength(1);
+    const next = outcome(reader.read());
+    expect(await stillPendingAfter(next, 300)).toBe("pending");
+    controller.abort();
+    expect(await next).toBeInstanceOf(Error);
+  });
+
+  it("slowloris dribbles the head itself when the answer has no body, after the server applied it", async () => {
+    const proxy = await proxyWith({ slowloris: 1, slowlorisIntervalMs: 1_000 });
+    const url = await createStream();
+    const append = outcome(
+      fetch(via(proxy, url), { method: "POST", headers: TEXT, body: "kept", signal: AbortSignal.timeout(300) }),
+    );
+    expect(await append).toMatchObject({ name: "TimeoutError" });
+    expect(await readDirect(url)).toBe("kept");
+
+    // A producer append gets a 200 with an empty chunked body: no body
+    // either, so its head is the part slowed down.
+    proxy.setPlan({ slowloris: 1, slowlorisIntervalMs: 1 });
+    const path = new URL(url).pathname;
+    const chunks = await rawExchange(
+      proxy,
+      `POST ${path} HTTP/1.1\r\nHost: test\r\ncontent-type: text/plain\r\nproducer-id: p\r\n` +
+        `producer-epoch: 0\r\nproducer-seq: 0\r\ncontent-length: 4\r\n\r\nmore`,
+    );
+    const answer = Buffer.concat(chunks).toString("latin1");
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toContain("producer-seq: 0\r\n");
+    expect(answer.endsWith("content-length: 0\r\nconnection: close\r\n\r\n")).toBe(true);
+    expect(chunks[0]).toHaveLength(1);
+    expect(chunks.length).toBeGreaterThan(answer.length / 2);
+    expect(await readDirect(url)).toBe("keptmore");
+  });
+
+  it("a bodiless answer dribbled whole is still a valid response", async () => {
+    const proxy = await proxyWith({ slowloris: 1, slowlorisIntervalMs: 0 });
+    const url = await createStream("abc");
+    const head = await fetch(via(proxy, url), { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("stream-next-offset")).toBeTruthy();
+    const append = await fetch(via(proxy, url), { method: "POST", headers: TEXT, body: "d" });
+    expect(append.status).toBe(204);
+    expect(await readDirect(url)).toBe("abcd");
+  });
+
+  it("stop() ends hung and dribbling connections at once", async () => {
+    const proxy = await startFaultProxy({ target: ref.url, plan: { hang: 1 } });
+    const url = await createStream("body");
+    const hung = outcome(fetch(via(proxy, `${url}?offset=-1`)));
+    await waitFor(() => proxy.stats.hang === 1);
+    proxy.setPlan({ slowloris: 1, slowlorisIntervalMs: 10_000 });
+    const dribbling = outcome(fetch(via(proxy, `${url}?offset=-1`)).then((response) => response.text()));
+    const headDribbling = outcome(fetch(via(proxy, url), { method: "POST", headers: TEXT, body: "x" }));
+    await waitFor(() => proxy.stats.slowloris === 2);
+
+    const started = performance.now();
+    await proxy.stop();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    for (const result of await Promise.all([hung, dribbling, headDribbling])) expect(result).toBeInstanceOf(Error);
   });
 });
 

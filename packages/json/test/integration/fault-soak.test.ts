@@ -1,4 +1,5 @@
 import {
+  DEFAULT_TEST_LONG_POLL_TIMEOUT_MS,
   FAULT_KINDS,
   startFaultProxy,
   startReferenceServer,
@@ -15,6 +16,7 @@ import {
   jsonHandle,
   viaProxy,
   waitFor,
+  withCrashWatch,
   type Numbered,
 } from "./support"
 
@@ -55,6 +57,86 @@ const READ_PLAN: FaultPlan = {
   retryAfterSeconds: 0,
   delay: 0.2,
   delayMs: { min: 1, max: 20 },
+}
+
+/**
+ * Request deadlines for the stall soak, deliberately short so a stalled
+ * request costs well under a second. A long-poll may legitimately wait the
+ * server's whole long-poll timeout for its headers, so it gets that plus a
+ * margin instead of `headersMs`; an idle SSE connection hears a keep-alive
+ * control event every long-poll timeout, so `sseIdleMs` is twice that.
+ *
+ * Spread into the handle options rather than written inline so this file
+ * still typechecks while the SDK lacks the `timeouts` option. Once it has it,
+ * writing `timeouts: STALL_DEADLINES` inline lets the compiler check the names.
+ */
+const STALL_DEADLINES = {
+  timeouts: {
+    headersMs: 500,
+    bodyIdleMs: 500,
+    sseIdleMs: 2 * DEFAULT_TEST_LONG_POLL_TIMEOUT_MS,
+    longPollMs: DEFAULT_TEST_LONG_POLL_TIMEOUT_MS + 1_000,
+  },
+}
+
+/** A handle with the stall deadlines, on an existing stream reached through a proxy. */
+function deadlineHandle<T>(url: string): JsonStream<T> {
+  return new JsonStream<T>({ url, contentType: "application/json", retry: FAST_RETRY, ...STALL_DEADLINES })
+}
+
+// Answers slower than every deadline above, so a slowloris answer stalls
+// the client right after the headers (or inside them, when it has no body).
+const SLOWLORIS_INTERVAL_MS = 2_000
+
+/**
+ * Stalls on appends: about 2% of POSTs hang (forwarded first, so the batch
+ * is stored and its answer never comes) or come back a byte every 2 s.
+ * Capped at 10 so the soak costs a few seconds of deadlines, not minutes.
+ * The seed puts both kinds early in the producer's ~400 requests (8 of them
+ * stall); it is fixed even under SOAK_SEED, as are the read seeds, because
+ * the assertions that each kind happened depend on them.
+ */
+const STALL_WRITE = {
+  seed: 20_260_303,
+  plan: {
+    methods: ["POST"],
+    hang: 0.01,
+    slowloris: 0.01,
+    slowlorisIntervalMs: SLOWLORIS_INTERVAL_MS,
+    maxFaults: 10,
+  } satisfies FaultPlan,
+}
+
+/**
+ * Stalls on reads, one proxy per live mode so each mode's reader alone
+ * decides which of its requests stall, and the seeds make it meet both
+ * kinds. A live reader makes few requests while a fast producer writes (an
+ * SSE connection serves many messages, a long-poll answer carries all that
+ * arrived since the last), hence the high rates; each budget of 4 keeps the
+ * time lost to deadlines small.
+ */
+const STALL_READS = {
+  "long-poll": {
+    seed: 20_260_321,
+    plan: { methods: ["GET"], hang: 0.3, slowloris: 0.3, slowlorisIntervalMs: SLOWLORIS_INTERVAL_MS, maxFaults: 4 },
+  },
+  sse: {
+    seed: 20_260_316,
+    plan: { methods: ["GET"], hang: 0.3, slowloris: 0.3, slowlorisIntervalMs: SLOWLORIS_INTERVAL_MS, maxFaults: 4 },
+  },
+} as const satisfies Record<string, { seed: number; plan: FaultPlan }>
+
+/** Fails with `what` instead of letting the test time out with no word of what hung. */
+async function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 beforeAll(async () => {
@@ -108,8 +190,10 @@ describe("fault-proxy soak", () => {
       const stored = await direct.read().json()
       expectExactSequence(indexesOf(stored), COUNT, "stored messages")
 
-      // Every failure kind really happened, many times over.
-      for (const kind of FAULT_KINDS) expect(writeStats[kind], kind).toBeGreaterThan(0)
+      // Every failure kind of the plan really happened, many times over.
+      for (const kind of FAULT_KINDS.filter((kind) => (WRITE_PLAN[kind] ?? 0) > 0)) {
+        expect(writeStats[kind], kind).toBeGreaterThan(0)
+      }
       expect(writeStats.delayed).toBeGreaterThan(0)
       expect(writeStats.upstreamErrors).toBe(0)
       // Some batches reached the server but their answer was lost: their
@@ -147,6 +231,74 @@ describe("fault-proxy soak", () => {
       console.log(`read proxy (seed ${READ_SEED}):`, JSON.stringify(readStats))
       for (const kind of ["dropDuringResponse", "dropBeforeResponse", "unavailable", "rateLimited", "delayed"] as const) {
         expect(readStats[kind], kind).toBeGreaterThan(0)
+      }
+    },
+    120_000
+  )
+
+  it(
+    "hung and slowloris requests, cut short by request deadlines: 20 000 producer messages arrive once each, flush settles, and live readers in each mode see each once",
+    async () => {
+      const stallWriteProxy = await startFaultProxy({ target: ref.url, ...STALL_WRITE })
+      const readProxies = {
+        "long-poll": await startFaultProxy({ target: ref.url, ...STALL_READS["long-poll"] }),
+        sse: await startFaultProxy({ target: ref.url, ...STALL_READS.sse }),
+      }
+      const sessions: Array<{ cancel(): Promise<void> }> = []
+      try {
+        const { crashes } = await withCrashWatch(async () => {
+          const direct = await JsonStream.create<Numbered>({ url: ref.streamUrl(), retry: FAST_RETRY })
+          const tails = (["long-poll", "sse"] as const).map((live) => {
+            const session = deadlineHandle<Numbered>(viaProxy(readProxies[live].url, direct.url)).read({ live })
+            sessions.push(session)
+            return { live, session, reading: session.json() }
+          })
+          for (const { live, session } of tails) await waitFor(() => session.upToDate, `the ${live} tail to catch up`)
+
+          const producer = new IdempotentProducer<Numbered>(deadlineHandle(viaProxy(stallWriteProxy.url, direct.url)), "stalls", {
+            maxInFlight: 5,
+            maxBatchItems: 50,
+            lingerMs: 1,
+            retry: FAST_RETRY,
+          })
+          const acks: Array<Promise<ProducerAppendResult>> = []
+          for (let i = 0; i < COUNT; i++) {
+            acks.push(producer.append({ i }))
+            if (i % 1000 === 999) await settlesWithin(producer.ready, 30_000, `producer.ready after ${i + 1} appends`)
+          }
+          await settlesWithin(producer.flush(), 60_000, "producer.flush()")
+          expect(producer.error).toBeUndefined()
+          const results = await Promise.all(acks)
+
+          const writeStats = { ...stallWriteProxy.stats }
+          console.log(`stall write proxy (seed ${STALL_WRITE.seed}):`, JSON.stringify(writeStats))
+          expectExactSequence(indexesOf(await direct.read().json()), COUNT, "stored messages")
+          expect(writeStats.hang, "hang").toBeGreaterThan(0)
+          expect(writeStats.slowloris, "slowloris").toBeGreaterThan(0)
+          expect(writeStats.upstreamErrors).toBe(0)
+          // Both kinds forward the batch before stalling: the server stored
+          // it, so the resend after the deadline must come back a duplicate.
+          expect(results.some((result) => result.duplicate)).toBe(true)
+
+          const final = { p: "final", i: COUNT }
+          await settlesWithin(producer.close(final), 30_000, "producer.close()")
+          for (const { live, session, reading } of tails) {
+            const messages = await settlesWithin(reading, 30_000, `the ${live} tail`)
+            expect(messages.at(-1), live).toEqual(final)
+            expectExactSequence(indexesOf(messages.slice(0, -1)), COUNT, `${live} tail`)
+            expect(session.closed, live).toBe(true)
+
+            const readStats = { ...readProxies[live].stats }
+            console.log(`stall ${live} read proxy (seed ${STALL_READS[live].seed}):`, JSON.stringify(readStats))
+            expect(readStats.hang, `${live} hang`).toBeGreaterThan(0)
+            expect(readStats.slowloris, `${live} slowloris`).toBeGreaterThan(0)
+          }
+        })
+        expect(crashes).toEqual([])
+      } finally {
+        // On failure, readers may still be parked on a stalled request.
+        await Promise.allSettled(sessions.map((session) => session.cancel()))
+        await Promise.all([stallWriteProxy.stop(), readProxies["long-poll"].stop(), readProxies.sse.stop()])
       }
     },
     120_000
