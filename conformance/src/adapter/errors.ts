@@ -30,6 +30,9 @@ const CODES: Record<DurableStreamErrorCode, ErrorCode> = {
   GONE: "UNEXPECTED_STATUS",
   PAYLOAD_TOO_LARGE: "UNEXPECTED_STATUS",
   UNEXPECTED_STATUS: "UNEXPECTED_STATUS",
+  REDIRECTED: "UNEXPECTED_STATUS",
+  PROTOCOL_VIOLATION: "PARSE_ERROR",
+  CALLBACK_FAILED: "INTERNAL_ERROR",
 }
 
 export function errorResult(commandType: CommandType, error: unknown): ErrorResult {
