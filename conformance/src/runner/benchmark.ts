@@ -30,16 +30,16 @@ export const SCENARIOS: Scenario[] = [
   {
     id: "append-latency",
     about: "one 100-byte append to an existing stream",
-    warmup: 5,
-    rounds: 50,
+    warmup: 20,
+    rounds: 200,
     setup: (server, base) => createStream(server, `${base}/stream`, "application/octet-stream"),
     operation: (base) => ({ op: "append", path: `${base}/stream`, size: 100 }),
   },
   {
     id: "read-latency",
     about: "one catch-up read of a 10 KiB stream",
-    warmup: 5,
-    rounds: 50,
+    warmup: 20,
+    rounds: 200,
     setup: async (server, base) => {
       await createStream(server, `${base}/stream`, "application/octet-stream")
       for (let i = 0; i < 10; i++) await appendTo(server, `${base}/stream`, "application/octet-stream", new Uint8Array(KB).fill(7))
@@ -49,24 +49,24 @@ export const SCENARIOS: Scenario[] = [
   {
     id: "create-latency",
     about: "creating a new stream",
-    warmup: 3,
-    rounds: 30,
+    warmup: 10,
+    rounds: 100,
     operation: (base, round) => ({ op: "create", path: `${base}/create-${round}`, contentType: "application/octet-stream" }),
   },
   {
     id: "roundtrip-long-poll",
     about: "append 100 bytes and see them arrive on a waiting long-poll reader (new stream each round)",
     requires: "longPoll",
-    warmup: 3,
-    rounds: 30,
+    warmup: 10,
+    rounds: 100,
     operation: (base, round) => ({ op: "roundtrip", path: `${base}/long-poll-${round}`, size: 100, live: "long-poll" }),
   },
   {
     id: "roundtrip-sse",
     about: "append 100 bytes and see them arrive on a waiting SSE reader (new text stream each round)",
     requires: "sse",
-    warmup: 3,
-    rounds: 30,
+    warmup: 10,
+    rounds: 100,
     operation: (base, round) => ({
       op: "roundtrip",
       path: `${base}/sse-${round}`,
@@ -78,23 +78,23 @@ export const SCENARIOS: Scenario[] = [
   {
     id: "throughput-small-messages",
     about: "500 appends of 100 bytes, 10 in flight, to a stream the adapter creates",
-    warmup: 1,
-    rounds: 5,
+    warmup: 2,
+    rounds: 20,
     operation: (base) => ({ op: "throughput_append", path: `${base}/small`, count: 500, size: 100, concurrency: 10 }),
   },
   {
     id: "throughput-batched",
     about: "2 000 appends of 100 bytes, 50 in flight, for a client that batches",
     requires: "batching",
-    warmup: 1,
-    rounds: 5,
+    warmup: 2,
+    rounds: 20,
     operation: (base) => ({ op: "throughput_append", path: `${base}/batched`, count: 2000, size: 100, concurrency: 50 }),
   },
   {
     id: "throughput-read",
     about: "one catch-up read of 2 000 JSON messages",
-    warmup: 1,
-    rounds: 5,
+    warmup: 2,
+    rounds: 20,
     setup: async (server, base) => {
       const path = `${base}/json`
       await createStream(server, path, "application/json")
@@ -161,7 +161,7 @@ async function runScenario(adapter: AdapterProcess, scenario: Scenario, server: 
   }
   const base = `/v1/stream/bench-${scenario.id}-${Math.random().toString(36).slice(2, 10)}`
   const warmup = quick ? Math.min(1, scenario.warmup) : scenario.warmup
-  const rounds = quick ? Math.max(3, Math.ceil(scenario.rounds / 10)) : scenario.rounds
+  const rounds = quick ? Math.max(5, Math.ceil(scenario.rounds / 10)) : scenario.rounds
   try {
     await scenario.setup?.(server, base)
     const durations: number[] = []
