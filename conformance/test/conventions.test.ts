@@ -73,6 +73,12 @@ describe("command line", () => {
     expect(parseOptions(["--cross-check", "--adapter", "/abs/adapter"])).toMatchObject({ crossCheck: false, adapter: "/abs/adapter" })
   })
 
+  it("takes the public harness's --run and passes arguments after -- to the adapter", () => {
+    expect(parseOptions(["--run", "/abs/adapter.py", "--suite", "catch-up"])).toMatchObject({ adapter: "/abs/adapter.py", adapterArgs: [], suites: ["catch-up"] })
+    expect(parseOptions(["--adapter", "python3", "--", "adapter.py", "--flag"])).toMatchObject({ adapter: "python3", adapterArgs: ["adapter.py", "--flag"] })
+    expect(() => parseOptions(["--adapter", "/a", "--run", "/b"])).toThrow(/not both/)
+  })
+
   it("refuses an unknown format and writes results beside the process by default", () => {
     expect(() => parseOptions(["--format", "xml"])).toThrow(/--format/)
     const options = parseOptions([])

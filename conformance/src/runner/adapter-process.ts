@@ -23,8 +23,11 @@ export class AdapterProcess {
   clientName = ""
   clientVersion = ""
 
-  constructor(readonly executable: string) {
-    const [command, args] = commandFor(executable)
+  constructor(
+    readonly executable: string,
+    extraArgs: string[] = []
+  ) {
+    const [command, args] = extraArgs.length > 0 ? [executable, extraArgs] : commandFor(executable)
     this.child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] })
     const lines = createInterface({ input: this.child.stdout!, crlfDelay: Infinity })
     lines.on("line", (line) => this.onLine(line))

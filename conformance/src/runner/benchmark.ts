@@ -131,7 +131,7 @@ export async function runBenchmarks(
 ): Promise<Counts> {
   const counts: Counts = { passed: 0, failed: 0, skipped: 0 }
   for (const adapterPath of adapters) {
-    const adapter = new AdapterProcess(adapterPath)
+    const adapter = new AdapterProcess(adapterPath, adapterPath === options.adapter ? options.adapterArgs : [])
     try {
       await adapter.init(server.url)
       const label = `${basename(adapterPath)} (${adapter.clientName} ${adapter.clientVersion})`

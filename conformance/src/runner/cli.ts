@@ -9,7 +9,7 @@
  * could not start.
  */
 import { existsSync } from "node:fs"
-import { basename } from "node:path"
+import { basename, isAbsolute } from "node:path"
 import { runBenchmarks } from "./benchmark.ts"
 import { loadCases, type Case } from "./cases.ts"
 import { compare, loadExpected } from "./cross-check.ts"
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     return
   }
   const adapter = options.adapter ?? bundledAdapter("durable-client")
-  if (!existsSync(adapter)) throw new UsageError(`adapter not found: ${adapter}`)
+  if (isAbsolute(adapter) && !existsSync(adapter)) throw new UsageError(`adapter not found: ${adapter}`)
 
   const started = Date.now()
   const server = await ConformanceServer.start(LONG_POLL_TIMEOUT_MS)
@@ -145,6 +145,7 @@ async function runAdapter(adapter: string, cases: Case[], server: ConformanceSer
   process.stderr.write(`conformance: ${label} (${adapter}), ${cases.length} cases\n`)
   const run = await runSuite(adapter, cases, server, {
     concurrency: options.concurrency,
+    adapterArgs: adapter === options.adapter ? options.adapterArgs : [],
     onReport: (report) => {
       if (options.format === "json") out(jsonLine(label, report))
       else if (options.verbose) {

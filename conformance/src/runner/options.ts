@@ -1,11 +1,14 @@
+import { existsSync } from "node:fs"
 import { isAbsolute, resolve } from "node:path"
 import { parseArgs } from "node:util"
 
 export const USAGE = `usage: durable-client-conformance [--adapter PATH] [--suite NAME]... [--case NAME]...
        [--format text|json] [--results PATH] [--concurrency N] [--verbose] [--list]
-       [--cross-check] [--benchmark [--quick]]
+       [--cross-check] [--benchmark [--quick]] [-- ADAPTER ARGS...]
 
-  --adapter PATH     the adapter program to test (default: the bundled durable-client adapter)
+  --adapter PATH     the adapter program to test (default: the bundled durable-client adapter);
+                     --run PATH is the same (the public harness's name); arguments after --
+                     are passed to it, e.g. --adapter python3 -- my_adapter.py
   --suite NAME       only this suite (repeatable)
   --case NAME        only cases whose name is NAME, suite/NAME, or contains NAME (repeatable)
   --format json      one JSON line per case on stdout instead of FAIL lines
@@ -20,6 +23,8 @@ export const USAGE = `usage: durable-client-conformance [--adapter PATH] [--suit
 export interface RunOptions {
   /** Absolute path of the adapter, or undefined for the bundled default. */
   adapter: string | undefined
+  /** Arguments for the adapter program (everything after `--`). */
+  adapterArgs: string[]
   suites: string[]
   cases: string[]
   format: "text" | "json"
@@ -45,13 +50,25 @@ export function userPath(path: string): string {
   return resolve(process.env.INIT_CWD ?? process.cwd(), path)
 }
 
+/**
+ * A path is the user's; a bare name that is no file where the user is
+ * (`python3`) is a program looked up on PATH when it starts.
+ */
+function adapterPath(value: string): string {
+  const path = userPath(value)
+  return value.includes("/") || value.includes("\\") || existsSync(path) ? path : value
+}
+
 export function parseOptions(argv: string[]): RunOptions | "help" {
+  const separator = argv.indexOf("--")
+  const adapterArgs = separator === -1 ? [] : argv.slice(separator + 1)
   let values
   try {
     ;({ values } = parseArgs({
-      args: argv,
+      args: separator === -1 ? argv : argv.slice(0, separator),
       options: {
         adapter: { type: "string" },
+        run: { type: "string" },
         suite: { type: "string", multiple: true },
         case: { type: "string", multiple: true },
         format: { type: "string" },
@@ -72,10 +89,13 @@ export function parseOptions(argv: string[]): RunOptions | "help" {
   if (values.help) return "help"
   const format = values.format ?? "text"
   if (format !== "text" && format !== "json") throw new UsageError(`--format must be text or json, got ${format}`)
+  if (values.adapter !== undefined && values.run !== undefined) throw new UsageError("give --adapter or --run, not both")
+  const adapter = values.adapter ?? values.run
   const concurrency = Number(values.concurrency ?? 4)
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number >= 1`)
   return {
-    adapter: values.adapter === undefined ? undefined : userPath(values.adapter),
+    adapter: adapter === undefined ? undefined : adapterPath(adapter),
+    adapterArgs,
     suites: values.suite ?? [],
     cases: values.case ?? [],
     format,
@@ -85,7 +105,7 @@ export function parseOptions(argv: string[]): RunOptions | "help" {
     concurrency,
     verbose: values.verbose ?? false,
     list: values.list ?? false,
-    crossCheck: (values["cross-check"] ?? false) && values.adapter === undefined,
+    crossCheck: (values["cross-check"] ?? false) && adapter === undefined,
     benchmark: values.benchmark ?? false,
     quick: values.quick ?? false,
   }

@@ -25,6 +25,8 @@ export interface SuiteRun {
 
 export interface SuiteOptions {
   concurrency: number
+  /** Arguments for the adapter program. */
+  adapterArgs?: string[]
   /** Called as each case finishes (for progress output). */
   onReport?: (report: CaseReport) => void
 }
@@ -52,7 +54,7 @@ export async function runSuite(
   const worker = async (): Promise<void> => {
     let adapter: AdapterProcess | undefined
     const fresh = async (): Promise<AdapterProcess> => {
-      const next = new AdapterProcess(adapterPath)
+      const next = new AdapterProcess(adapterPath, options.adapterArgs)
       try {
         await next.init(server.url)
       } catch (error) {
