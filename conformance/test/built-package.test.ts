@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -9,12 +9,29 @@ import { AdapterProcess } from "../src/runner/adapter-process.ts"
 import { ConformanceServer } from "../src/runner/server.ts"
 
 // What ships: the built runner and adapters (dist/, made by tsup). Both tests
-// here use the build, so it is brought up to date once (turbo skips it when
-// nothing changed; `pnpm test` has built everything already).
+// here use the build. `pnpm test` has built everything already; run alone
+// after an edit, the test builds first (not otherwise, so it never rewrites
+// files other test files may be reading).
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 
+function newestIn(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestIn(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+function buildIsCurrent(): boolean {
+  const outputs = [join(packageDir, "dist/cli.js"), join(repoRoot, "packages/json/dist/index.js"), join(repoRoot, "packages/bytes/dist/index.js")]
+  if (!outputs.every((file) => existsSync(file))) return false
+  return statSync(outputs[0]!).mtimeMs >= newestIn(join(packageDir, "src"))
+}
+
 beforeAll(() => {
+  if (buildIsCurrent()) return
   execFileSync("pnpm", ["exec", "turbo", "run", "build", "--filter=@durable-client/conformance...", "--output-logs=errors-only"], {
     cwd: repoRoot,
     stdio: "ignore",
