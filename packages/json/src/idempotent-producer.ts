@@ -218,7 +218,9 @@ export class IdempotentProducer<T = unknown> {
    * Flushes, then closes the stream with producer headers, so a retried
    * close is deduplicated like any batch. With `final`, that message is
    * appended atomically with the close. Calling it again returns the same
-   * promise.
+   * promise. If another writer closed the stream first, it rejects with
+   * STREAM_CLOSED, with or without `final` (PROTOCOL §5.2.1: only a repeat of
+   * the request that closed the stream is a duplicate).
    */
   close(final?: T | Uint8Array | string): Promise<ProducerAppendResult> {
     if (this.closing) return this.closing
@@ -494,11 +496,6 @@ export class IdempotentProducer<T = unknown> {
         if (Number.isSafeInteger(serverEpoch)) this.fencedBy = Math.max(this.fencedBy ?? serverEpoch, serverEpoch)
         this.fail(batch, this.staleEpochError(batch.epoch, serverEpoch, error))
       }
-      return "done"
-    }
-    if (batch.close && error.code === "STREAM_CLOSED" && batch.body === undefined) {
-      // Someone else closed it first: a close-only request has what it wanted.
-      this.ack(batch, { offset: error.offset, duplicate: false })
       return "done"
     }
     this.fail(batch, error)
