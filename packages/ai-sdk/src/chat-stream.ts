@@ -149,7 +149,6 @@ export async function startChatStream(options: ChatStreamOptions): Promise<ChatS
     timeouts: given.timeouts,
   })
   const where = json.url
-  const source = openSource(where, given.stream)
   const producerId = optionalString(where, given.producerId, "producerId") ?? CHAT_STREAM_DEFAULTS.producerId
   const getErrorText = optionalFunction<(error: unknown) => string>(where, given.getErrorText, "getErrorText")
   const waitUntil = optionalFunction<(promise: Promise<unknown>) => void>(where, given.waitUntil, "waitUntil")
@@ -158,8 +157,12 @@ export async function startChatStream(options: ChatStreamOptions): Promise<ChatS
     throw invalidArgument(where, `signal must be an AbortSignal (got ${describe(signal)})`)
   }
   const producerOptions = optionsObject<ChatStreamProducerOptions>(where, given.producer, "producer")
+  // Built before the PUT (it sends nothing), so a bad producer option fails before any request;
+  // the handle's retry policy applies to the batches too.
+  const producer = new IdempotentProducer(json, producerId, { ...producerOptions, retry: given.retry })
+  // Last: taking a reader locks the caller's stream, which a failed check above must not do.
+  const source = openSource(where, given.stream)
 
-  let producer: IdempotentProducer<UIMessageChunk>
   try {
     const created = await json.create({ ttlSeconds: given.ttlSeconds })
     if (!created.created) {
@@ -169,8 +172,6 @@ export async function startChatStream(options: ChatStreamOptions): Promise<ChatS
         { url: where, operation: "create" }
       )
     }
-    // Retries of a batch are the producer's; the handle's policy applies to them too.
-    producer = new IdempotentProducer(json, producerId, { ...producerOptions, retry: given.retry })
   } catch (error) {
     await source.cancel(error).catch(noop)
     throw error
