@@ -16,6 +16,10 @@ export interface HeaderLogProxy {
   /** Origin of the proxy. */
   readonly url: string
   readonly requests: LoggedRequest[]
+  /** Requests whose answer is still open (a live long-poll or SSE connection). */
+  readonly open: number
+  /** Cuts every open connection, as a network drop would. */
+  dropConnections(): void
   stop(): Promise<void>
 }
 
@@ -29,8 +33,11 @@ export async function startHeaderLogProxy(target: string): Promise<HeaderLogProx
   const upstream = new URL(target)
   const requests: LoggedRequest[] = []
   const sockets = new Set<Socket>()
+  let open = 0
   const server = createServer((req, res) => {
     requests.push({ method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers })
+    open++
+    res.on("close", () => open--)
     const forward = httpRequest(
       {
         host: upstream.hostname,
@@ -58,6 +65,12 @@ export async function startHeaderLogProxy(target: string): Promise<HeaderLogProx
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    get open() {
+      return open
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy()
+    },
     stop() {
       stopping ??= new Promise<void>((done) => {
         server.close(() => done())

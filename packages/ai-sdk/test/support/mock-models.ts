@@ -31,6 +31,8 @@ export interface GatedModel {
   fail(error: Error): void
   /** Resolves when the model has been called `count` times. */
   started(count?: number): Promise<void>
+  /** Finishes the answer if it is still open (test cleanup). */
+  settle(): void
 }
 
 /**
@@ -41,6 +43,7 @@ export function gatedModel(text: string): GatedModel {
   const tokens = tokenize(text)
   let controller: ReadableStreamDefaultController<StreamPart> | undefined
   let released = 0
+  let ended = false
   const waiters: Array<{ count: number; resolve: () => void }> = []
   const model = new MockLanguageModelV4({
     doStream: async () => {
@@ -78,9 +81,14 @@ export function gatedModel(text: string): GatedModel {
       controller!.enqueue({ type: "text-end", id: "t0" })
       controller!.enqueue({ type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: USAGE })
       controller!.close()
+      ended = true
     },
     fail(error) {
       controller!.error(error)
+      ended = true
+    },
+    settle() {
+      if (controller && !ended) gate.finish()
     },
     started(count = 1) {
       if (model.doStreamCalls.length >= count) return Promise.resolve()
