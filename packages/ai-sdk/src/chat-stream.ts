@@ -338,8 +338,9 @@ function openSource(where: string, stream: unknown): Source {
     const iterator = (stream as AsyncIterable<UIMessageChunk>)[Symbol.asyncIterator]()
     return {
       next: () => iterator.next(),
+      // Not awaited: an async generator suspended in an await answers return() only after it resumes.
       cancel: async () => {
-        await iterator.return?.()
+        void Promise.resolve(iterator.return?.()).catch(noop)
       },
     }
   }
