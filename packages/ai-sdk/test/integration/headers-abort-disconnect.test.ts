@@ -117,7 +117,7 @@ describe("a network disconnect in the page", () => {
       transport: transport({
         retry: { maxRetries: 0 },
         // Stands in for the network: while offline, no request gets through.
-        fetch: (input, init) => (offline ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init)),
+        fetch: (input: string, init: RequestInit) => (offline ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init)),
       }),
     })
     const sent = chat.sendMessage({ text: "hi" })
