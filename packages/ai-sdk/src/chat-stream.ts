@@ -240,7 +240,7 @@ async function writeGeneration(context: WriteContext): Promise<ChatStreamResult>
     for (;;) {
       let next: IteratorResult<UIMessageChunk> | typeof ABORTED
       try {
-        next = await Promise.race([source.next(), stop.promise])
+        next = await stop.race(source.next())
       } catch (error) {
         if (producer.error) break
         outcome = "errored"
@@ -262,8 +262,7 @@ async function writeGeneration(context: WriteContext): Promise<ChatStreamResult>
       if (prepared.chunk.type === "finish") held = prepared.chunk
       else write(prepared.chunk)
       // Backpressure: a slow durable-stream server slows the reading of the model.
-      const ready = await Promise.race([producer.ready, stop.promise])
-      if (ready === ABORTED) continue
+      await stop.race(producer.ready)
     }
 
     if (producer.error) {
@@ -356,14 +355,25 @@ function isAbortSignal(value: unknown): value is AbortSignal {
   )
 }
 
-/** A promise that resolves to ABORTED when the signal fires; dispose() removes the listener. */
-function abortWaiter(signal: AbortSignal | undefined): { promise: Promise<typeof ABORTED>; dispose(): void } {
-  if (!signal) return { promise: new Promise(noop), dispose: noop }
+/**
+ * Races a wait against the signal: `race(p)` settles like `p`, or with ABORTED
+ * once the signal fires. Without a signal it is `p` itself: racing a promise
+ * that never settles would pile up one reaction per chunk. dispose() removes
+ * the listener.
+ */
+function abortWaiter(signal: AbortSignal | undefined): {
+  race<T>(promise: Promise<T>): Promise<T | typeof ABORTED>
+  dispose(): void
+} {
+  if (!signal) return { race: (promise) => promise, dispose: noop }
   let onAbort = noop
-  const promise = new Promise<typeof ABORTED>((resolve) => {
+  const aborted = new Promise<typeof ABORTED>((resolve) => {
     onAbort = () => resolve(ABORTED)
     if (signal.aborted) resolve(ABORTED)
     else signal.addEventListener("abort", onAbort, { once: true })
   })
-  return { promise, dispose: () => signal.removeEventListener("abort", onAbort) }
+  return {
+    race: (promise) => Promise.race([promise, aborted]),
+    dispose: () => signal.removeEventListener("abort", onAbort),
+  }
 }
