@@ -1,21 +1,11 @@
-import {
-  DurableStream,
-  DurableStreamError,
-  IdempotentProducer,
-  JsonStream,
-  type IdempotentProducerOptions,
-} from "@durable-client/json"
+import { DurableStreamError, type DurableStream, type IdempotentProducer, type JsonStream } from "@durable-client/json"
 import { checkMessage } from "./entity-validation"
 import type { ChangeMessage } from "./messages"
 import type { StateSchema } from "./state-schema"
+import { resolveStateWriter, type StateWriterOptions } from "./state-writer-options"
 import { createTxid } from "./txid"
 
-export interface StateWriterOptions extends IdempotentProducerOptions {
-  /** Producer id; default a random one (no cross-restart fencing then). */
-  producerId?: string
-  /** Validates values before anything is sent. */
-  schema?: StateSchema
-}
+export type { StateWriterOptions } from "./state-writer-options"
 
 export interface WriteResult {
   /** The txid stamped on every change of this write; await its echo on a materializer. */
@@ -33,13 +23,10 @@ export class StateWriter {
   readonly producer: IdempotentProducer
   private readonly schema: StateSchema | undefined
 
-  constructor(target: JsonStream | DurableStream | IdempotentProducer, options: StateWriterOptions = {}) {
-    const { producerId, schema, ...producerOptions } = options
-    this.schema = schema
-    this.producer =
-      target instanceof IdempotentProducer
-        ? target
-        : new IdempotentProducer(target, producerId ?? `state-writer-${createTxid()}`, producerOptions)
+  constructor(target: JsonStream | DurableStream | IdempotentProducer, options?: StateWriterOptions) {
+    const resolved = resolveStateWriter(target, options)
+    this.producer = resolved.producer
+    this.schema = resolved.schema
   }
 
   get url(): string {
@@ -66,7 +53,7 @@ export class StateWriter {
       const withTxid: ChangeMessage = isChange
         ? { ...change, headers: { ...change.headers, txid: change.headers.txid ?? txid } }
         : change
-      let checked = checkMessage(withTxid, this.schema, this.url, undefined)
+      let checked = checkMessage(withTxid, this.schema, this.url, undefined, "append")
       if (checked instanceof Promise) checked = await checked
       stamped.push(checked as ChangeMessage)
     }
