@@ -193,6 +193,9 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
       if (list.length > 0) {
         // The action's txid must be on every change, or its echo could never be recognised.
         const stamped = list.map((change) => ({ ...change, headers: { ...change.headers, txid } }))
+        // A handle given without a content type learns it (and that it is JSON) before the first
+        // write: the producer sends it with every batch, and a guess could be refused by the server.
+        if (!this.writer && this.json.stream.contentType === undefined) await this.json.head()
         this.writer ??= new StateWriter(this.json, {
           producerId: this.options.producerId,
           schema: this.options.view.schema,

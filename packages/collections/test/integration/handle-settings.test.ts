@@ -20,9 +20,9 @@ async function configuredHandle(): Promise<DurableStream> {
   const url = server.streamUrl()
   await createStream(url)
   watch = watchFetch(url)
+  // No contentType: the StreamDB must learn it through the handle (a HEAD) before writing.
   return new DurableStream({
     url,
-    contentType: "application/json",
     fetch: watch.fetch,
     headers: { authorization: "Bearer t0k3n" },
     params: { tenant: () => "acme" },
