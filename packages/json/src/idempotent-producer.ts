@@ -6,6 +6,8 @@ import {
   describeValue,
   invalidArgument,
   isJsonContentType,
+  optionalSignal,
+  optionsObject,
 } from "@durable-client/bytes"
 import { classifyAck } from "./ack-outcome"
 import { callbackFailed, reportCallbackError } from "./callback-error"
@@ -214,14 +216,15 @@ export class IdempotentProducer<T = unknown> {
    * Resolves once everything appended so far is acknowledged. Rejects if
    * anything failed; the signal only stops the waiting, not the sending.
    */
-  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async flush(given?: { signal?: AbortSignal }): Promise<void> {
+    const signal = optionalSignal(this.url, optionsObject(this.url, given, "flush options").signal, "signal")
     if (!this.isIdle()) {
       this.forceSend++
       try {
         this.pump()
         await withSignal(
           new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-          options.signal,
+          signal,
           this.url
         )
       } finally {

@@ -1,6 +1,11 @@
 import {
   DurableStreamError,
   callbackFailed,
+  describeValue,
+  duration,
+  invalidArgument,
+  optionalSignal,
+  optionsObject,
   isDurableStreamError,
   reportCallbackError,
   type JsonBatch,
@@ -84,7 +89,13 @@ export class Materializer {
   }
 
   /** Resolves when a change carrying `txid` has been applied (the echo of a write). */
-  awaitTxid(txid: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  awaitTxid(txid: string, given?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
+    let options: { timeoutMs?: number; signal?: AbortSignal }
+    try {
+      options = this.awaitTxidOptions(txid, given)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     if (this.seenTxids.has(txid)) return Promise.resolve()
     if (this.failure) return Promise.reject(this.failure)
     if (this.stopped) return Promise.reject(this.stoppedError(`before txid ${txid} arrived`))
@@ -122,6 +133,18 @@ export class Materializer {
       if (options.signal?.aborted) onAbort()
       else options.signal?.addEventListener("abort", onAbort, { once: true })
     })
+  }
+
+  private awaitTxidOptions(txid: unknown, given: { timeoutMs?: number; signal?: AbortSignal } | undefined) {
+    if (typeof txid !== "string" || txid === "") {
+      throw invalidArgument(this.url, `awaitTxid needs a non-empty txid string (got ${describeValue(txid)})`)
+    }
+    const options = optionsObject(this.url, given, "awaitTxid options")
+    return {
+      // A NaN or 2^31 timeout would fire at once: refuse it rather than reject every wait.
+      timeoutMs: options.timeoutMs === undefined ? undefined : duration(this.url, options.timeoutMs, "timeoutMs"),
+      signal: optionalSignal(this.url, options.signal, "signal"),
+    }
   }
 
   /** Saves a checkpoint now (no-op without storage); rejects with CALLBACK_FAILED if the storage fails. */

@@ -1,4 +1,11 @@
-import { DurableStreamError, type DurableStream, type IdempotentProducer, type JsonStream } from "@durable-client/json"
+import {
+  DurableStreamError,
+  optionalString,
+  optionsObject,
+  type DurableStream,
+  type IdempotentProducer,
+  type JsonStream,
+} from "@durable-client/json"
 import { checkMessage } from "./entity-validation"
 import type { ChangeMessage } from "./messages"
 import type { StateSchema } from "./state-schema"
@@ -37,7 +44,9 @@ export class StateWriter {
    * Validates, stamps the txid (an existing one on a change is kept) and
    * appends the changes in order. Resolves when all are acknowledged.
    */
-  async write(changes: ChangeMessage | readonly ChangeMessage[], options: { txid?: string } = {}): Promise<WriteResult> {
+  async write(changes: ChangeMessage | readonly ChangeMessage[], given?: { txid?: string }): Promise<WriteResult> {
+    const options = optionsObject(this.url, given, "write options", "append")
+    const chosenTxid = optionalString(this.url, options.txid, "txid", "append")
     const list = Array.isArray(changes) ? (changes as readonly ChangeMessage[]) : [changes as ChangeMessage]
     if (list.length === 0) {
       throw new DurableStreamError("INVALID_ARGUMENT", `Invalid argument for stream ${this.url}: nothing to write`, {
@@ -45,7 +54,7 @@ export class StateWriter {
         operation: "append",
       })
     }
-    const txid = options.txid ?? createTxid()
+    const txid = chosenTxid ?? createTxid()
     const stamped: ChangeMessage[] = []
     for (const change of list) {
       // Only change messages carry a txid; the protocol has no place for one on a control message.

@@ -109,6 +109,8 @@ const cases: Case[] = [
       run: (fetch) => producer(fetch, { [field]: value }),
     }))
   ),
+  { name: "flush with an AbortController", option: "signal", run: (fetch) => producer(fetch, {}).flush({ signal: controller } as never) },
+  { name: "flush with options as a string", option: "flush options", run: (fetch) => producer(fetch, {}).flush("now" as never) },
   { name: "producer with retry.maxRetries NaN", option: "retry.maxRetries", run: (fetch) => producer(fetch, { retry: { maxRetries: Number.NaN } }) },
 ]
 
@@ -118,7 +120,8 @@ describe("bad input to the JSON layer", () => {
     const error = await invalid(() => run(spy.fetch))
     expect(error.code, error.message).toBe("INVALID_ARGUMENT")
     expect(error.message).toContain(option)
-    expect(error.url === URL_TEXT || error.url === "(no url)").toBe(true)
+    // The stream the mistake was made for, or "(no url)" when there is none to name yet.
+    expect([URL_TEXT, "(no url)", "/v1/stream/x"]).toContain(error.url)
     expect(error.message).toContain(error.url)
     expect(spy.calls).toBe(0)
   })

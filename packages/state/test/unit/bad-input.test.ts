@@ -30,10 +30,11 @@ function spyFetch(): { fetch: Fetch; calls: number } {
   return spy
 }
 
-function invalid(call: () => unknown): DurableStreamError {
+/** Runs `call` (sync or async) and returns the DurableStreamError it raised. */
+async function invalid(call: () => unknown): Promise<DurableStreamError> {
   let caught: unknown
   try {
-    call()
+    await call()
   } catch (error) {
     caught = error
   }
@@ -77,6 +78,9 @@ const cases: Case[] = [
   { name: "materialize with a non-function onInvalidMessage", option: "onInvalidMessage", run: (fetch) => view(fetch, { onInvalidMessage: "skip" }) },
   { name: "materialize with a non-function onCallbackError", option: "onCallbackError", run: (fetch) => view(fetch, { onCallbackError: {} }) },
 
+  { name: "awaitTxid with a NaN timeout", option: "timeoutMs", run: (fetch) => materialize({ url: URL_TEXT, fetch, live: false, signal: AbortSignal.abort() }).awaitTxid("t", { timeoutMs: Number.NaN }) },
+  { name: "awaitTxid with a number for txid", option: "txid", run: (fetch) => materialize({ url: URL_TEXT, fetch, live: false, signal: AbortSignal.abort() }).awaitTxid(7 as never) },
+
   // StateWriter
   { name: "StateWriter on null", option: "JsonStream, DurableStream or IdempotentProducer", run: () => new StateWriter(null as never) },
   { name: "StateWriter with null options", option: "StateWriter options", run: (fetch) => new StateWriter(json(fetch), null as never) },
@@ -84,6 +88,8 @@ const cases: Case[] = [
   { name: "StateWriter with an empty producerId", option: "producerId", run: (fetch) => new StateWriter(json(fetch), { producerId: "" }) },
   { name: "StateWriter with lingerMs 2^31", option: "lingerMs", run: (fetch) => new StateWriter(json(fetch), { lingerMs: 2 ** 31 }) },
   { name: "StateWriter with a non-function onError", option: "onError", run: (fetch) => new StateWriter(json(fetch), { onError: 1 as never }) },
+  { name: "write with a numeric txid", option: "txid", run: (fetch) => new StateWriter(json(fetch), { lingerMs: 0 }).write([], { txid: 5 as never }) },
+  { name: "write with options as a string", option: "write options", run: (fetch) => new StateWriter(json(fetch)).write([], "t" as never) },
   {
     name: "StateWriter on a producer with producer options beside it",
     option: "lingerMs",
@@ -92,9 +98,9 @@ const cases: Case[] = [
 ]
 
 describe("bad input to the state layer", () => {
-  it.each(cases)("$name → INVALID_ARGUMENT naming $option, no request", ({ option, run }) => {
+  it.each(cases)("$name → INVALID_ARGUMENT naming $option, no request", async ({ option, run }) => {
     const spy = spyFetch()
-    const error = invalid(() => run(spy.fetch))
+    const error = await invalid(() => run(spy.fetch))
     expect(error.code, error.message).toBe("INVALID_ARGUMENT")
     expect(error.message).toContain(option)
     // The stream the mistake was made for, or "(no url)" when there is none to name yet.
