@@ -73,6 +73,11 @@ const provocations: Provocation[] = [
     run: (s) => s.append("x"),
   },
   {
+    code: "STALE_EPOCH",
+    behaviour: { kind: "respond", status: 403, headers: { "producer-epoch": "3" }, body: `fenced: ${TOKEN}` },
+    run: (s) => s.append("x"),
+  },
+  {
     code: "PARSE_ERROR",
     behaviour: { kind: "respond", status: 200, headers: { "content-type": "text/plain" }, body: TOKEN },
     run: (s) => s.read().bytes(),
