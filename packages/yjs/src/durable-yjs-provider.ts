@@ -198,6 +198,8 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     this.shouldConnect = false
     this.connection?.abort(ENDED)
     this.idle?.abort()
+    this.setSynced(false)
+    this.setStatus("disconnected")
     const channel = this.awarenessChannel
     this.awarenessChannel = undefined
     if (channel) void channel.stop("disconnect")
@@ -352,8 +354,13 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     this.decoder.reset()
     const session = this.stream.read({ offset: this.offsetValue, live: this.options.live, signal })
     session.onStatusChange((status) => {
-      if (status === "live") this.setStatus("connected")
-      else if (status === "backoff") this.setStatus("connecting")
+      if (status === "live" || status === "catching-up") this.setStatus("connected")
+      else if (status === "connecting") this.setStatus("connecting")
+      else if (status === "backoff") {
+        // The read lost its connection and waits to retry: what we have may be stale.
+        this.setStatus("disconnected")
+        this.setSynced(false)
+      }
     })
     for await (const chunk of session) {
       progressed()

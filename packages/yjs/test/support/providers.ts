@@ -8,7 +8,7 @@ const open = new Set<DurableYjsProvider>()
 
 /** A provider destroyed after the test; awareness off unless asked for. */
 export function openProvider(url: string, options: Partial<DurableYjsProviderOptions> = {}, doc = new Doc()): DurableYjsProvider {
-  const provider = new DurableYjsProvider(doc, { url, awareness: false, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, ...options })
+  const provider = new DurableYjsProvider(doc, { url, awareness: false, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, retry: { initialDelayMs: 10, maxDelayMs: 100 }, ...options })
   open.add(provider)
   return provider
 }
