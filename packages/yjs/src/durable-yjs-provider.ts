@@ -30,6 +30,8 @@ export interface DurableYjsProviderEvents {
   error: (error: Error) => void
   /** A document checkpoint was stored. */
   checkpoint: (event: { offset: string }) => void
+  /** The number of local updates not yet stored on the server changed (an "unsaved edits" indicator). */
+  pending: (count: number) => void
 }
 
 /** Failures a reconnect cannot fix: the provider stops and reports them. */
@@ -263,6 +265,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === this) return // from the stream or the checkpoint: never sent back
     this.outbox.add(update)
+    this.emit("pending", this.outbox.size)
     this.schedulePendingSave()
     this.markDirty()
     this.sendOutbox()
@@ -278,7 +281,9 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     for (const entry of this.outbox.takeUnsent()) {
       producer.append(encodeFrame(entry.update)).then(
         () => {
+          const before = this.outbox.size
           this.outbox.acknowledge(entry)
+          if (this.outbox.size !== before) this.emit("pending", this.outbox.size)
           this.schedulePendingSave()
           this.checkWaiters()
         },
@@ -349,7 +354,9 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
       onError: (error) => end(error),
     })
     // Whatever the last producer had is resent, merged into one update.
+    const before = this.outbox.size
     this.outbox.compact()
+    if (this.outbox.size !== before) this.emit("pending", this.outbox.size)
     this.sendOutbox()
     this.decoder.reset()
     const session = this.stream.read({ offset: this.offsetValue, live: this.options.live, signal })
