@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm check:packages`: the shape of the four published packages, as a
+// `pnpm check:packages`: the shape of the published packages, as a
 // consumer's tools see the packed tarball.
 //
 // - publint --strict: exports/main/module/types point at files that are in
@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url"
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const packagesDir = fileURLToPath(new URL("../..", import.meta.url))
-const LAYERS = ["bytes", "json", "state", "collections"]
+const LAYERS = ["bytes", "json", "state", "collections", "yjs"]
 const bin = (name) => join(packageDir, "node_modules/.bin", name)
 
 function run(command, args) {
