@@ -9,6 +9,7 @@ import {
 import { Awareness } from "y-protocols/awareness"
 import { applyUpdate, encodeStateAsUpdate, transact, type Doc } from "yjs"
 import { AwarenessChannel } from "./awareness-channel"
+import { ConditionWaiters } from "./condition-waiters"
 import { CheckpointWriter, loadDocCheckpoint } from "./doc-checkpoint"
 import { openFramesStream } from "./frames-stream"
 import { LocalOutbox } from "./local-outbox"
@@ -104,7 +105,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private pendingTimer: ReturnType<typeof setTimeout> | undefined
   private destroying: Promise<void> | undefined
-  private readonly waiters = new Set<{ ready: () => boolean; resolve: () => void; reject: (error: Error) => void }>()
+  private readonly waiters = new ConditionWaiters()
 
   constructor(doc: Doc, options: DurableYjsProviderOptions) {
     super()
@@ -253,7 +254,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
         await this.writer.idle()
       }
       clearTimeout(this.checkpointTimer)
-      this.rejectWaiters(new DurableStreamError("ABORTED", `The Yjs provider of stream ${this.url} was destroyed`, { url: this.url }))
+      this.waiters.rejectAll(this.destroyedError())
       this.setStatus("disconnected")
       this.removeAllListeners()
     })()
@@ -285,7 +286,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
           this.outbox.acknowledge(entry)
           if (this.outbox.size !== before) this.emit("pending", this.outbox.size)
           this.schedulePendingSave()
-          this.checkWaiters()
+          this.waiters.check()
         },
         () => {
           // The producer failed; its onError ends the connection and the next one resends.
@@ -323,7 +324,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
       this.report(error)
       if (!isDurableStreamError(error) || PERMANENT.has(error.code)) {
         this.failure = error instanceof Error ? error : new Error(String(error))
-        this.rejectWaiters(this.failure)
+        this.waiters.rejectAll(this.failure)
         break
       }
       if (error.code === "GONE" || error.code === "INVALID_OFFSET") {
@@ -465,7 +466,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     this.syncedValue = synced
     this.emit("sync", synced)
     this.emit("synced", synced)
-    this.checkWaiters()
+    this.waiters.check()
   }
 
   private report(error: unknown): void {
@@ -474,46 +475,12 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
 
   private waitUntil(ready: () => boolean, signal: AbortSignal | undefined): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
-    if (ready()) return Promise.resolve()
-    if (this.destroying) {
-      return Promise.reject(new DurableStreamError("ABORTED", `The Yjs provider of stream ${this.url} was destroyed`, { url: this.url }))
-    }
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters.delete(waiter)
-        reject(signal!.reason)
-      }
-      const waiter = {
-        ready,
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort)
-          resolve()
-        },
-        reject: (error: Error) => {
-          signal?.removeEventListener("abort", onAbort)
-          reject(error)
-        },
-      }
-      if (signal?.aborted) return reject(signal.reason)
-      signal?.addEventListener("abort", onAbort, { once: true })
-      this.waiters.add(waiter)
-    })
+    if (this.destroying && !ready()) return Promise.reject(this.destroyedError())
+    return this.waiters.waitUntil(ready, signal)
   }
 
-  private checkWaiters(): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.ready()) {
-        this.waiters.delete(waiter)
-        waiter.resolve()
-      }
-    }
-  }
-
-  private rejectWaiters(error: Error): void {
-    for (const waiter of [...this.waiters]) {
-      this.waiters.delete(waiter)
-      waiter.reject(error)
-    }
+  private destroyedError(): DurableStreamError {
+    return new DurableStreamError("ABORTED", `The Yjs provider of stream ${this.url} was destroyed`, { url: this.url })
   }
 }
 
