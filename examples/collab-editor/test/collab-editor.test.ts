@@ -68,7 +68,9 @@ describe.skipIf(!chromium)("collaborative editor in Chromium", () => {
     }
     ;[demo, browser] = await Promise.all([startCollabDemo({ port: 0 }), launchChromium()])
     const contexts = await Promise.all([0, 1].map(() => browser.newContext({ viewport: { width: 800, height: 600 } })))
-    ;[a, b] = await Promise.all(contexts.map((context) => context.newPage()))
+    const pages = await Promise.all(contexts.map((context) => context.newPage()))
+    a = pages[0]!
+    b = pages[1]!
     for (const [name, page] of [["A", a], ["B", b]] as const) {
       page.on("pageerror", (error) => errors.push(`${name}: ${String(error)}`))
       page.on("console", (message) => {

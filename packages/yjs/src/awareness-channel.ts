@@ -5,6 +5,7 @@ import {
   removeAwarenessStates,
   type Awareness,
 } from "y-protocols/awareness"
+import { isRetryableFailure } from "./failure-kinds"
 import { openFramesStream } from "./frames-stream"
 import type { ProviderLiveMode, ReconnectOptions, ResolvedAwarenessOptions } from "./provider-options"
 import { reconnectDelay, sleep } from "./reconnect-delay"
@@ -181,8 +182,14 @@ export class AwarenessChannel {
         this.streamReady = false
       } catch (error) {
         if (signal.aborted) return
-        if (isDurableStreamError(error) && (error.code === "NOT_FOUND" || error.code === "GONE")) this.streamReady = false
-        else this.options.onError(error)
+        if (isDurableStreamError(error) && (error.code === "NOT_FOUND" || error.code === "GONE")) {
+          // Expired (TTL): created again on the next round.
+          this.streamReady = false
+        } else {
+          this.options.onError(error)
+          // Not ours to fix (refused, foreign data): presence stays off, the document goes on.
+          if (!isRetryableFailure(error)) return
+        }
         const { initialDelayMs, maxDelayMs } = this.options.reconnect
         await sleep(reconnectDelay(attempt++, initialDelayMs, maxDelayMs), signal)
       }

@@ -11,6 +11,7 @@ import { applyUpdate, encodeStateAsUpdate, transact, type Doc } from "yjs"
 import { AwarenessChannel } from "./awareness-channel"
 import { ConditionWaiters } from "./condition-waiters"
 import { CheckpointWriter, loadDocCheckpoint } from "./doc-checkpoint"
+import { isRetryableFailure } from "./failure-kinds"
 import { openFramesStream } from "./frames-stream"
 import { LocalOutbox } from "./local-outbox"
 import { Observable } from "./observable"
@@ -34,22 +35,6 @@ export interface DurableYjsProviderEvents {
   /** The number of local updates not yet stored on the server changed (an "unsaved edits" indicator). */
   pending: (count: number) => void
 }
-
-/** Failures a reconnect cannot fix: the provider stops and reports them. */
-const PERMANENT = new Set<string>([
-  "NOT_FOUND",
-  "STREAM_CLOSED",
-  "CONFLICT",
-  "BAD_REQUEST",
-  "UNAUTHORIZED",
-  "FORBIDDEN",
-  "PAYLOAD_TOO_LARGE",
-  "INVALID_ARGUMENT",
-  "REDIRECTED",
-  "PROTOCOL_VIOLATION",
-  "PARSE_ERROR",
-  "CALLBACK_FAILED",
-])
 
 /** Abort reason of a connection the caller ended (disconnect, destroy): not a failure. */
 const ENDED = Symbol("connection ended")
@@ -127,7 +112,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     this.options = resolveProviderOptions(this.url, options)
     this.doc = doc
     this.producerId = this.options.producerId ?? `yjs-${doc.clientID.toString(36)}-${randomPart()}`
-    this.ownsAwareness = this.options.awareness !== undefined && this.options.awareness.instance === undefined
+    this.ownsAwareness = this.options.awareness?.instance === undefined
     this.awareness = this.options.awareness?.instance ?? new Awareness(doc)
     const { storage } = this.options
     this.writer = storage && new CheckpointWriter(storage, this.options.storageKey, (error) => this.report(error))
@@ -322,7 +307,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
       }
       if (error === ENDED || !this.shouldConnect) continue
       this.report(error)
-      if (!isDurableStreamError(error) || PERMANENT.has(error.code)) {
+      if (!isRetryableFailure(error) || !isDurableStreamError(error)) {
         this.failure = error instanceof Error ? error : new Error(String(error))
         this.waiters.rejectAll(this.failure)
         break

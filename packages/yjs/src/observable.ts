@@ -34,9 +34,9 @@ export class Observable<Events extends Record<keyof Events, (...args: any[]) => 
       try {
         listener(...args)
       } catch (error) {
-        queueMicrotask(() => {
+        setTimeout(() => {
           throw error
-        })
+        }, 0)
       }
     }
   }
