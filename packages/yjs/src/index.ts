@@ -7,6 +7,8 @@ export type {
   ProviderLiveMode,
   ReconnectOptions,
 } from "./provider-options"
+export { indexedDbStorage } from "./indexeddb-storage"
+export type { IndexedDbStorageOptions } from "./indexeddb-storage"
 export { encodeFrame, FrameDecoder, FrameError, YJS_FRAMES_CONTENT_TYPE } from "./update-frames"
 // What a provider's options need from the layers below, so this one install is enough.
 export {
