@@ -29,7 +29,11 @@ const diagnostics = (page: Page): Promise<CollabDiagnostics> =>
 /** Waits inside the page until the app's diagnostics satisfy `test` (evaluated there on every animation frame). */
 async function waitForApp(page: Page, test: string, arg?: unknown): Promise<void> {
   await page.waitForFunction(
-    ([body, value]) => new Function("app", "arg", `return (${body})`)((globalThis as unknown as { collabApp: unknown }).collabApp, value),
+    ([body, value]) => {
+      // Undefined until the app's script has run (after a reload, say).
+      const app = (globalThis as unknown as { collabApp?: unknown }).collabApp
+      return app !== undefined && new Function("app", "arg", `return (${body})`)(app, value)
+    },
     [test, arg] as const,
     { timeout: 15_000 }
   )

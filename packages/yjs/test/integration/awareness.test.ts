@@ -50,8 +50,8 @@ describe("awareness", () => {
   it("drops a peer that goes silent after timeoutMs, and takes it back when it returns", async () => {
     const url = server.streamUrl()
     const net = createNetwork()
-    const alice = openProvider(url, { awareness: { throttleMs: 10, timeoutMs: 400 } })
-    const carol = openProvider(url, { fetch: net.fetch, awareness: { throttleMs: 10, timeoutMs: 400 } })
+    const alice = openProvider(url, { awareness: { throttleMs: 10, timeoutMs: 1000 } })
+    const carol = openProvider(url, { fetch: net.fetch, awareness: { throttleMs: 10, timeoutMs: 1000 } })
     carol.awareness.setLocalStateField("user", { name: "Carol" })
     const carolId = carol.awareness.clientID
     await awarenessUntil(alice, (states) => states.has(carolId), "Alice to see Carol")
