@@ -225,9 +225,10 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     this.destroying ??= (async () => {
       this.doc.off("update", this.onDocUpdate)
       this.doc.off("destroy", this.onDocDestroy)
-      this.disconnect()
+      // Our presence ends for good (not just for a disconnect): say goodbye in that mode.
       const channel = this.awarenessChannel
       this.awarenessChannel = undefined
+      this.disconnect()
       await channel?.stop("destroy")
       if (this.ownsAwareness) this.awareness.destroy()
       await this.running

@@ -2,6 +2,8 @@
 // leaves (its goodbye) or goes silent (the timeout).
 import { useReferenceServer } from "@durable-client/testing/vitest"
 import { describe, expect, it } from "vitest"
+import { Awareness } from "y-protocols/awareness"
+import { Doc } from "yjs"
 import { DurableStream, type DurableYjsProvider } from "../../src/index"
 import { createNetwork } from "../support/network"
 import { openProvider, useProvidersDestroyedAfterEach } from "../support/providers"
@@ -29,7 +31,9 @@ describe("awareness", () => {
     const alice = openProvider(url, { awareness: { throttleMs: 20 } })
     alice.awareness.setLocalStateField("user", { name: "Alice" })
     await alice.waitForSynced()
-    const bob = openProvider(url, { awareness: { throttleMs: 20 } })
+    // Bob brings his own Awareness (the provider leaves it alive when destroyed).
+    const bobDoc = new Doc()
+    const bob = openProvider(url, { awareness: { throttleMs: 20, instance: new Awareness(bobDoc) } }, bobDoc)
     bob.awareness.setLocalStateField("user", { name: "Bob" })
     const bobId = bob.awareness.clientID
 
@@ -42,9 +46,13 @@ describe("awareness", () => {
 
     const removed: number[] = []
     alice.awareness.on("change", ({ removed: gone }: { removed: number[] }) => removed.push(...gone))
+    const bobAwareness = bob.awareness
     await bob.destroy()
     await awarenessUntil(alice, (states) => !states.has(bobId), "Alice to drop Bob after his goodbye")
     expect(removed).toEqual([bobId])
+    // Destroyed, the provider removed Bob's own presence from his Awareness too.
+    expect(bobAwareness.getLocalState()).toBeNull()
+    bobAwareness.destroy()
   })
 
   it("drops a peer that goes silent after timeoutMs, and takes it back when it returns", async () => {
