@@ -36,6 +36,9 @@ export interface DurableYjsProviderEvents {
   pending: (count: number) => void
 }
 
+/** Read failures that say the saved offset does not fit the stream (rather than that the stream is broken). */
+const OFFSET_FAILURES = new Set<string>(["GONE", "INVALID_OFFSET", "PROTOCOL_VIOLATION"])
+
 /** Abort reason of a connection the caller ended (disconnect, destroy): not a failure. */
 const ENDED = Symbol("connection ended")
 
@@ -308,15 +311,19 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
       }
       if (error === ENDED || !this.shouldConnect) continue
       this.report(error)
+      if (this.offsetValue !== "-1" && isDurableStreamError(error) && OFFSET_FAILURES.has(error.code)) {
+        // Our saved offset does not fit this stream: its history was trimmed (GONE), or it was
+        // deleted and created again (an offset past its tail). Read all there is, and send all we
+        // know, since the stream may lack it; Yjs merges what both sides already had.
+        this.offsetValue = "-1"
+        this.outbox.add(encodeStateAsUpdate(this.doc))
+        this.emit("pending", this.outbox.size)
+        continue
+      }
       if (!isRetryableFailure(error) || !isDurableStreamError(error)) {
         this.failure = error instanceof Error ? error : new Error(String(error))
         this.waiters.rejectAll(this.failure)
         break
-      }
-      if (error.code === "GONE" || error.code === "INVALID_OFFSET") {
-        // The history after our offset is gone (retention) or the offset is not the server's:
-        // read everything there is; applying what we already have is harmless.
-        this.offsetValue = "-1"
       }
       this.setStatus("disconnected")
       const { initialDelayMs, maxDelayMs } = this.options.reconnect
