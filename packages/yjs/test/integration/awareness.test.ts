@@ -77,6 +77,22 @@ describe("awareness", () => {
     await awarenessUntil(alice, (states) => states.has(carolId), "Carol to be back")
   })
 
+  it("throttles: a burst of cursor moves goes out as at most two appends, the last state winning", async () => {
+    const url = server.streamUrl()
+    const net = createNetwork()
+    const alice = openProvider(url, { awareness: {} })
+    const bob = openProvider(url, { fetch: net.fetch, awareness: { throttleMs: 200 } })
+    const bobId = bob.awareness.clientID
+    bob.awareness.setLocalStateField("cursor", { index: 0 })
+    await awarenessUntil(alice, (states) => states.has(bobId), "Alice to see Bob")
+    const posts = () => net.log.requests.filter((request) => request.startsWith(`POST ${url}.awareness`)).length
+    const before = posts()
+    for (let index = 1; index <= 50; index++) bob.awareness.setLocalStateField("cursor", { index })
+    await awarenessUntil(alice, (states) => (states.get(bobId)?.cursor as { index?: number })?.index === 50, "Bob's last cursor at Alice")
+    expect(posts() - before).toBeGreaterThanOrEqual(1)
+    expect(posts() - before).toBeLessThanOrEqual(2)
+  })
+
   it("keeps the awareness stream short-lived: created with the TTL asked for", async () => {
     const url = server.streamUrl()
     const provider = openProvider(url, { awareness: { ttlSeconds: 42 } })
