@@ -11,6 +11,7 @@ import { fanOutScenario } from "./scenarios/fan-out.mjs"
 import { liveLatencyScenario } from "./scenarios/live-latency.mjs"
 import { liveQueryScenario, materializeScenario } from "./scenarios/materialize.mjs"
 import { producerScenario } from "./scenarios/producer.mjs"
+import { yjsScenario } from "./scenarios/yjs.mjs"
 import { median } from "./stats.mjs"
 import { renderChart, renderMarkdown, renderTable } from "./report.mjs"
 
@@ -41,6 +42,7 @@ const scenarios = [
   fanOutScenario(options),
   materializeScenario(options),
   liveQueryScenario(options),
+  yjsScenario(options),
   bundleScenario(),
 ].filter((scenario) => !only || scenario.name.toLowerCase().includes(only.toLowerCase()))
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// `pnpm check:packages`: the shape of the published packages (the four
-// layers and @durable-client/ai-sdk), as a consumer's tools see the packed
-// tarball.
+// `pnpm check:packages`: the shape of the published packages, as a
+// consumer's tools see the packed tarball.
 //
 // - publint --strict: exports/main/module/types point at files that are in
 //   the tarball, formats match file extensions, conditions are in a working
@@ -15,13 +14,20 @@
 //
 // One line per check (PASS / FAIL), then "N passed, N failed, N skipped".
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readFileSync, readdirSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const packagesDir = fileURLToPath(new URL("../..", import.meta.url))
-const LAYERS = ["bytes", "json", "state", "collections", "ai-sdk"]
+// Every package we publish: a workspace package under packages/ that is not private.
+const LAYERS = readdirSync(packagesDir).filter((name) => {
+  try {
+    return JSON.parse(readFileSync(join(packagesDir, name, "package.json"), "utf8")).private !== true
+  } catch {
+    return false
+  }
+})
 const bin = (name) => join(packageDir, "node_modules/.bin", name)
 
 function run(command, args) {
