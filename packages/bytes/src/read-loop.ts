@@ -54,7 +54,7 @@ async function* run(host: LoopHost, at: { current: ReadPosition }): AsyncGenerat
     onBackoff: () => host.setStatus("backoff"),
   })
   let position = at.current
-  let phase: TransportName = live === "long-poll" || live === "sse" ? live : "catch-up"
+  let phase: TransportName = "catch-up"
   for (;;) {
     if (phase !== "catch-up") phase = supervisor.liveTransport(phase, facts.streamingBodies)
     if (phase === "sse" && facts.contentType === undefined) {
@@ -109,10 +109,9 @@ async function* run(host: LoopHost, at: { current: ReadPosition }): AsyncGenerat
         }
         const step = advance(position, next.value, url, name !== "sse")
         position = at.current = step.position
-        if (name === "sse") {
-          recovery.succeeded()
-          if (position.upToDate) host.setStatus("live")
-        }
+        if (name === "sse") recovery.succeeded()
+        // A live session is live from the answer that caught it up, whichever transport gave it.
+        if (live !== false && position.upToDate) host.setStatus("live")
         if (step.chunk) {
           yield step.chunk
           if (step.chunk.closed) return
