@@ -27,7 +27,6 @@ export interface LoopHost {
   setStatus(status: "catching-up" | "live" | "backoff"): void
   /** A request or connection of `transport` got its response. */
   opened(transport: TransportName): void
-  lookupContentType(signal: AbortSignal): Promise<string | undefined>
 }
 
 /**
@@ -57,9 +56,6 @@ async function* run(host: LoopHost, at: { current: ReadPosition }): AsyncGenerat
   let phase: TransportName = "catch-up"
   for (;;) {
     if (phase !== "catch-up") phase = supervisor.liveTransport(phase, facts.streamingBodies)
-    if (phase === "sse" && facts.contentType === undefined) {
-      facts.contentType = await host.lookupContentType(host.signal)
-    }
     host.setStatus(phase !== "catch-up" && position.upToDate ? "live" : "catching-up")
     const name = phase
     const context: TransportContext = {

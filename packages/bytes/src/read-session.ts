@@ -83,10 +83,11 @@ export interface SharedReadContext {
 
 /** What the handle passes to a session besides the shared request context. */
 export interface SessionContext extends ClientContext {
-  /** The stream's content type, when the handle already knows it. */
+  /**
+   * The stream's content type, when the handle already knows it. Otherwise
+   * the catch-up responses tell it, before SSE needs it (for base64).
+   */
   contentType: string | undefined
-  /** Learns the content type with a HEAD when SSE needs it and nothing told us yet. */
-  lookupContentType: (signal: AbortSignal) => Promise<string | undefined>
 }
 
 /**
@@ -310,7 +311,6 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       opened: (transport) => {
         if (transport !== "catch-up") this.liveTransport = transport
       },
-      lookupContentType: this.context.lookupContentType,
     })
   }
 }
