@@ -1,15 +1,18 @@
 import { AbortReason, linkedController } from "./abort"
 import { aliasAsyncIterator } from "./async-iterator"
 import { concatBytes } from "./bytes-util"
-import { invalidArgument } from "./errors"
-import { Recovery, toStreamError, type ClientContext, type OnError } from "./http"
+import { invalidArgument, isDurableStreamError } from "./errors"
+import { toStreamError, type ClientContext, type OnError } from "./http"
+import type { LifecycleOptions } from "./lifecycle"
 import { resolveReadOptions, type ResolvedReadOptions } from "./options"
 import { readLoop } from "./read-loop"
 import type { StreamChunk } from "./read-position"
 import type { ReadFacts } from "./read-transport"
 import type { HeadersRecord, ParamsRecord } from "./request-values"
+import { HealthTracker, notify, type SessionHealth, type SessionStatus } from "./session-health"
 
 export type { StreamChunk } from "./read-position"
+export type { SessionHealth, SessionStatus } from "./session-health"
 
 /**
  * `false`: catch up and stop. `"long-poll"` / `"sse"`: catch up and tail with
@@ -17,14 +20,6 @@ export type { StreamChunk } from "./read-position"
  * by SSE, falling back to long-poll where SSE cannot work.
  */
 export type LiveMode = false | "long-poll" | "sse" | "auto"
-
-export type SessionStatus =
-  | "connecting"
-  | "catching-up"
-  | "live"
-  | "backoff"
-  | "closed"
-  | "error"
 
 export interface ReadOptions {
   /** Where to start: `"-1"` (default, the beginning), `"now"` (the tail) or a saved offset. */
@@ -59,6 +54,14 @@ export interface ReadOptions {
    * the main entry so apps that don't use it don't ship it.
    */
   shareAcrossTabs?: LiveSharing
+  /**
+   * How this live read follows the page and the device: it pauses while the
+   * page is hidden (browsers), the app is in the background (pass React
+   * Native's `AppState`) or the network is down, and reconnects at once on
+   * wake from sleep or when the network returns. Replaces the handle's
+   * `lifecycle` key by key. Catch-up reads (`live: false`) are never paused.
+   */
+  lifecycle?: LifecycleOptions
 }
 
 /**
@@ -88,6 +91,8 @@ export interface SessionContext extends ClientContext {
    * the catch-up responses tell it, before SSE needs it (for base64).
    */
   contentType: string | undefined
+  /** The handle's lifecycle options, which the read's own replace key by key. */
+  lifecycle?: LifecycleOptions | undefined
 }
 
 /**
@@ -116,7 +121,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   private readonly releaseSignal: () => void
   private readonly userSignal: AbortSignal | undefined
   private readonly statusListeners = new Set<(status: SessionStatus) => void>()
-  private readonly recovery: Recovery
+  private readonly healthTracker = new HealthTracker()
   private readonly facts: ReadFacts
   private started = false
   private cancelled = false
@@ -136,11 +141,23 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     const linked = linkedController(options.signal)
     this.controller = linked.controller
     this.releaseSignal = linked.dispose
-    this.recovery = new Recovery(context, {
-      signal: this.controller.signal,
-      onError: options.onError,
-      onBackoff: () => this.setStatus("backoff"),
-    })
+  }
+
+  /**
+   * How the read is doing, for an app to show: status, transport, pause,
+   * last answer, reconnects, last error. A new snapshot on every change.
+   */
+  get health(): SessionHealth {
+    return this.healthTracker.snapshot
+  }
+
+  /**
+   * Listens for health changes (status, transport, pause, an answer,
+   * reconnects, errors); returns a function that stops listening. A
+   * listener that throws never disturbs the session.
+   */
+  onHealthChange(listener: (health: SessionHealth) => void): () => void {
+    return this.healthTracker.subscribe(listener)
   }
 
   /** The stream's content type, once known. */
@@ -153,7 +170,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     return this.facts.redirectedUrl
   }
 
-  /** Listens for status changes; returns a function that stops listening. */
+  /** Listens for status changes; returns a function that stops listening. A listener that throws never disturbs the session. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
     this.statusListeners.add(listener)
     return () => this.statusListeners.delete(listener)
@@ -258,6 +275,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     } catch (error) {
       if (this.cancelled && !this.userSignal?.aborted) return { done: true, value: undefined }
       this.releaseSignal()
+      if (isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
       this.setStatus("error")
       throw error
     }
@@ -268,13 +286,15 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     this.upToDate = chunk.upToDate
     this.closed = chunk.closed
     if (chunk.cursor !== undefined) this.cursor = chunk.cursor
+    this.healthTracker.update({ upToDate: chunk.upToDate })
   }
 
   private setStatus(status: SessionStatus): void {
     // A finished session stays finished.
     if (this.status === status || this.status === "closed" || this.status === "error") return
     this.status = status
-    for (const listener of this.statusListeners) listener(status)
+    this.healthTracker.update({ status })
+    notify(this.statusListeners, status)
   }
 
   private async *produce(): AsyncGenerator<StreamChunk> {
@@ -296,20 +316,29 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       })
       for await (const chunk of shared) {
         this.setStatus(chunk.upToDate ? "live" : "catching-up")
+        this.healthTracker.update({ lastResponseAt: Date.now() })
         yield chunk
       }
       return
     }
+    const health = this.healthTracker
     yield* readLoop({
       url: this.url,
       context: this.context,
       options: this.options,
       signal: this.controller.signal,
-      recovery: this.recovery,
       facts: this.facts,
       setStatus: (status) => this.setStatus(status),
-      opened: (transport) => {
+      connecting: (transport) => health.update({ transport }),
+      answered: (transport) => {
         if (transport !== "catch-up") this.liveTransport = transport
+        health.update({ lastResponseAt: Date.now() })
+      },
+      reconnecting: (error) =>
+        health.update({ reconnects: health.snapshot.reconnects + 1, lastError: error ?? health.snapshot.lastError }),
+      paused: (reason) => {
+        health.update({ paused: reason })
+        if (reason !== undefined) this.setStatus("paused")
       },
     })
   }
