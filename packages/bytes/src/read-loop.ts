@@ -162,7 +162,9 @@ async function* run(
     }
     if (connection.interrupted !== undefined) {
       // Paused, woken from sleep, or back online: the connection is gone or
-      // stale. Catch up from the position, then go live again.
+      // stale. Once live requests may go out again, catch up from the
+      // position, then go live.
+      await supervisor.ready(live === "long-poll" ? "long-poll" : "sse")
       phase = "catch-up"
       reconnect = true
       continue
