@@ -65,8 +65,10 @@ export interface ReadOptions {
 }
 
 /**
- * Produces a session's chunks by coordinating with other readers (e.g. other
- * tabs). It gets private, unshared reads of the same stream to do the work.
+ * Produces a session's chunks by coordinating with other readers (other
+ * components of the page, other tabs): `pageSharing()` and `tabSharing()`
+ * from `@durable-client/bytes/tab-sharing`. It gets private, unshared reads
+ * of the same stream to do the work.
  */
 export interface LiveSharing {
   run(context: SharedReadContext): AsyncGenerator<StreamChunk>
@@ -79,10 +81,12 @@ export interface SharedReadContext {
   live: LiveMode
   /** Aborts when the session is cancelled. */
   signal: AbortSignal
-  /** An unshared read of the same stream with the session's headers, params and retries. */
-  read(offset: string, live: LiveMode): AsyncIterable<StreamChunk>
+  /**
+   * An unshared read of the same stream with the session's headers, params,
+   * retries and lifecycle; `pauseWhenHidden` replaces the session's.
+   */
+  read(offset: string, live: LiveMode, options?: { pauseWhenHidden?: boolean }): AsyncIterable<StreamChunk>
 }
-
 
 /** What the handle passes to a session besides the shared request context. */
 export interface SessionContext extends ClientContext {
@@ -300,18 +304,28 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   private async *produce(): AsyncGenerator<StreamChunk> {
     const sharing = this.options.shareAcrossTabs
     if (sharing && this.options.live !== false) {
+      const lifecycle = this.options.lifecycle
       const shared = sharing.run({
         url: this.url,
         offset: this.offset,
         live: this.options.live,
         signal: this.controller.signal,
-        read: (offset, live) =>
+        read: (offset, live, overrides) =>
           new ReadSession(this.context, {
             ...this.options,
             offset,
             live,
             shareAcrossTabs: undefined,
             signal: this.controller.signal,
+            // The sources this session resolved, as given: nothing to detect again.
+            lifecycle: {
+              visibility: lifecycle.visibility ?? false,
+              appState: lifecycle.appState ?? false,
+              online: lifecycle.online ?? false,
+              pauseWhenHidden: overrides?.pauseWhenHidden ?? lifecycle.pauseWhenHidden,
+              wakeCheckMs: lifecycle.wakeCheckMs ?? false,
+              wakeGapMs: lifecycle.wakeGapMs,
+            },
           }),
       })
       for await (const chunk of shared) {
