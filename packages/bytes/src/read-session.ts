@@ -49,9 +49,11 @@ export interface ReadOptions {
    */
   maxSseBufferBytes?: number
   /**
-   * Share one live connection among the browser tabs reading this stream:
-   * pass `tabSharing()` from `@durable-client/bytes/tab-sharing`. Kept out of
-   * the main entry so apps that don't use it don't ship it.
+   * Share one live connection among the readers of this stream: pass
+   * `pageSharing()` (readers in this page or process) or `tabSharing()`
+   * (every tab of the origin, and the readers within each) from
+   * `@durable-client/bytes/tab-sharing`. Kept out of the main entry so apps
+   * that don't use it don't ship it.
    */
   shareAcrossTabs?: LiveSharing
   /**
