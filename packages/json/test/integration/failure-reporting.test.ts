@@ -237,7 +237,7 @@ describe("a reader whose response is cut mid-body", () => {
               ? new JsonStream<Numbered>({
                   url: viaProxy(proxy.url, stream.url),
                   retry: FAST_RETRY,
-                  fetch: (input, init) =>
+                  fetch: (input: string, init: RequestInit) =>
                     fetch(new URL(input).searchParams.has("live") ? input : input.replace(proxy.url, ref.url), init),
                 })
               : jsonHandle<Numbered>(viaProxy(proxy.url, stream.url))

@@ -266,7 +266,7 @@ describe("SSE", () => {
     const url = streamUrl("sse")
     const requests: URL[] = []
     server.use(
-      http.get(url, ({ request }) => {
+      http.get(url, ({ request }): Response => {
         // Every live read starts with a plain catch-up GET: here it finds nothing new.
         if (!new URL(request.url).searchParams.has("live")) return jsonResponse("[]", "00000000", { upToDate: true })
         requests.push(new URL(request.url))
