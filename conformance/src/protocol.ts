@@ -1,12 +1,18 @@
 /**
- * The adapter protocol: how the runner talks to a client under test.
+ * The adapter protocol: how a runner talks to a client under test.
  *
  * One JSON object per line in each direction. The runner writes a command to
  * the adapter's stdin and waits for exactly one result line on its stdout
  * before it sends the next command; anything else the adapter wants to say
- * goes to stderr. Field names follow the public client-conformance protocol
- * of the durable-streams project so adapters written for it need few
- * changes; README.md documents the differences.
+ * goes to stderr.
+ *
+ * These are the message shapes of the public durable-streams
+ * client-conformance protocol, field for field, so an adapter written for
+ * that harness runs here unchanged and ours runs there. A few fields are
+ * marked "extension": optional additions this suite uses where the public
+ * protocol has nothing; an adapter that ignores them is still read
+ * correctly. README.md lists the conventions (statuses, chunk encoding,
+ * header names) that the types alone do not say.
  */
 
 /** Request headers or query parameters as plain strings. */
@@ -20,6 +26,8 @@ export interface Features {
   longPoll?: boolean
   /** Catch-up with plain GETs, then a live transport of the client's choice. */
   auto?: boolean
+  /** Reads that deliver data as it arrives (not only whole responses). */
+  streaming?: boolean
   /** Header and parameter values computed on every request. */
   dynamicHeaders?: boolean
   /** Retry options that can be validated (`validate` with `retry-options`). */
@@ -32,18 +40,37 @@ export interface Features {
 
 export type FeatureName = keyof Features
 
-export type LiveMode = false | "auto" | "long-poll" | "sse"
+export const FEATURE_NAMES: readonly FeatureName[] = [
+  "batching",
+  "sse",
+  "longPoll",
+  "auto",
+  "streaming",
+  "dynamicHeaders",
+  "retryOptions",
+  "batchItems",
+  "strictZeroValidation",
+]
+
+/**
+ * `false`: catch up and stop. `true`: catch up, then live with a transport of
+ * the client's choice (the public protocol's name for "auto"; adapters
+ * should also accept the older spelling `"auto"`).
+ */
+export type LiveMode = false | true | "long-poll" | "sse"
 
 interface PathCommand {
   /** Stream path, appended to the server URL given in `init`. */
   path: string
-  /** Extra request headers for this command only. */
+  /** Extra request headers for this command only, names as given. */
   headers?: StringMap
 }
 
 export interface InitCommand {
   type: "init"
   serverUrl: string
+  /** Optional default timeout for operations, in milliseconds. */
+  timeoutMs?: number
 }
 
 export interface CreateCommand extends PathCommand {
@@ -51,9 +78,11 @@ export interface CreateCommand extends PathCommand {
   contentType?: string
   ttlSeconds?: number
   expiresAt?: string
+  /** Create the stream already closed. */
   closed?: boolean
-  /** Initial content; base64 when `binary`. */
+  /** Initial content (text). */
   data?: string
+  /** Extension: `data` is base64. */
   binary?: boolean
 }
 
@@ -66,25 +95,32 @@ export interface AppendCommand extends PathCommand {
   /** The exact request body: UTF-8 text, or base64 when `binary`. */
   data: string
   binary?: boolean
-  /** Sent verbatim as `Stream-Seq`. */
-  seq?: string | number
-  /** With all three producer fields the append carries the producer headers as given. */
+  /** Sent verbatim as `Stream-Seq` (a string is an extension; the public type is a number). */
+  seq?: number | string
+  /** Producer headers, sent exactly as given, even when only some are present. */
   producerId?: string
   producerEpoch?: number
   producerSeq?: number
 }
 
-export interface CloseCommand extends PathCommand {
+export interface CloseCommand {
   type: "close"
-  /** Final data appended atomically with the close. */
+  path: string
+  /** A final message appended atomically with the close. */
   data?: string
+  /** Content type for the final message. */
+  contentType?: string
+  /** Extension: `data` is base64. */
   binary?: boolean
+  /** Extension: extra request headers. */
+  headers?: StringMap
 }
 
 export interface ReadCommand extends PathCommand {
   type: "read"
   offset?: string
-  live?: LiveMode | true
+  /** See LiveMode; `"auto"` is accepted as a synonym of `true`. */
+  live?: LiveMode | "auto"
   /** Longest the read may run; a live read that hits it still succeeds. */
   timeoutMs?: number
   /** Stop after this many chunks that carry data. */
@@ -104,8 +140,11 @@ export interface DeleteCommand extends PathCommand {
 interface ProducerCommand extends PathCommand {
   producerId: string
   epoch: number
+  /** Claim a newer epoch when fenced (403 with `Producer-Epoch`). */
   autoClaim?: boolean
+  /** Requests in flight at once (public only on batches; here on every producer command). */
   maxInFlight?: number
+  /** Extension: producer tuning, passed through to the client's producer. */
   lingerMs?: number
   maxBatchBytes?: number
   maxBatchItems?: number
@@ -115,17 +154,19 @@ export interface IdempotentAppendCommand extends ProducerCommand {
   type: "idempotent-append"
   /** One message: JSON text on JSON streams, else UTF-8 text (base64 when `binary`). */
   data: string
+  /** Extension: `data` is base64. */
   binary?: boolean
 }
 
 export interface IdempotentAppendBatchCommand extends ProducerCommand {
   type: "idempotent-append-batch"
-  /** Messages, queued together so the client may batch and pipeline them. */
+  /** Messages, queued together on a fresh producer so the client may batch and pipeline them. */
   items: string[]
 }
 
 export interface IdempotentCloseCommand extends ProducerCommand {
   type: "idempotent-close"
+  /** A final message, appended atomically with the close. */
   data?: string
 }
 
@@ -171,6 +212,12 @@ export interface ValidateCommand {
   target: ValidateTarget
 }
 
+/**
+ * What a benchmark times. `roundtrip` and `throughput_append` create their
+ * stream if it does not exist (content type `contentType`, default
+ * `application/octet-stream`); `append`, `read` and `throughput_read` act on
+ * a stream the runner prepared.
+ */
 export type BenchmarkOperation =
   | { op: "append"; path: string; size: number }
   | { op: "read"; path: string; offset?: string }
@@ -211,26 +258,36 @@ export type Command =
 
 export type CommandType = Command["type"]
 
+/**
+ * One delivery of a read. `data` is the text of the bytes; only bytes that
+ * are not valid UTF-8 travel as base64, marked `binary: true`. On a JSON
+ * stream `data` is a JSON array of the delivery's messages.
+ */
 export interface ReadChunk {
-  /** UTF-8 text, or base64 when `binary`. */
   data: string
   binary?: boolean
   offset?: string
 }
 
-/** Fields any successful result may carry besides its own. */
+/**
+ * Fields any successful result may carry besides its own. `status` follows
+ * the public conventions: 200 for every success except `create` (201 when
+ * this call created the stream, 200 when it already existed) and an
+ * `append` with producer headers (the server's own 200, or 204 for a
+ * duplicate, with `duplicate: true`).
+ */
 export interface SuccessResult {
   type: Exclude<CommandType, "error">
   success: true
-  /** HTTP status of the request that completed the command, when known. */
   status?: number
   offset?: string
   [field: string]: unknown
 }
 
 /**
- * Error codes, the same vocabulary for every client. The HTTP status, when
- * there was one, goes in `status`; producer details go in `details`.
+ * Error codes, the same vocabulary for every client (the public list plus
+ * the extension STALE_EPOCH). The HTTP status, when there was one, goes in
+ * `status`; producer details go in `details`.
  */
 export const ERROR_CODES = [
   "NETWORK_ERROR",

@@ -37,6 +37,32 @@ function packageName(dir: string): string {
   return relative(repoRoot, dir);
 }
 
+// Tests run against the sources of the layers below, never a build that may
+// be stale: every published package's entry points (its `exports`, whose
+// files are built from `src/<entry>.ts`) resolve to those sources. The
+// runtime matrix and package-shape checks are what test the builds.
+function sourceAliases(): Array<{ find: RegExp; replacement: string }> {
+  const aliases: Array<{ find: RegExp; replacement: string }> = [];
+  for (const dir of candidatePackageDirs()) {
+    let manifest: { name?: string; private?: boolean; exports?: Record<string, unknown> };
+    try {
+      manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    } catch {
+      continue;
+    }
+    if (manifest.private || !manifest.name || !manifest.exports) continue;
+    for (const subpath of Object.keys(manifest.exports)) {
+      if (subpath === "./package.json") continue;
+      const entry = subpath === "." ? "index" : subpath.slice(2);
+      const source = ["ts", "tsx"].map((ext) => join(dir, "src", `${entry}.${ext}`)).find((file) => existsSync(file));
+      if (!source) continue;
+      const specifier = subpath === "." ? manifest.name : `${manifest.name}/${entry}`;
+      aliases.push({ find: new RegExp(`^${specifier.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`), replacement: source });
+    }
+  }
+  return aliases;
+}
+
 // One project per package with a test/ folder, discovered on every run, so a
 // new package's tests are picked up without touching this file. Projects keep
 // the per-package name in vitest's output and failure listings.
@@ -53,6 +79,7 @@ const projects: TestProjectInlineConfiguration[] = candidatePackageDirs()
 
 export default defineConfig({
   root: repoRoot,
+  resolve: { alias: sourceAliases() },
   test: {
     projects,
     // Integration tests talk to a real server over loopback, sometimes

@@ -32,7 +32,7 @@ const CODES: Record<DurableStreamErrorCode, ErrorCode> = {
   UNEXPECTED_STATUS: "UNEXPECTED_STATUS",
   REDIRECTED: "UNEXPECTED_STATUS",
   PROTOCOL_VIOLATION: "PARSE_ERROR",
-  CALLBACK_FAILED: "INVALID_ARGUMENT",
+  CALLBACK_FAILED: "INTERNAL_ERROR",
 }
 
 export function errorResult(commandType: CommandType, error: unknown): ErrorResult {

@@ -4,7 +4,7 @@
  * outcomes into result lines, and holds no protocol logic of its own.
  */
 import { createRequire } from "node:module"
-import { serveLines } from "../serve-lines.ts"
+import { serveLines } from "../adapter-kit/serve-lines.ts"
 import type { Command, Features, Result } from "../protocol.ts"
 import { benchmark } from "./benchmark.ts"
 import { errorResult, failure } from "./errors.ts"
@@ -19,6 +19,7 @@ const FEATURES: Features = {
   sse: true,
   longPoll: true,
   auto: true,
+  streaming: true,
   dynamicHeaders: true,
   retryOptions: true,
   batchItems: true,
@@ -72,11 +73,11 @@ async function handle(cmd: Command): Promise<Result> {
         ? { type: cmd.type, success: true }
         : failure(cmd.type, "NOT_SUPPORTED", `unknown value type ${cmd.valueType}`)
     case "set-dynamic-param":
-      return state.setDynamicParam(cmd.name, cmd.valueType)
+      return state.dynamic.setParam(cmd.name, cmd.valueType)
         ? { type: cmd.type, success: true }
         : failure(cmd.type, "NOT_SUPPORTED", `unknown value type ${cmd.valueType}`)
     case "clear-dynamic":
-      state.clearDynamic()
+      state.dynamic.clear()
       return { type: cmd.type, success: true }
     case "validate":
       return validate(cmd)

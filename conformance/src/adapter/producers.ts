@@ -6,8 +6,8 @@ import type {
   IdempotentDetachCommand,
   Result,
 } from "../protocol.ts"
+import { payload } from "../adapter-kit/chunk-data.ts"
 import type { AdapterState } from "./state.ts"
-import { payload } from "./streams.ts"
 
 type ProducerCommand =
   | IdempotentAppendCommand
@@ -16,9 +16,13 @@ type ProducerCommand =
   | IdempotentDetachCommand
 
 /**
- * One IdempotentProducer per (path, producerId, epoch), kept across
- * commands so consecutive appends continue one sequence, as a long-lived
- * writer would. The first command that needs it decides its options.
+ * Producers as the public protocol scopes them. `idempotent-append`,
+ * `idempotent-close` and `idempotent-detach` share one IdempotentProducer per
+ * (path, producerId, epoch), kept across commands so consecutive appends
+ * continue one sequence, as a long-lived writer would; the first command
+ * that needs it decides its options. `idempotent-append-batch` is a
+ * producer session of its own: a fresh producer queues the items, flushes
+ * and detaches.
  */
 export class Producers {
   private readonly producers = new Map<string, IdempotentProducer>()
@@ -35,7 +39,7 @@ export class Producers {
     return {
       type: "idempotent-append",
       success: true,
-      status: result.duplicate ? 204 : 200,
+      status: 200,
       offset: result.offset,
       duplicate: result.duplicate,
       producerEpoch: producer.epoch,
@@ -44,11 +48,17 @@ export class Producers {
   }
 
   async appendBatch(cmd: IdempotentAppendBatchCommand): Promise<Result> {
-    const producer = await this.get(cmd)
+    const producer = await this.create(cmd)
     const messages = cmd.items.map((item) => this.message(cmd.path, item, false))
-    const pending = messages.map((message) => producer.append(message))
-    await producer.flush()
-    const results = await Promise.all(pending)
+    const all = Promise.all(messages.map((message) => producer.append(message)))
+    all.catch(() => undefined) // a failure is reported through flush() below
+    let results: Awaited<typeof all>
+    try {
+      await producer.flush()
+      results = await all
+    } finally {
+      await producer.detach().catch(() => undefined)
+    }
     return {
       type: "idempotent-append-batch",
       success: true,
@@ -69,7 +79,7 @@ export class Producers {
     return {
       type: "idempotent-close",
       success: true,
-      status: this.state.recorder.lastStatus,
+      status: 200,
       finalOffset: result.offset,
       producerEpoch: producer.epoch,
     }
@@ -80,16 +90,22 @@ export class Producers {
     const producer = this.producers.get(key)
     this.producers.delete(key)
     if (producer) await producer.detach()
-    return { type: "idempotent-detach", success: true, status: this.state.recorder.lastStatus }
+    return { type: "idempotent-detach", success: true, status: 200 }
   }
 
   private async get(cmd: ProducerCommand): Promise<IdempotentProducer> {
     const key = keyOf(cmd)
     const existing = this.producers.get(key)
     if (existing) return existing
+    const producer = await this.create(cmd)
+    this.producers.set(key, producer)
+    return producer
+  }
+
+  private async create(cmd: ProducerCommand): Promise<IdempotentProducer> {
     const stream = this.state.stream(cmd.path, cmd.headers)
     await this.state.contentTypeOf(stream, cmd.path)
-    const producer = new IdempotentProducer(stream, cmd.producerId, {
+    return new IdempotentProducer(stream, cmd.producerId, {
       epoch: cmd.epoch,
       autoClaim: cmd.autoClaim ?? false,
       lingerMs: cmd.lingerMs,
@@ -97,8 +113,6 @@ export class Producers {
       maxBatchBytes: cmd.maxBatchBytes,
       maxBatchItems: cmd.maxBatchItems,
     })
-    this.producers.set(key, producer)
-    return producer
   }
 
   /** A message as the producer takes it: a JSON value on JSON streams, else text or bytes. */

@@ -1,15 +1,15 @@
 import { DurableStreamError, type LiveMode } from "@durable-client/json"
+import { chunkOf } from "../adapter-kit/chunk-data.ts"
 import type { ReadChunk, ReadCommand, Result } from "../protocol.ts"
 import type { AdapterState } from "./state.ts"
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
-interface Progress {
-  chunks: ReadChunk[]
-  offset: string | undefined
-  upToDate: boolean
-  streamClosed: boolean
-  cursor: string | undefined
+/** `true` is the public protocol's "auto"; the older spelling `"auto"` is accepted too. */
+export function liveModeOf(live: ReadCommand["live"]): LiveMode {
+  if (live === true || live === "auto") return "auto"
+  if (live === "long-poll" || live === "sse") return live
+  return false
 }
 
 /**
@@ -19,48 +19,40 @@ interface Progress {
  * for a live read. A catch-up read ends by itself once up to date.
  */
 export async function read(state: AdapterState, cmd: ReadCommand): Promise<Result> {
-  const live: LiveMode = cmd.live === true || cmd.live === "auto" ? "auto" : (cmd.live ?? false)
+  const live = liveModeOf(cmd.live)
   const timeoutMs = cmd.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const base = state.stream(cmd.path, cmd.headers)
-  const contentType = await state.contentTypeOf(base, cmd.path)
+  await state.contentTypeOf(base, cmd.path)
   const json = state.isJson(cmd.path)
-  // Only decides how chunk bytes are written into the result line.
-  const text = (contentType ?? "").trim().toLowerCase().startsWith("text/")
   const options = { offset: cmd.offset, live }
-  const session = json
-    ? state.jsonStream(cmd.path, cmd.headers).read(options)
-    : base.read(options)
+  const session = json ? state.jsonStream(cmd.path, cmd.headers).read(options) : base.read(options)
 
-  const progress: Progress = {
-    chunks: [],
-    offset: cmd.offset,
-    upToDate: false,
-    streamClosed: false,
-    cursor: undefined,
-  }
+  const chunks: ReadChunk[] = []
+  let offset = cmd.offset
+  let upToDate = false
+  let streamClosed = false
+  let cursor: string | undefined
   let timedOut = false
+  let atTailWhenStopped = false
   const timer = setTimeout(() => {
     timedOut = true
+    atTailWhenStopped = state.recorder.heldLongPoll
     void session.cancel()
   }, timeoutMs)
   try {
     for await (const chunk of session) {
-      let data: ReadChunk | undefined
       if ("items" in chunk) {
-        if (chunk.items.length > 0) data = { data: JSON.stringify(chunk.items), offset: chunk.offset }
+        if (chunk.items.length > 0) chunks.push({ data: JSON.stringify(chunk.items), offset: chunk.offset })
       } else if (chunk.data.length > 0) {
-        data = text
-          ? { data: new TextDecoder().decode(chunk.data), offset: chunk.offset }
-          : { data: Buffer.from(chunk.data).toString("base64"), binary: true, offset: chunk.offset }
+        chunks.push(chunkOf(chunk.data, chunk.offset))
       }
-      if (data) progress.chunks.push(data)
-      progress.offset = chunk.offset
-      progress.upToDate = chunk.upToDate
-      progress.streamClosed = chunk.closed
-      if ("cursor" in chunk && chunk.cursor !== undefined) progress.cursor = chunk.cursor
+      offset = chunk.offset
+      upToDate = chunk.upToDate
+      streamClosed = chunk.closed
+      if ("cursor" in chunk && chunk.cursor !== undefined) cursor = chunk.cursor
       if (chunk.closed) break
       if (cmd.waitForUpToDate && chunk.upToDate) break
-      if (cmd.maxChunks !== undefined && progress.chunks.length >= cmd.maxChunks) break
+      if (cmd.maxChunks !== undefined && chunks.length >= cmd.maxChunks) break
     }
   } finally {
     clearTimeout(timer)
@@ -72,16 +64,20 @@ export async function read(state: AdapterState, cmd: ReadCommand): Promise<Resul
       operation: "read",
     })
   }
-  state.rememberContentType(cmd.path, contentType)
+  // Time ran out while the server was holding a long-poll: it had nothing to
+  // send from this offset, so the reader was at the tail (a client deadline
+  // equal to the server's wait otherwise loses that answer by a hair).
+  if (timedOut && atTailWhenStopped) upToDate = true
+  state.learn(cmd.path, base)
   return {
     type: "read",
     success: true,
-    status: state.recorder.lastStatus,
-    chunks: progress.chunks,
-    offset: progress.offset ?? session.offset,
-    upToDate: progress.upToDate,
-    streamClosed: progress.streamClosed,
-    ...(progress.cursor === undefined ? {} : { cursor: progress.cursor }),
+    status: 200,
+    chunks,
+    offset: offset ?? session.offset,
+    upToDate,
+    streamClosed,
+    ...(cursor === undefined ? {} : { cursor }),
     ...state.recorder.sent(),
   }
 }

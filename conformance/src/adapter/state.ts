@@ -1,34 +1,25 @@
-import {
-  DurableStream,
-  JsonStream,
-  isJsonContentType,
-  type HeadersRecord,
-  type ParamsRecord,
-} from "@durable-client/json"
+import { DurableStream, JsonStream, isJsonContentType } from "@durable-client/json"
+import { DynamicValues } from "../adapter-kit/dynamic-values.ts"
+import { HeaderNames } from "../adapter-kit/header-names.ts"
+import { Recorder } from "../adapter-kit/recorder.ts"
 import type { StringMap } from "../protocol.ts"
-import { Recorder } from "./recorder.ts"
-
-type DynamicSpec =
-  | { kind: "counter"; count: number }
-  | { kind: "timestamp" }
-  | { kind: "token"; value: string }
 
 /**
  * What the adapter remembers between commands: the server, each stream's
- * content type (as an application would keep its handles), and the dynamic
- * header and parameter definitions.
+ * content type (as an application keeps its handles), and the dynamic header
+ * and parameter definitions.
  */
 export class AdapterState {
   serverUrl = ""
-  readonly recorder = new Recorder()
+  readonly names = new HeaderNames()
+  readonly recorder = new Recorder(this.names)
+  readonly dynamic = new DynamicValues()
   private readonly contentTypes = new Map<string, string>()
-  private readonly dynamicHeaders = new Map<string, DynamicSpec>()
-  private readonly dynamicParams = new Map<string, DynamicSpec>()
 
   reset(serverUrl: string): void {
     this.serverUrl = serverUrl.replace(/\/+$/, "")
     this.contentTypes.clear()
-    this.clearDynamic()
+    this.dynamic.clear()
   }
 
   url(path: string): string {
@@ -39,17 +30,39 @@ export class AdapterState {
     if (contentType) this.contentTypes.set(path, contentType)
   }
 
+  /** Keeps what a handle learned (its content type), so the next command needs no HEAD. */
+  learn(path: string, stream: DurableStream): void {
+    this.rememberContentType(path, stream.contentType)
+  }
+
   forget(path: string): void {
     this.contentTypes.delete(path)
   }
 
-  /** A fresh byte handle for one command, with the dynamic values and the command's headers. */
-  stream(path: string, headers?: StringMap): DurableStream {
+  /**
+   * A byte handle for one command, with the dynamic values and the command's
+   * headers. `retryAppends` makes plain appends retry like every other
+   * operation; the command layer turns it on where the protocol asks for it.
+   */
+  stream(path: string, headers?: StringMap, options: { retryAppends?: boolean; contentType?: string } = {}): DurableStream {
+    this.names.remember(Object.keys(headers ?? {}))
     return new DurableStream({
       url: this.url(path),
+      contentType: options.contentType ?? this.contentTypes.get(path),
+      headers: { ...this.dynamic.headerFunctions(), ...headers },
+      params: this.dynamic.paramFunctions(),
+      fetch: this.recorder.fetch,
+      retryAppends: options.retryAppends ?? false,
+    })
+  }
+
+  jsonStream(path: string, headers?: StringMap): JsonStream {
+    this.names.remember(Object.keys(headers ?? {}))
+    return new JsonStream({
+      url: this.url(path),
       contentType: this.contentTypes.get(path),
-      headers: { ...this.headerFunctions(), ...headers },
-      params: this.paramFunctions(),
+      headers: { ...this.dynamic.headerFunctions(), ...headers },
+      params: this.dynamic.paramFunctions(),
       fetch: this.recorder.fetch,
     })
   }
@@ -67,73 +80,8 @@ export class AdapterState {
     return isJsonContentType(this.contentTypes.get(path))
   }
 
-  jsonStream(path: string, headers?: StringMap): JsonStream {
-    return new JsonStream({
-      url: this.url(path),
-      contentType: this.contentTypes.get(path),
-      headers: { ...this.headerFunctions(), ...headers },
-      params: this.paramFunctions(),
-      fetch: this.recorder.fetch,
-    })
-  }
-
   setDynamicHeader(name: string, valueType: string, initialValue: string | undefined): boolean {
-    const spec = dynamicSpec(valueType, initialValue)
-    if (!spec) return false
-    this.dynamicHeaders.set(name, spec)
-    return true
+    this.names.remember([name])
+    return this.dynamic.setHeader(name, valueType, initialValue)
   }
-
-  setDynamicParam(name: string, valueType: string): boolean {
-    const spec = dynamicSpec(valueType, undefined)
-    if (!spec || spec.kind === "token") return false
-    this.dynamicParams.set(name, spec)
-    return true
-  }
-
-  clearDynamic(): void {
-    this.dynamicHeaders.clear()
-    this.dynamicParams.clear()
-  }
-
-  // The SDK calls these functions on every request (each retry, each
-  // long-poll, each SSE reconnect), which is what makes them dynamic.
-  private headerFunctions(): HeadersRecord {
-    return functionsFor(this.dynamicHeaders)
-  }
-
-  private paramFunctions(): ParamsRecord {
-    return functionsFor(this.dynamicParams)
-  }
-}
-
-function dynamicSpec(valueType: string, initialValue: string | undefined): DynamicSpec | undefined {
-  switch (valueType) {
-    case "counter":
-      return { kind: "counter", count: 0 }
-    case "timestamp":
-      return { kind: "timestamp" }
-    case "token":
-      return { kind: "token", value: initialValue ?? "" }
-    default:
-      return undefined
-  }
-}
-
-function functionsFor(specs: Map<string, DynamicSpec>): Record<string, () => string> {
-  const out: Record<string, () => string> = {}
-  for (const [name, spec] of specs) {
-    out[name] = () => {
-      switch (spec.kind) {
-        case "counter":
-          spec.count++
-          return String(spec.count)
-        case "timestamp":
-          return String(Date.now())
-        case "token":
-          return spec.value
-      }
-    }
-  }
-  return out
 }

@@ -1,4 +1,5 @@
 import { ProtocolHeaders as H, flagHeader } from "@durable-client/json"
+import { payload } from "../adapter-kit/chunk-data.ts"
 import type {
   AppendCommand,
   CloseCommand,
@@ -11,9 +12,9 @@ import type {
 import { producerDetails } from "./errors.ts"
 import type { AdapterState } from "./state.ts"
 
-export function payload(data: string, binary: boolean | undefined): Uint8Array | string {
-  return binary ? new Uint8Array(Buffer.from(data, "base64")) : data
-}
+// Statuses follow the public protocol's conventions (see README, "Results"):
+// 200 for a success, whatever the server's own 2xx was; create says 201 or
+// 200; raw producer appends keep the server's 200/204.
 
 export async function create(state: AdapterState, cmd: CreateCommand): Promise<Result> {
   const stream = state.stream(cmd.path, cmd.headers)
@@ -61,35 +62,42 @@ export async function head(state: AdapterState, cmd: HeadCommand): Promise<Resul
 export async function remove(state: AdapterState, cmd: DeleteCommand): Promise<Result> {
   await state.stream(cmd.path, cmd.headers).delete()
   state.forget(cmd.path)
-  return { type: "delete", success: true, status: state.recorder.lastStatus }
+  return { type: "delete", success: true, status: 200 }
 }
 
 export async function close(state: AdapterState, cmd: CloseCommand): Promise<Result> {
-  const stream = state.stream(cmd.path, cmd.headers)
+  // The command may name the final message's content type; it goes out as given.
+  const stream = state.stream(cmd.path, cmd.headers, { contentType: cmd.contentType })
   const result = await stream.close({
     body: cmd.data === undefined ? undefined : payload(cmd.data, cmd.binary),
   })
+  if (cmd.contentType === undefined) state.learn(cmd.path, stream)
   return {
     type: "close",
     success: true,
-    status: state.recorder.lastStatus,
+    status: 200,
     finalOffset: result.offset,
     streamClosed: result.closed,
   }
 }
 
 export async function append(state: AdapterState, cmd: AppendCommand): Promise<Result> {
-  const stream = state.stream(cmd.path, cmd.headers)
-  const body = payload(cmd.data, cmd.binary)
   const seq = cmd.seq === undefined ? undefined : String(cmd.seq)
   const hasProducerFields =
     cmd.producerId !== undefined || cmd.producerEpoch !== undefined || cmd.producerSeq !== undefined
+  const body = payload(cmd.data, cmd.binary)
   if (!hasProducerFields) {
+    // The public protocol expects a plain append to ride out a 500 or 503
+    // like any other request (its retry cases require it), so this adapter
+    // opts into the SDK's `retryAppends`. Not with Stream-Seq: if the first
+    // attempt was stored, its retry would come back as a false 409.
+    const stream = state.stream(cmd.path, cmd.headers, { retryAppends: seq === undefined })
     const result = await stream.append(body, { seq })
+    state.learn(cmd.path, stream)
     return {
       type: "append",
       success: true,
-      status: state.recorder.lastStatus,
+      status: 200,
       offset: result.offset,
       streamClosed: result.closed,
       ...state.recorder.sent(),
@@ -100,6 +108,7 @@ export async function append(state: AdapterState, cmd: AppendCommand): Promise<R
   // server's producer rules. The SDK's IdempotentProducer never lets a
   // caller choose its own epoch and seq per request, so this goes through
   // the handle's request() escape hatch (see README, "SDK gaps").
+  const stream = state.stream(cmd.path, cmd.headers)
   const contentType = await state.contentTypeOf(stream, cmd.path)
   const headers: Record<string, string> = {}
   if (contentType !== undefined) headers[H.contentType] = contentType
@@ -110,7 +119,7 @@ export async function append(state: AdapterState, cmd: AppendCommand): Promise<R
   const response = await stream.request("append", {
     method: "POST",
     headers,
-    body,
+    body: typeof body === "string" ? new TextEncoder().encode(body) : body,
     sentStreamSeq: seq !== undefined,
     okStatuses: [200, 204],
     handle: async (res) => {

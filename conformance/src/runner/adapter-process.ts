@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process"
+import { accessSync, constants, openSync, readSync, closeSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { toLine, type Features, type Result } from "../protocol.ts"
 
@@ -22,8 +23,12 @@ export class AdapterProcess {
   clientName = ""
   clientVersion = ""
 
-  constructor(readonly executable: string) {
-    this.child = spawn(executable, [], { stdio: ["pipe", "pipe", "pipe"] })
+  constructor(
+    readonly executable: string,
+    extraArgs: string[] = []
+  ) {
+    const [command, args] = extraArgs.length > 0 ? [executable, extraArgs] : commandFor(executable)
+    this.child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] })
     const lines = createInterface({ input: this.child.stdout!, crlfDelay: Infinity })
     lines.on("line", (line) => this.onLine(line))
     this.child.stderr!.setEncoding("utf8")
@@ -114,5 +119,37 @@ export class AdapterProcess {
     const waiting = this.waiting
     this.waiting = undefined
     waiting?.reject(new AdapterFailure(reason))
+  }
+}
+
+/**
+ * How to start an adapter: an executable file runs as it is; a JavaScript
+ * file, or a node script whose executable bit got lost (an unpacked
+ * tarball, a copy through a tool that drops modes), runs with this Node.
+ */
+function commandFor(executable: string): [string, string[]] {
+  if (/\.[cm]?js$/.test(executable)) return [process.execPath, [executable]]
+  try {
+    accessSync(executable, constants.X_OK)
+    return [executable, []]
+  } catch {
+    return firstLine(executable).startsWith("#!") && firstLine(executable).includes("node")
+      ? [process.execPath, [executable]]
+      : [executable, []]
+  }
+}
+
+function firstLine(path: string): string {
+  try {
+    const fd = openSync(path, "r")
+    try {
+      const buffer = Buffer.alloc(128)
+      const read = readSync(fd, buffer, 0, buffer.length, 0)
+      return buffer.subarray(0, read).toString("utf8").split("\n")[0] ?? ""
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return ""
   }
 }

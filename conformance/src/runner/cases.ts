@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 import { parse } from "yaml"
-import type { FeatureName } from "../protocol.ts"
+import { FEATURE_NAMES, type FeatureName } from "../protocol.ts"
 import { substitute } from "./template.ts"
 
 /** Steps that become a command to the adapter under test. */
@@ -41,16 +41,7 @@ export type Action = (typeof ADAPTER_ACTIONS)[number] | (typeof RUNNER_ACTIONS)[
 
 const MODIFIERS = new Set(["expect", "save", "as", "note"])
 const ACTIONS = new Set<string>([...ADAPTER_ACTIONS, ...RUNNER_ACTIONS])
-const FEATURES = new Set<FeatureName>([
-  "batching",
-  "sse",
-  "longPoll",
-  "auto",
-  "dynamicHeaders",
-  "retryOptions",
-  "batchItems",
-  "strictZeroValidation",
-])
+const FEATURES = new Set<FeatureName>(FEATURE_NAMES)
 
 export interface Step {
   action: Action

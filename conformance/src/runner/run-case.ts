@@ -146,6 +146,8 @@ export class CaseRun {
   private async command(step: Step, args: Record<string, unknown>): Promise<ResultLike | undefined> {
     const command: Record<string, unknown> & { type: string } = { type: step.action, ...args }
     if (PATH_COMMANDS.has(step.action) && command.path === undefined) command.path = this.stream
+    // Cases say `live: auto`; on the wire the public protocol spells it `true`.
+    if (step.action === "read" && command.live === "auto") command.live = true
     if (step.action === "benchmark") {
       const operation = { ...(command.operation as Record<string, unknown>) }
       operation.path ??= this.stream

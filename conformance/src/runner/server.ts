@@ -1,5 +1,5 @@
 import { Server, type IncomingMessage, type ServerResponse } from "node:http"
-import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
+import { DurableStreamTestServer } from "@durable-streams/server"
 
 /** One request as the reference server saw it. */
 export interface LoggedRequest {
@@ -28,23 +28,31 @@ export class ConformanceServer {
   private counter = 0
   private readonly startedAt = Date.now()
 
-  private constructor(readonly reference: ReferenceServer) {}
+  private constructor(
+    private readonly reference: DurableStreamTestServer,
+    private readonly http: Server,
+    readonly url: string
+  ) {}
 
+  /**
+   * Starts the reference server (@durable-streams/server) in memory on an
+   * ephemeral loopback port. `longPollTimeoutMs` is how long it holds a
+   * caught-up long-poll, and an idle SSE connection between keep-alives.
+   */
   static async start(longPollTimeoutMs: number): Promise<ConformanceServer> {
-    const reference = await startReferenceServer({ longPollTimeoutMs })
-    const server = new ConformanceServer(reference)
-    // The http.Server is a private field of the test server; the reference
-    // helper in @durable-client/testing reaches for it the same way.
-    const http: unknown = Reflect.get(reference.server, "server")
+    // The port must be explicit: the constructor's default is a fixed 4437.
+    const reference = new DurableStreamTestServer({ host: "127.0.0.1", port: 0, longPollTimeout: longPollTimeoutMs })
+    const url = (await reference.start()).replace(/\/+$/, "")
+    // The http.Server is a private field of the test server; without it no
+    // request could be observed, so fail loudly rather than run blind.
+    const http: unknown = Reflect.get(reference, "server")
     if (!(http instanceof Server)) {
+      await reference.stop()
       throw new Error("cannot observe requests: the reference server's http.Server was not found")
     }
+    const server = new ConformanceServer(reference, http, url)
     http.prependListener("request", (req: IncomingMessage, res: ServerResponse) => server.record(req, res))
     return server
-  }
-
-  get url(): string {
-    return this.reference.url
   }
 
   requests(path: string): LoggedRequest[] {
@@ -56,8 +64,22 @@ export class ConformanceServer {
     return this.counter
   }
 
-  stop(): Promise<void> {
-    return this.reference.stop()
+  /**
+   * Stops the server. Its own stop() ends pending long-polls and SSE streams,
+   * but Node then closes only the connections idle at that instant; busy
+   * keep-alive sockets would linger for seconds, so idle ones are swept until
+   * the close completes and any left are cut after a second.
+   */
+  async stop(): Promise<void> {
+    const stopping = this.reference.stop()
+    const sweep = setInterval(() => this.http.closeIdleConnections(), 10)
+    const force = setTimeout(() => this.http.closeAllConnections(), 1_000)
+    try {
+      await stopping
+    } finally {
+      clearInterval(sweep)
+      clearTimeout(force)
+    }
   }
 
   private record(req: IncomingMessage, res: ServerResponse): void {

@@ -71,6 +71,13 @@ export interface DurableStreamErrorDetails {
   cause?: unknown
 }
 
+/**
+ * Marks every error of this SDK, subclasses included. `Symbol.for` is shared
+ * by every copy of the package in a process, so the guard below recognises
+ * errors from a second bundled copy, whatever their class `name`.
+ */
+const BRAND = Symbol.for("durable-client.DurableStreamError")
+
 export class DurableStreamError extends Error {
   override readonly name: string = "DurableStreamError"
   readonly code: DurableStreamErrorCode
@@ -105,16 +112,20 @@ export class DurableStreamError extends Error {
   }
 }
 
-/** True for any error this SDK produced. Works across bundled copies. */
+// On the prototype, not the instance: it stays out of logs, JSON and inspection.
+Object.defineProperty(DurableStreamError.prototype, BRAND, { value: true })
+
+/**
+ * True for any error this SDK produced, subclasses (`ValidationError`, …)
+ * included. Works across bundled copies: by the shared brand, or by name for
+ * copies built before the brand existed.
+ */
 export function isDurableStreamError(error: unknown): error is DurableStreamError {
-  return (
-    error instanceof DurableStreamError ||
-    (typeof error === "object" &&
-      error !== null &&
-      typeof (error as { code?: unknown }).code === "string" &&
-      typeof (error as { url?: unknown }).url === "string" &&
-      (error as { name?: unknown }).name === "DurableStreamError")
-  )
+  if (error instanceof DurableStreamError) return true
+  if (typeof error !== "object" || error === null) return false
+  const candidate = error as { code?: unknown; url?: unknown; name?: unknown; [BRAND]?: unknown }
+  if (typeof candidate.code !== "string" || typeof candidate.url !== "string") return false
+  return candidate[BRAND] === true || candidate.name === "DurableStreamError"
 }
 
 /** A caller passed something the protocol cannot express; nothing was sent. */

@@ -26,12 +26,25 @@ export type { TransportName } from "./read-transport"
 export { DurableStreamError, isDurableStreamError } from "./errors"
 export type { DurableStreamErrorCode, StreamOperation } from "./errors"
 export type { FetchLike, OnError, RetryWith } from "./http"
+/** For the layers above: the retry decision the bytes layer makes for every request. */
+export { defaultIsRetryable } from "./http"
 export type { TimeoutOptions } from "./options"
 export type { DynamicValue, HeadersRecord, ParamsRecord } from "./request-values"
 export { resolveRetry } from "./retry"
 export type { ResolvedRetry, RetryOptions } from "./retry"
 export { H as ProtocolHeaders, flagHeader, isJsonContentType } from "./protocol-headers"
 export { invalidArgument } from "./errors"
+/** For the layers above: the option checks every entry point shares (INVALID_ARGUMENT naming URL and option). */
+export {
+  describeValue,
+  duration,
+  optionalBoolean,
+  optionalFunction,
+  optionalSignal,
+  optionalString,
+  optionsObject,
+  wholeNumber,
+} from "./validate"
 export type { RequestPlan } from "./http"
 /** For the layers above: see async-iterator.ts. */
 export { aliasAsyncIterator } from "./async-iterator"

@@ -5,6 +5,7 @@ import {
 } from "./errors"
 import { concatBytes } from "./bytes-util"
 import { redactSecrets } from "./redact"
+import { producerFields } from "./producer-fields"
 import { H, flagHeader } from "./protocol-headers"
 import { parseRetryAfter } from "./retry"
 
@@ -45,6 +46,7 @@ export async function errorFromResponse(
         : context.offset,
     headers,
     retryAfterMs: parseRetryAfter(headers.get(H.retryAfter)),
+    ...producerFields(headers),
   })
 }
 

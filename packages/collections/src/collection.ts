@@ -1,4 +1,4 @@
-import type { MaterializedState } from "@durable-client/state"
+import { callbackFailed, reportCallbackError, type MaterializedState, type OnCallbackError } from "@durable-client/state"
 import { LiveQuery } from "./live-query"
 import { LiveRow } from "./live-row"
 import type { QueryOptions } from "./query-spec"
@@ -9,17 +9,45 @@ export const DELETED: unique symbol = Symbol("deleted")
 export type Override = unknown | typeof DELETED
 
 /**
+ * What the owner of a collection (its StreamDB) drives it with, and what the
+ * package's own live values read. Reached through `controlOf`, which the
+ * package entry does not export: app code sees only the read side.
+ */
+export interface CollectionControl {
+  /** Lays an optimistic value (or DELETED) over a key; `undefined` removes it. */
+  setOverride(key: string, value: Override | undefined): void
+  /** Pending optimistic values. */
+  overrideCount(): number
+  /** Tells everything derived from the collection which keys may have changed (also public on Collection). */
+  notifyKeysChanged(keys: readonly string[]): void
+  /** Drops every listener (StreamDB.close). */
+  release(): void
+  /** Counts notifications, so a live value that stopped listening knows whether to recompute. */
+  version(): number
+  /** Listeners on the change feed and on the rows (nothing may be left behind). */
+  listenerCount(): number
+  /** Reports what a caller's function threw (a listener, a where, an orderBy). */
+  report(callback: string, thrown: unknown): void
+}
+
+const controls = new WeakMap<object, CollectionControl>()
+
+export function controlOf<T>(collection: Collection<T>): CollectionControl {
+  return controls.get(collection)!
+}
+
+/**
  * The rows of one entity type as the app sees them: the confirmed
  * (materialized) rows with pending optimistic changes laid over them.
  * Everything derived from it (queries, watched rows) updates per changed
  * key, never by rescanning the collection.
  */
 export class Collection<T> implements Store<T[]>, Iterable<T> {
-  /** Pending optimistic values by key; maintained by the owning StreamDB. */
-  readonly overrides = new Map<string, Override>()
+  private readonly overrides = new Map<string, Override>()
   private readonly keyListeners = new Set<(keys: readonly string[]) => void>()
-  private readonly arrayListeners = new Listeners<T[]>()
+  private readonly arrayListeners: Listeners<T[]>
   private array: T[] | undefined
+  private changes = 0
 
   constructor(
     /** Collection name in the schema. */
@@ -29,8 +57,42 @@ export class Collection<T> implements Store<T[]>, Iterable<T> {
     readonly primaryKey: string,
     private readonly state: MaterializedState,
     /** The stream behind it, named in errors. */
-    readonly url = ""
-  ) {}
+    readonly url = "",
+    /** Receives CALLBACK_FAILED for a throwing listener, where or orderBy; default: reported as uncaught. */
+    onCallbackError?: OnCallbackError
+  ) {
+    const report = (callback: string, thrown: unknown): void =>
+      reportCallbackError(callbackFailed(url || "(no url)", `${callback} of collection ${name}`, thrown, "read"), onCallbackError)
+    this.arrayListeners = new Listeners((thrown) => report("a subscriber", thrown))
+    controls.set(this, {
+      setOverride: (key, value) => {
+        if (value === undefined) this.overrides.delete(key)
+        else this.overrides.set(key, value)
+      },
+      overrideCount: () => this.overrides.size,
+      notifyKeysChanged: (keys) => {
+        if (keys.length === 0) return
+        this.changes++
+        this.array = undefined
+        for (const listener of [...this.keyListeners]) {
+          try {
+            listener(keys)
+          } catch (thrown) {
+            // A query's where or a caller's onKeysChanged: the rest still hear the change.
+            report("an onKeysChanged listener", thrown)
+          }
+        }
+        if (this.arrayListeners.size > 0) this.arrayListeners.emit(this.toArray())
+      },
+      release: () => {
+        this.keyListeners.clear()
+        this.arrayListeners.clear()
+      },
+      version: () => this.changes,
+      listenerCount: () => this.keyListeners.size + this.arrayListeners.size,
+      report,
+    })
+  }
 
   get(key: string): T | undefined {
     if (this.overrides.has(key)) {
@@ -86,14 +148,28 @@ export class Collection<T> implements Store<T[]>, Iterable<T> {
     return this.arrayListeners.add(listener, this.toArray())
   }
 
-  /** A live, incrementally maintained query over this collection. */
+  /**
+   * A live, incrementally maintained query over this collection. It follows
+   * the collection only while it has subscribers (so a query nobody
+   * subscribes to, or one React's StrictMode drops, leaves nothing behind);
+   * `current` is right whenever it is read.
+   */
   query(options: QueryOptions<T> = {}): LiveQuery<T> {
     return new LiveQuery(this, options)
   }
 
-  /** One row as a live value (undefined while absent). */
+  /** One row as a live value (undefined while absent); follows the collection only while subscribed. */
   watch(key: string): LiveRow<T> {
     return new LiveRow(this, key)
+  }
+
+  /**
+   * Tells the collection which keys of its state may have changed, once per
+   * applied batch. A StreamDB does this for you; call it yourself only when
+   * you wire a Collection to a MaterializedState by hand.
+   */
+  notifyKeysChanged(keys: readonly string[]): void {
+    controlOf(this).notifyKeysChanged(keys)
   }
 
   /** Low-level change feed: the keys whose visible row may have changed. */
@@ -102,19 +178,5 @@ export class Collection<T> implements Store<T[]>, Iterable<T> {
     return () => {
       this.keyListeners.delete(listener)
     }
-  }
-
-  /** Called by the StreamDB once per applied batch or optimistic step. */
-  notifyKeysChanged(keys: readonly string[]): void {
-    if (keys.length === 0) return
-    this.array = undefined
-    for (const listener of [...this.keyListeners]) listener(keys)
-    if (this.arrayListeners.size > 0) this.arrayListeners.emit(this.toArray())
-  }
-
-  /** Drops every listener (StreamDB.close). */
-  release(): void {
-    this.keyListeners.clear()
-    this.arrayListeners.clear()
   }
 }

@@ -5,6 +5,7 @@ export { LiveRow } from "./live-row"
 export type { OrderBy, QueryOptions, SortDirection, Where } from "./query-spec"
 export type { Store } from "./store"
 export { StreamDB, createStreamDB } from "./stream-db"
+export { COLLECTIONS_DEFAULTS } from "./defaults"
 export type {
   ActionContext,
   ActionDefinition,

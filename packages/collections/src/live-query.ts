@@ -1,6 +1,5 @@
-import { DurableStreamError } from "@durable-client/state"
-import type { Collection } from "./collection"
-import { toComparator, toPredicate, type QueryOptions } from "./query-spec"
+import { controlOf, type Collection, type CollectionControl } from "./collection"
+import { resolveQuery, type QueryOptions } from "./query-spec"
 import { Listeners, type Store } from "./store"
 
 interface Entry<T> {
@@ -9,11 +8,17 @@ interface Entry<T> {
 }
 
 /**
- * A query result that stays current. After the first scan it only looks at
- * the rows that changed: each changed key is re-tested against `where` and
- * moved to its place by binary search. `current` is a new array only when
- * the result changed, and rows that did not change keep their identity, so
- * UI frameworks re-render only what they must.
+ * A query result that stays current. While it has subscribers it follows
+ * the collection, looking only at the rows that changed: each changed key is
+ * re-tested against `where` and moved to its place by binary search. With
+ * none it holds no listener at all (a query created and dropped, as React's
+ * StrictMode does, leaks nothing) and `current` is recomputed on read, only
+ * if the collection changed since. `current` is a new array only when the
+ * result changed, and rows that did not change keep their identity, so UI
+ * frameworks re-render only what they must.
+ *
+ * A `where` or `orderBy` that throws is reported as CALLBACK_FAILED (the
+ * row counts as not matching, the comparison as a tie) and the query goes on.
  */
 export class LiveQuery<T> implements Store<T[]> {
   /** How many times `where` has run (for tests and benchmarks of incrementality). */
@@ -21,55 +26,81 @@ export class LiveQuery<T> implements Store<T[]> {
   private readonly predicate: ((row: T) => boolean) | undefined
   private readonly compare: ((a: Entry<T>, b: Entry<T>) => number) | undefined
   private readonly limit: number | undefined
+  private readonly control: CollectionControl
   private readonly matched = new Map<string, T>()
   private ordered: Array<Entry<T>> = []
-  private result: T[]
-  private readonly listeners = new Listeners<T[]>()
+  private result: T[] = []
+  private readonly listeners: Listeners<T[]>
   private stop: (() => void) | undefined
+  /** The collection's version the result was computed at; -1 before the first scan. */
+  private computedAt = -1
+  /** First throw of a where/orderBy during one pass, reported once after it. */
+  private fault: { callback: string; thrown: unknown } | undefined
 
   constructor(
     private readonly collection: Collection<T>,
     options: QueryOptions<T>
   ) {
-    this.predicate = toPredicate(options.where)
-    const byRow = toComparator(options.orderBy)
+    const query = resolveQuery(collection, options)
+    this.control = controlOf(collection)
+    this.predicate = query.predicate
+    const byRow = query.comparator
     // Ties are broken by key so the order is total and binary search finds one slot.
-    this.compare = byRow && ((a, b) => byRow(a.row, b.row) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) {
-      throw new DurableStreamError(
-        "INVALID_ARGUMENT",
-        `Invalid query on ${collection.name} of stream ${collection.url}: limit must be a whole number >= 0 (got ${String(options.limit)})`,
-        { url: collection.url }
-      )
-    }
-    this.limit = options.limit
-    this.result = []
-    this.attach()
+    this.compare =
+      byRow &&
+      ((a, b) => {
+        let order = 0
+        try {
+          order = byRow(a.row, b.row)
+        } catch (thrown) {
+          this.fault ??= { callback: "the orderBy comparator of a query", thrown }
+        }
+        return order || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+      })
+    this.limit = query.limit
+    this.listeners = new Listeners((thrown) => this.control.report("a subscriber of a query", thrown))
   }
 
   get current(): T[] {
+    if (!this.stop) this.recomputeIfChanged()
     return this.result
   }
 
   getSnapshot(): T[] {
-    return this.result
+    return this.current
   }
 
-  /** Subscribing to a disposed query revives it (React StrictMode unmounts and remounts). */
+  /** The first subscriber starts following the collection; the last one to leave stops it. */
   subscribe(listener: (rows: T[]) => void): () => void {
     if (!this.stop) this.attach()
-    return this.listeners.add(listener, this.result)
+    const remove = this.listeners.add(listener, this.result)
+    return () => {
+      remove()
+      if (this.listeners.size === 0) this.detach()
+    }
   }
 
-  /** Stops following the collection. */
+  /** Drops every subscriber and stops following the collection (`current` still answers, on demand). */
   dispose(): void {
+    this.listeners.clear()
+    this.detach()
+  }
+
+  private attach(): void {
+    this.recomputeIfChanged()
+    this.stop = this.collection.onKeysChanged((keys) => this.update(keys))
+  }
+
+  private detach(): void {
     this.stop?.()
     this.stop = undefined
-    this.listeners.clear()
   }
 
-  /** Scans the collection once and follows it from then on; keeps `result` if nothing changed. */
-  private attach(): void {
+  /** Scans the collection; keeps `result` (its identity) if the rows are the same. */
+  private recomputeIfChanged(): void {
+    const version = this.control.version()
+    if (version === this.computedAt) return
+    this.computedAt = version
     this.matched.clear()
     this.ordered = []
     for (const [key, row] of this.collection.entries()) {
@@ -81,16 +112,29 @@ export class LiveQuery<T> implements Store<T[]> {
     if (this.compare) this.ordered.sort(this.compare)
     const next = this.build()
     if (!sameRows(next, this.result)) this.result = next
-    this.stop = this.collection.onKeysChanged((keys) => this.update(keys))
+    this.reportFault()
   }
 
   private matches(row: T): boolean {
     if (!this.predicate) return true
     this.evaluations++
-    return this.predicate(row)
+    try {
+      return this.predicate(row)
+    } catch (thrown) {
+      this.fault ??= { callback: "the where predicate of a query", thrown }
+      return false
+    }
+  }
+
+  private reportFault(): void {
+    const fault = this.fault
+    if (!fault) return
+    this.fault = undefined
+    this.control.report(fault.callback, fault.thrown)
   }
 
   private update(keys: readonly string[]): void {
+    this.computedAt = this.control.version()
     let changed = false
     for (const key of keys) {
       const row = this.collection.get(key)
@@ -110,6 +154,7 @@ export class LiveQuery<T> implements Store<T[]> {
       if (wasIn) this.remove(key, previous as T)
       if (isIn) this.insert(key, row as T)
     }
+    this.reportFault()
     if (!changed) return
     const next = this.build()
     if (sameRows(next, this.result)) return

@@ -1,38 +1,46 @@
-import type { Collection } from "./collection"
+import { controlOf, type Collection } from "./collection"
 import { Listeners, type Store } from "./store"
 
-/** One row of a collection as a live value; notifies only when that row changes. */
+/**
+ * One row of a collection as a live value; notifies only when that row
+ * changes. Like a query, it follows the collection only while it has
+ * subscribers, and `current` is read from the collection otherwise.
+ */
 export class LiveRow<T> implements Store<T | undefined> {
   private value: T | undefined
-  private readonly listeners = new Listeners<T | undefined>()
+  private readonly listeners: Listeners<T | undefined>
   private stop: (() => void) | undefined
 
   constructor(
     private readonly collection: Collection<T>,
     readonly key: string
   ) {
-    this.attach()
+    this.listeners = new Listeners((thrown) => controlOf(collection).report(`a subscriber of row ${key}`, thrown))
   }
 
   get current(): T | undefined {
+    if (!this.stop) this.value = this.collection.get(this.key)
     return this.value
   }
 
   getSnapshot(): T | undefined {
-    return this.value
+    return this.current
   }
 
-  /** Subscribing to a disposed row revives it (React StrictMode unmounts and remounts). */
+  /** The first subscriber starts following the collection; the last one to leave stops it. */
   subscribe(listener: (row: T | undefined) => void): () => void {
     if (!this.stop) this.attach()
-    return this.listeners.add(listener, this.value)
+    const remove = this.listeners.add(listener, this.value)
+    return () => {
+      remove()
+      if (this.listeners.size === 0) this.detach()
+    }
   }
 
-  /** Stops following the collection. */
+  /** Drops every subscriber and stops following the collection (`current` still answers). */
   dispose(): void {
-    this.stop?.()
-    this.stop = undefined
     this.listeners.clear()
+    this.detach()
   }
 
   private attach(): void {
@@ -44,5 +52,10 @@ export class LiveRow<T> implements Store<T | undefined> {
       this.value = next
       this.listeners.emit(next)
     })
+  }
+
+  private detach(): void {
+    this.stop?.()
+    this.stop = undefined
   }
 }

@@ -1,3 +1,5 @@
+import { DurableStreamError, describeValue } from "@durable-client/state"
+
 /** Which rows a live query keeps: a predicate, or fields that must be equal (`{ done: false }`). */
 export type Where<T> = ((row: T) => boolean) | Partial<T>
 
@@ -61,4 +63,40 @@ function compareValues(a: unknown, b: unknown): number {
   const y = b instanceof Date ? b.getTime() : b
   if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0
   return (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0
+}
+
+export interface ResolvedQuery<T> {
+  predicate: ((row: T) => boolean) | undefined
+  comparator: ((a: T, b: T) => number) | undefined
+  limit: number | undefined
+}
+
+/**
+ * The one place a query's options are checked: a mistake is an
+ * INVALID_ARGUMENT naming the collection, its stream and the option.
+ */
+export function resolveQuery<T>(collection: { name: string; url: string }, options: QueryOptions<T>): ResolvedQuery<T> {
+  const invalid = (what: string): DurableStreamError =>
+    new DurableStreamError("INVALID_ARGUMENT", `Invalid query on ${collection.name} of stream ${collection.url}: ${what}`, {
+      url: collection.url,
+    })
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalid(`options must be an object (got ${describeValue(options)})`)
+  }
+  const { where, orderBy, limit } = options
+  if (where !== undefined && typeof where !== "function" && (typeof where !== "object" || where === null || Array.isArray(where))) {
+    throw invalid(`where must be a predicate or an object of field values (got ${describeValue(where)})`)
+  }
+  if (
+    orderBy !== undefined &&
+    typeof orderBy !== "function" &&
+    typeof orderBy !== "string" &&
+    (typeof orderBy !== "object" || orderBy === null || Array.isArray(orderBy))
+  ) {
+    throw invalid(`orderBy must be a comparator, a field name or { field: "asc" | "desc" } (got ${describeValue(orderBy)})`)
+  }
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    throw invalid(`limit must be a whole number >= 0 (got ${String(limit)})`)
+  }
+  return { predicate: toPredicate(where), comparator: toComparator(orderBy), limit }
 }

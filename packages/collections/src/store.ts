@@ -11,9 +11,15 @@ export interface Store<T> {
   getSnapshot(): T
 }
 
-/** Listener bookkeeping shared by every store. */
+/**
+ * Listener bookkeeping shared by every store. Each listener is called on its
+ * own: one that throws is handed to `onListenerError` and the others still
+ * hear the value, so an app bug in one component cannot freeze another.
+ */
 export class Listeners<T> {
   private readonly listeners = new Set<(value: T) => void>()
+
+  constructor(private readonly onListenerError: (thrown: unknown) => void) {}
 
   get size(): number {
     return this.listeners.size
@@ -21,17 +27,25 @@ export class Listeners<T> {
 
   add(listener: (value: T) => void, current: T): () => void {
     this.listeners.add(listener)
-    listener(current)
+    this.call(listener, current)
     return () => {
       this.listeners.delete(listener)
     }
   }
 
   emit(value: T): void {
-    for (const listener of [...this.listeners]) listener(value)
+    for (const listener of [...this.listeners]) this.call(listener, value)
   }
 
   clear(): void {
     this.listeners.clear()
+  }
+
+  private call(listener: (value: T) => void, value: T): void {
+    try {
+      listener(value)
+    } catch (thrown) {
+      this.onListenerError(thrown)
+    }
   }
 }

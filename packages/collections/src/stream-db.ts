@@ -1,24 +1,22 @@
 import {
-  DurableStream,
   DurableStreamError,
-  JsonStream,
   StateWriter,
   createTxid,
   materialize,
   type Change,
   type ChangeMessage,
-  type CheckpointStorage,
-  type DurableStreamOptions,
   type EntityHelpers,
   type EntityValue,
-  type LiveMode,
-  type LiveSharing,
+  type JsonStream,
   type Materializer,
   type SessionStatus,
-  type StateMessageError,
   type StateSchema,
 } from "@durable-client/state"
-import { Collection, DELETED, type Override } from "./collection"
+import { Collection, DELETED, controlOf, type Override } from "./collection"
+import { COLLECTIONS_DEFAULTS } from "./defaults"
+import { resolveStreamDBOptions, type ResolvedStreamDBOptions, type StreamDBOptions } from "./stream-db-options"
+
+export type { StreamDBOptions } from "./stream-db-options"
 
 /** Row type of a collection in a state schema. */
 export type RowOf<H> = H extends EntityHelpers<infer D> ? EntityValue<D> : never
@@ -76,27 +74,6 @@ export type ActionFunctions<A> = string extends keyof A
         : never
     }
 
-export interface StreamDBOptions<S extends StateSchema, A extends ActionDefinitions<S>>
-  extends Partial<Omit<DurableStreamOptions, "url" | "contentType">> {
-  url?: string | URL
-  stream?: JsonStream | DurableStream
-  schema: S
-  actions?: A
-  /** Checkpoints: with storage, a restart reads only what came after the checkpoint. */
-  storage?: CheckpointStorage
-  storageKey?: string
-  /** Default "auto". */
-  live?: LiveMode
-  /** One live connection for all tabs: `tabSharing()` from `@durable-client/collections/tab-sharing`. */
-  shareAcrossTabs?: LiveSharing
-  signal?: AbortSignal
-  /** Producer id for writes; default random. */
-  producerId?: string
-  /** Default 30 000 ms. */
-  actionTimeoutMs?: number
-  onInvalidMessage?: (error: StateMessageError) => void
-}
-
 /**
  * What one layer does to one key, given the row beneath it (confirmed row
  * with the earlier layers applied; undefined when absent). Kept as a step
@@ -125,41 +102,56 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
   readonly ready: Promise<void>
   readonly url: string
   private readonly json: JsonStream
+  private readonly options: ResolvedStreamDBOptions<S>
   private readonly byType = new Map<string, Collection<unknown>>()
   private layers: Layer[] = []
   private writer: StateWriter | undefined
   private readonly stopObserving: () => void
   private closed = false
 
-  constructor(private readonly options: StreamDBOptions<S, A>) {
-    this.json = toJsonStream(options)
+  constructor(given: StreamDBOptions<S, A>) {
+    this.options = resolveStreamDBOptions(given)
+    const view = this.options.view
+    this.json = view.json
     this.url = this.json.url
+    // The handle resolved above, as is: every setting it was made with applies to reads and writes.
     this.materializer = materialize({
       stream: this.json,
-      schema: options.schema,
-      storage: options.storage,
-      storageKey: options.storageKey,
-      live: options.live ?? "auto",
-      shareAcrossTabs: options.shareAcrossTabs,
-      onInvalidMessage: options.onInvalidMessage,
+      schema: view.schema,
+      offset: view.offset,
+      storage: view.storage,
+      storageKey: view.storageKey,
+      checkpointIntervalMs: view.checkpointIntervalMs,
+      live: view.live,
+      shareAcrossTabs: view.shareAcrossTabs,
+      onInvalidMessage: view.onInvalidMessage,
+      onCallbackError: view.onCallbackError,
     })
     const collections: Record<string, Collection<unknown>> = {}
-    for (const [name, helpers] of Object.entries(options.schema as Record<string, EntityHelpers>)) {
-      const collection = new Collection<unknown>(name, helpers.type, helpers.primaryKey, this.materializer.state, this.url)
+    for (const [name, helpers] of Object.entries(view.schema as Record<string, EntityHelpers>)) {
+      const collection = new Collection<unknown>(
+        name,
+        helpers.type,
+        helpers.primaryKey,
+        this.materializer.state,
+        this.url,
+        view.onCallbackError
+      )
       collections[name] = collection
       this.byType.set(helpers.type, collection)
     }
     this.collections = collections as Collections<S>
     this.stopObserving = this.materializer.subscribe((changes) => this.onConfirmed(changes))
     const actions: Record<string, (args: unknown) => Promise<ActionResult>> = {}
-    for (const [name, definition] of Object.entries(options.actions ?? {})) {
+    for (const [name, definition] of this.options.actions) {
       actions[name] = (args) => this.runAction(name, definition, args)
     }
     this.actions = actions as ActionFunctions<A>
     this.ready = this.materializer.ready
-    if (options.signal) {
-      if (options.signal.aborted) void this.close()
-      else options.signal.addEventListener("abort", () => void this.close(), { once: true })
+    const signal = view.signal
+    if (signal) {
+      if (signal.aborted) void this.close()
+      else signal.addEventListener("abort", () => void this.close(), { once: true })
     }
   }
 
@@ -179,7 +171,7 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
     this.stopObserving()
     await this.materializer.close()
     await this.writer?.detach().catch(() => undefined)
-    for (const collection of this.byType.values()) collection.release()
+    for (const collection of this.byType.values()) controlOf(collection).release()
   }
 
   private async runAction(name: string, definition: ActionDefinition<S, unknown>, args: unknown): Promise<ActionResult> {
@@ -194,22 +186,25 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
       this.refresh(keysOf(layer))
     }
     try {
-      const changes = await definition.write(args, { txid, schema: this.options.schema })
+      const changes = await definition.write(args, { txid, schema: this.options.view.schema })
       const list = (changes === undefined ? [] : Array.isArray(changes) ? changes : [changes]) as ChangeMessage[]
       // Nothing to write means nothing to confirm: the action is done (and its layer dropped).
       if (changes !== undefined && list.length === 0) return { txid }
       if (list.length > 0) {
         // The action's txid must be on every change, or its echo could never be recognised.
         const stamped = list.map((change) => ({ ...change, headers: { ...change.headers, txid } }))
+        // A handle given without a content type learns it (and that it is JSON) before the first
+        // write: the producer sends it with every batch, and a guess could be refused by the server.
+        if (!this.writer && this.json.stream.contentType === undefined) await this.json.head()
         this.writer ??= new StateWriter(this.json, {
           producerId: this.options.producerId,
-          schema: this.options.schema,
-          lingerMs: 1,
+          schema: this.options.view.schema,
+          lingerMs: COLLECTIONS_DEFAULTS.writerLingerMs,
         })
         await this.writer.write(stamped, { txid })
       }
       await this.materializer.awaitTxid(txid, {
-        timeoutMs: definition.timeoutMs ?? this.options.actionTimeoutMs ?? 30_000,
+        timeoutMs: definition.timeoutMs ?? this.options.actionTimeoutMs,
       })
       return { txid }
     } finally {
@@ -330,11 +325,10 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
             touched = true
           }
         }
-        if (touched) collection.overrides.set(key, value === undefined ? DELETED : value)
-        else collection.overrides.delete(key)
+        controlOf(collection).setOverride(key, touched ? (value === undefined ? DELETED : value) : undefined)
       }
     }
-    for (const [collection, keys] of affected) collection.notifyKeysChanged([...keys])
+    for (const [collection, keys] of affected) controlOf(collection).notifyKeysChanged([...keys])
   }
 }
 
@@ -362,22 +356,4 @@ function addKey(map: Map<Collection<unknown>, Set<string>>, collection: Collecti
 
 function mergeKeys(into: Map<Collection<unknown>, Set<string>>, from: Map<Collection<unknown>, Set<string>>): void {
   for (const [collection, keys] of from) for (const key of keys) addKey(into, collection, key)
-}
-
-function toJsonStream(options: Omit<StreamDBOptions<StateSchema, Record<string, never>>, "schema" | "actions">): JsonStream {
-  if (options.stream instanceof JsonStream) return options.stream
-  const { stream } = options
-  const url = stream instanceof DurableStream ? stream.url : options.url
-  if (url === undefined) {
-    throw new DurableStreamError("INVALID_ARGUMENT", "createStreamDB needs a url or a stream", { url: "" })
-  }
-  return new JsonStream({
-    url,
-    contentType: stream?.contentType ?? "application/json",
-    headers: options.headers,
-    params: options.params,
-    fetch: options.fetch,
-    retry: options.retry,
-    onError: options.onError,
-  })
 }

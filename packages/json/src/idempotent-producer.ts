@@ -2,12 +2,17 @@ import {
   DurableStream,
   DurableStreamError,
   ProtocolHeaders as H,
-  flagHeader,
+  defaultIsRetryable,
+  describeValue,
   invalidArgument,
   isJsonContentType,
+  optionalSignal,
+  optionsObject,
 } from "@durable-client/bytes"
+import { classifyAck } from "./ack-outcome"
+import { callbackFailed, reportCallbackError } from "./callback-error"
 import { encodeJsonValue } from "./json-codec"
-import type { JsonStream } from "./json-stream"
+import { JsonStream } from "./json-stream"
 import {
   resolveProducerOptions,
   type IdempotentProducerOptions,
@@ -52,6 +57,13 @@ interface Batch {
   epoch: number
   seq: number
   gapRetries: number
+  /**
+   * An attempt with this (epoch, seq) may have reached the server and been
+   * stored (a network error, timeout or 5xx). Only then can a 204 duplicate
+   * be the server recognising our own resend; a 204 to a tuple never sent
+   * before means another instance used it.
+   */
+  mayBeStored: boolean
   /** Settles when the current transmission ends; recreated on every send. */
   transmission: Promise<Outcome>
   settle: (outcome: Outcome) => void
@@ -102,6 +114,8 @@ export class IdempotentProducer<T = unknown> {
   private claimEpoch: number | undefined
   /** Highest epoch a 403 named (without autoClaim); restart() moves past it. */
   private fencedBy: number | undefined
+  /** The server stored (200) a batch of the current epoch: its producer state there is ours. */
+  private storedInEpoch = false
   private buffered = 0
   private readonly idleWaiters: Array<() => void> = []
   private readyPromise: Promise<void> | undefined
@@ -111,13 +125,18 @@ export class IdempotentProducer<T = unknown> {
   constructor(
     target: DurableStream | JsonStream<T>,
     producerId: string,
-    options: IdempotentProducerOptions = {}
+    options?: IdempotentProducerOptions
   ) {
-    this.stream = target instanceof DurableStream ? target : target.stream
+    if (target instanceof DurableStream) this.stream = target
+    else if (target instanceof JsonStream) this.stream = target.stream
+    else {
+      throw invalidArgument("(no url)", `IdempotentProducer needs a DurableStream or JsonStream (got ${describeValue(target)})`)
+    }
     this.url = this.stream.url
-    this.options = resolveProducerOptions(this.url, producerId, options)
+    // The handle's retry delays, with the producer's own maxRetries (see defaults.ts).
+    this.options = resolveProducerOptions(this.url, producerId, options, this.stream.settings.retry)
     this.producerId = producerId
-    this.onError = options.onError
+    this.onError = this.options.onError
     const contentType = this.stream.contentType
     if (contentType === undefined) {
       throw invalidArgument(
@@ -128,7 +147,7 @@ export class IdempotentProducer<T = unknown> {
     this.contentType = contentType
     this.json = isJsonContentType(contentType)
     this.epochValue = this.options.epoch
-    const signal = options.signal
+    const signal = this.options.signal
     if (signal) {
       if (signal.aborted) this.abort()
       else signal.addEventListener("abort", () => this.abort(), { once: true })
@@ -197,14 +216,15 @@ export class IdempotentProducer<T = unknown> {
    * Resolves once everything appended so far is acknowledged. Rejects if
    * anything failed; the signal only stops the waiting, not the sending.
    */
-  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async flush(given?: { signal?: AbortSignal }): Promise<void> {
+    const signal = optionalSignal(this.url, optionsObject(this.url, given, "flush options").signal, "signal")
     if (!this.isIdle()) {
       this.forceSend++
       try {
         this.pump()
         await withSignal(
           new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-          options.signal,
+          signal,
           this.url
         )
       } finally {
@@ -218,7 +238,9 @@ export class IdempotentProducer<T = unknown> {
    * Flushes, then closes the stream with producer headers, so a retried
    * close is deduplicated like any batch. With `final`, that message is
    * appended atomically with the close. Calling it again returns the same
-   * promise.
+   * promise. If another writer closed the stream first, it rejects with
+   * STREAM_CLOSED, with or without `final` (PROTOCOL §5.2.1: only a repeat of
+   * the request that closed the stream is a duplicate).
    */
   close(final?: T | Uint8Array | string): Promise<ProducerAppendResult> {
     if (this.closing) return this.closing
@@ -275,6 +297,7 @@ export class IdempotentProducer<T = unknown> {
     this.fencedBy = undefined
     this.nextSeqValue = 0
     this.epochConfirmed = false
+    this.storedInEpoch = false
     if (this.state !== "closed" && this.state !== "closing") this.state = "open"
     this.pump()
   }
@@ -360,6 +383,7 @@ export class IdempotentProducer<T = unknown> {
       epoch: -1,
       seq: -1,
       gapRetries: 0,
+      mayBeStored: false,
       transmission: Promise.resolve("acked"),
       settle: noop,
     }
@@ -402,6 +426,8 @@ export class IdempotentProducer<T = unknown> {
   private send(batch: Batch): void {
     batch.epoch = this.epochValue
     batch.seq = this.nextSeqValue++
+    // A new tuple: nothing sent under it yet.
+    batch.mayBeStored = false
     batch.transmission = new Promise((resolve) => {
       batch.settle = resolve
     })
@@ -414,19 +440,30 @@ export class IdempotentProducer<T = unknown> {
   private async transmit(batch: Batch): Promise<void> {
     for (;;) {
       try {
-        const { result, serverSeq } = await this.post(batch)
-        if (result.duplicate || batch.close) {
-          // A "duplicate" must be a resend of ours. If the server already has
-          // seqs this instance never sent in this epoch, another instance
-          // (an earlier life without persisted state) used the epoch, and
-          // this batch was dropped, not stored.
-          const highestSent = this.nextSeqValue - 1
-          if (serverSeq !== undefined && batch.epoch === this.epochValue && serverSeq > highestSent) {
-            this.epochInUse(batch, serverSeq)
+        const answer = await this.post(batch)
+        const outcome = classifyAck({
+          status: answer.status,
+          closeOnly: batch.close && batch.body === undefined,
+          seq: batch.seq,
+          serverSeq: answer.serverSeq,
+          highestSentSeq: this.nextSeqValue - 1,
+          mayBeStored: batch.mayBeStored,
+          storedInEpoch: this.storedInEpoch,
+        })
+        if (outcome === "verify-closed") {
+          // A close-only 204 looks the same whether it closed the stream or
+          // another instance's seq made it a duplicate: ask the stream.
+          const info = await this.stream.head({ signal: this.abortController.signal })
+          if (!info.closed) {
+            this.epochInUse(batch, answer.serverSeq)
             return
           }
+        } else if (outcome === "epoch-in-use") {
+          this.epochInUse(batch, answer.serverSeq)
+          return
         }
-        this.ack(batch, result)
+        if (answer.status === 200 && batch.epoch === this.epochValue) this.storedInEpoch = true
+        this.ack(batch, { offset: answer.offset, duplicate: outcome === "duplicate" })
         return
       } catch (caught) {
         const error = caught as DurableStreamError
@@ -437,7 +474,7 @@ export class IdempotentProducer<T = unknown> {
     }
   }
 
-  private post(batch: Batch): Promise<{ result: ProducerAppendResult; serverSeq: number | undefined }> {
+  private post(batch: Batch): Promise<{ status: number; offset: string | undefined; serverSeq: number | undefined }> {
     const headers: Record<string, string> = {
       [H.producerId]: this.producerId,
       [H.producerEpoch]: String(batch.epoch),
@@ -452,15 +489,19 @@ export class IdempotentProducer<T = unknown> {
       signal: this.abortController.signal,
       retry: this.options.retry,
       okStatuses: [200, 204],
+      // Called for every failed attempt: the one place to learn that an
+      // attempt may have been stored before its answer was lost.
+      isRetryable: (error) => {
+        if (mayHaveReachedServer(error)) batch.mayBeStored = true
+        return defaultIsRetryable(error)
+      },
       handle: async (response) => {
         if (response.body) await response.body.cancel().catch(noop)
-        // On a 204 the server reports the highest seq it accepted in this epoch.
-        const serverSeq = response.status === 204 ? Number(response.headers.get(H.producerSeq) ?? NaN) : NaN
+        // The highest seq the server accepted in this epoch (IP-08).
+        const serverSeq = Number(response.headers.get(H.producerSeq) ?? NaN)
         return {
-          result: {
-            offset: response.headers.get(H.nextOffset) ?? undefined,
-            duplicate: response.status === 204 && !batch.close,
-          },
+          status: response.status,
+          offset: response.headers.get(H.nextOffset) ?? undefined,
           serverSeq: Number.isSafeInteger(serverSeq) ? serverSeq : undefined,
         }
       },
@@ -496,11 +537,6 @@ export class IdempotentProducer<T = unknown> {
       }
       return "done"
     }
-    if (batch.close && error.code === "STREAM_CLOSED" && batch.body === undefined) {
-      // Someone else closed it first: a close-only request has what it wanted.
-      this.ack(batch, { offset: error.offset, duplicate: false })
-      return "done"
-    }
     this.fail(batch, error)
     return "done"
   }
@@ -515,22 +551,25 @@ export class IdempotentProducer<T = unknown> {
   }
 
   /**
-   * The server answered "duplicate" with a seq beyond any this instance sent
-   * in the epoch: the epoch belongs to another instance. Like a 403, auto-claim
-   * moves to a newer epoch and resends; otherwise the batch fails.
+   * The server answered "duplicate" for a tuple this instance never had
+   * stored: another instance (an earlier life without persisted state, or a
+   * twin) used this epoch, and the batch was dropped, not stored. Like a
+   * 403, auto-claim moves to a newer epoch and resends; otherwise the batch
+   * fails with STALE_EPOCH.
    */
-  private epochInUse(batch: Batch, serverSeq: number): void {
+  private epochInUse(batch: Batch, serverSeq: number | undefined): void {
     if (this.options.autoClaim) {
       this.park(batch, batch.epoch)
       return
     }
     this.fencedBy = Math.max(this.fencedBy ?? batch.epoch, batch.epoch)
+    const seen = serverSeq === undefined ? "" : ` (the server has its seqs up to ${serverSeq})`
     this.fail(
       batch,
       new DurableStreamError(
         "STALE_EPOCH",
-        `Producer ${this.producerId} on stream ${this.url}: epoch ${batch.epoch} is already in use by another instance (the server has seq ${serverSeq}, this producer sent up to ${this.nextSeqValue - 1}), so this batch was not stored. Persist and bump the epoch, restart(), or use autoClaim.`,
-        { url: this.url, operation: batch.close ? "close" : "append" }
+        `Producer ${this.producerId} on stream ${this.url}: epoch ${batch.epoch} is already in use by another instance${seen}, so seq ${batch.seq} was answered as a duplicate and not stored. Persist and bump the epoch, restart(), or use autoClaim.`,
+        { url: this.url, operation: batch.close ? "close" : "append", currentEpoch: batch.epoch }
       )
     )
   }
@@ -550,6 +589,7 @@ export class IdempotentProducer<T = unknown> {
       this.claimEpoch = undefined
       this.nextSeqValue = 0
       this.epochConfirmed = false
+      this.storedInEpoch = false
       for (const parkedBatch of resend) parkedBatch.gapRetries = 0
       this.queue.unshift(...resend)
       this.pump()
@@ -568,8 +608,16 @@ export class IdempotentProducer<T = unknown> {
     batch.settlement.reject(error)
     batch.settle("failed")
     this.rejectPending(this.failure)
-    if (first) this.onError?.(error)
     this.afterSettle()
+    if (first && this.onError) {
+      // Last, and guarded: what the caller's callback throws must not stop
+      // the producer settling (flush() would hang) nor replace the failure.
+      try {
+        this.onError(error)
+      } catch (thrown) {
+        reportCallbackError(callbackFailed(this.url, `onError of producer ${this.producerId}`, thrown, "append"), undefined)
+      }
+    }
   }
 
   private rejectPending(error: Error): void {
@@ -642,7 +690,14 @@ export class IdempotentProducer<T = unknown> {
     return new DurableStreamError(
       "STALE_EPOCH",
       `Producer ${this.producerId} on stream ${this.url} was fenced: epoch ${epoch} is older than the server's epoch ${String(serverEpoch)}. Another instance took over; restart() or autoClaim to take it back.`,
-      { url: this.url, operation: "append", status: 403, headers: cause.headers, cause }
+      {
+        url: this.url,
+        operation: "append",
+        status: 403,
+        headers: cause.headers,
+        currentEpoch: Number.isSafeInteger(serverEpoch) ? serverEpoch : undefined,
+        cause,
+      }
     )
   }
 
@@ -653,6 +708,15 @@ export class IdempotentProducer<T = unknown> {
       { url: this.url, operation: "append" }
     )
   }
+}
+
+/**
+ * A failed attempt that may have been processed: no answer at all (network
+ * error, timeout) or a 5xx, which a proxy may send after the server stored
+ * the request. A 4xx (429 included) is a refusal: nothing was stored.
+ */
+function mayHaveReachedServer(error: DurableStreamError): boolean {
+  return error.code === "NETWORK" || error.code === "TIMEOUT" || (error.status !== undefined && error.status >= 500)
 }
 
 const NON_ASCII = /[^\x00-\x7f]/

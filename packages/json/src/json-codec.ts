@@ -1,5 +1,6 @@
 import { DurableStreamError } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
+import { validateWithSchema } from "./schema-validation"
 import { ValidationError } from "./validation-error"
 
 const decoder = new TextDecoder()
@@ -34,8 +35,9 @@ export function parseJsonBatch(data: Uint8Array, url: string, offset: string): u
 }
 
 /**
- * Validates every item with a Standard Schema (sync or async validators).
- * Returns the schema's outputs, so transforms and defaults apply.
+ * Validates every item with a Standard Schema (sync or async validators,
+ * through the one validation path the state layer shares). Returns the
+ * schema's outputs, so transforms and defaults apply.
  */
 export async function validateItems<T>(
   items: unknown[],
@@ -45,18 +47,15 @@ export async function validateItems<T>(
 ): Promise<T[]> {
   if (!schema) return items as T[]
   const out: T[] = new Array(items.length)
+  const context = { url, what: "the stream's schema", operation: "read" as const }
   for (let i = 0; i < items.length; i++) {
-    let result = schema["~standard"].validate(items[i])
-    // Not `instanceof Promise`: a promise from another realm (iframe, vm) must be awaited too.
-    if (isThenable(result)) result = await result
-    if (result.issues) throw new ValidationError(url, offset, result.issues, items[i])
-    out[i] = result.value
+    let verdict = validateWithSchema(schema, items[i], context)
+    // Sync schemas cost no microtask per message; validateWithSchema turns any thenable into a Promise.
+    if (verdict instanceof Promise) verdict = await verdict
+    if (!verdict.ok) throw new ValidationError(url, offset, verdict.issues, items[i])
+    out[i] = verdict.value
   }
   return out
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function"
 }
 
 /** `JSON.stringify` that refuses values JSON cannot carry instead of sending `undefined`. */

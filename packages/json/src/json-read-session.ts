@@ -1,5 +1,6 @@
 import { aliasAsyncIterator, type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
+import { callbackFailed, reportCallbackError } from "./callback-error"
 import { parseJsonBatch, validateItems } from "./json-codec"
 
 /** The messages of one response (or SSE batch), with where to resume after them. */
@@ -15,17 +16,26 @@ export interface JsonBatch<T> {
  * checkpoint: `offset` moves only past batches that parsed (and validated),
  * so after a PARSE_ERROR or VALIDATION error `offset` is still a good place
  * to resume from.
+ *
+ * It keeps its own status too: a batch that fails to parse or validate is
+ * this session's error, which the byte session underneath never sees (for
+ * it the bytes arrived fine, and it is simply cancelled). Listeners hear
+ * "error", never a "closed" that would read as a normal end.
  */
 export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>> {
   offset: string
   upToDate = false
   closed = false
+  private statusValue: SessionStatus
+  private readonly statusListeners = new Set<(status: SessionStatus) => void>()
 
   constructor(
     private readonly session: ReadSession,
     private readonly schema: StandardSchemaV1<unknown, T> | undefined
   ) {
     this.offset = session.offset
+    this.statusValue = session.status
+    session.onStatusChange((status) => this.setStatus(status))
   }
 
   get url(): string {
@@ -33,15 +43,19 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
   }
 
   get status(): SessionStatus {
-    return this.session.status
+    return this.statusValue
   }
 
   get liveTransport(): "sse" | "long-poll" | undefined {
     return this.session.liveTransport
   }
 
+  /** Listens for status changes; returns a function that stops listening. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
-    return this.session.onStatusChange(listener)
+    this.statusListeners.add(listener)
+    return () => {
+      this.statusListeners.delete(listener)
+    }
   }
 
   cancel(): Promise<void> {
@@ -110,11 +124,26 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
       const items = await validateItems(raw, this.schema, this.url, this.offset)
       return { items, offset: chunk.offset, upToDate: chunk.upToDate, closed: chunk.closed }
     } catch (error) {
-      // The byte session already moved on; stop it so nothing runs behind a
-      // failed read, and report the failure rather than a normal end.
+      // "error" first, so the byte session's "closed" from the cancel below
+      // (which stops anything running behind a failed read) is not heard as a normal end.
+      this.setStatus("error")
       await this.session.cancel()
-      this.session.status = "error"
       throw error
+    }
+  }
+
+  private setStatus(status: SessionStatus): void {
+    // A finished session stays finished.
+    const current = this.statusValue
+    if (current === status || current === "closed" || current === "error") return
+    this.statusValue = status
+    for (const listener of [...this.statusListeners]) {
+      try {
+        listener(status)
+      } catch (thrown) {
+        // One listener's bug must not stop the others or the read.
+        reportCallbackError(callbackFailed(this.url, "an onStatusChange listener", thrown, "read"), undefined)
+      }
     }
   }
 

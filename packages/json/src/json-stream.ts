@@ -1,6 +1,8 @@
 import {
   DurableStream,
   DurableStreamError,
+  describeValue,
+  invalidArgument,
   isJsonContentType,
   type AppendResult,
   type CreateResult,
@@ -9,8 +11,10 @@ import {
   type StreamInfo,
 } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
+import { JSON_DEFAULTS } from "./defaults"
 import { encodeJsonValue } from "./json-codec"
 import { JsonReadSession } from "./json-read-session"
+import { resolveJsonStreamOptions } from "./json-stream-options"
 
 export interface JsonStreamOptions<T> extends Omit<DurableStreamOptions, "contentType"> {
   /**
@@ -19,6 +23,12 @@ export interface JsonStreamOptions<T> extends Omit<DurableStreamOptions, "conten
    */
   contentType?: string
   /** Validates every message read; its output type types the messages. */
+  schema?: StandardSchemaV1<unknown, T>
+}
+
+/** What `JsonStream.from` takes besides the handle it wraps. */
+export interface JsonFromOptions<T> {
+  /** Validates every message read; its output type types the messages. Default: the source's schema, if any. */
   schema?: StandardSchemaV1<unknown, T>
 }
 
@@ -34,6 +44,17 @@ export interface JsonCreateOptions {
 const encoder = new TextEncoder()
 
 /**
+ * Passed by `JsonStream.from` in place of options: the byte handle to wrap.
+ * Module-private, so only `from` can build a JsonStream on an existing handle.
+ */
+const WRAP = Symbol("wrap")
+
+interface WrapRequest<T> {
+  [WRAP]: DurableStream
+  schema: StandardSchemaV1<unknown, T> | undefined
+}
+
+/**
  * A handle on an `application/json` stream: appends JSON values as messages
  * and reads them back with message boundaries intact. `stream` is the byte
  * handle underneath, for anything byte-level.
@@ -43,16 +64,41 @@ export class JsonStream<T = unknown> {
   readonly schema: StandardSchemaV1<unknown, T> | undefined
 
   constructor(options: JsonStreamOptions<T>) {
-    const contentType = options.contentType ?? "application/json"
-    this.stream = new DurableStream({ ...options, contentType })
-    if (!isJsonContentType(contentType)) {
-      throw new DurableStreamError(
-        "INVALID_ARGUMENT",
-        `Invalid argument for stream ${this.stream.url}: a JSON stream needs an application/json content type (got ${contentType})`,
-        { url: this.stream.url }
-      )
+    const wrap = typeof options === "object" && options !== null ? (options as Partial<WrapRequest<T>>)[WRAP] : undefined
+    // A new handle: the bytes layer validates url, headers, fetch, retry… (null options included).
+    this.stream = wrap ?? new DurableStream(withJsonContentType(options))
+    const resolved = resolveJsonStreamOptions<T>(
+      this.stream.url,
+      wrap ? { schema: options.schema } : options,
+      this.stream.contentType
+    )
+    this.schema = resolved.schema
+  }
+
+  /**
+   * The JSON view of a handle you already have, keeping every setting of it:
+   * the result's `stream` IS that handle (same fetch, headers, params,
+   * retry, timeouts, onError), so nothing is rebuilt from the URL. From a
+   * JsonStream it shares the same byte handle; `schema` replaces its schema.
+   * This is how every layer above wraps a handle it is given.
+   *
+   * @example
+   * const bytes = new DurableStream({ url, fetch: myFetch, headers: { authorization } })
+   * const events = JsonStream.from<Event>(bytes, { schema: eventSchema })
+   */
+  static from<T = unknown>(source: DurableStream | JsonStream<unknown>, options: JsonFromOptions<T> = {}): JsonStream<T> {
+    if (!(source instanceof JsonStream) && !(source instanceof DurableStream)) {
+      throw invalidArgument("(no url)", `JsonStream.from needs a DurableStream or JsonStream (got ${describeValue(source)})`)
     }
-    this.schema = options.schema
+    if (typeof options !== "object" || options === null) {
+      throw invalidArgument(source.url, `JsonStream.from options must be an object (got ${describeValue(options)})`)
+    }
+    if (source instanceof JsonStream) {
+      if (options.schema === undefined) return source as JsonStream<T>
+      return JsonStream.from<T>(source.stream, options)
+    }
+    const request: WrapRequest<T> = { [WRAP]: source, schema: options.schema }
+    return new JsonStream<T>(request as unknown as JsonStreamOptions<T>)
   }
 
   get url(): string {
@@ -153,4 +199,11 @@ export class JsonStream<T = unknown> {
     const parts = values.map((value) => encodeJsonValue(value, this.url))
     return encoder.encode(`[${parts.join(",")}]`)
   }
+}
+
+/** The caller's handle options with the JSON content type defaulted; anything that is not an object goes on as is, for the bytes layer to refuse. */
+function withJsonContentType<T>(options: JsonStreamOptions<T>): JsonStreamOptions<T> {
+  if (typeof options !== "object" || options === null) return options
+  const { schema: _schema, ...handle } = options
+  return { ...handle, contentType: options.contentType ?? JSON_DEFAULTS.contentType } as JsonStreamOptions<T>
 }

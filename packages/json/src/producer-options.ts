@@ -1,32 +1,72 @@
-import { invalidArgument, resolveRetry, type ResolvedRetry, type RetryOptions } from "@durable-client/bytes"
+import {
+  describeValue,
+  duration,
+  invalidArgument,
+  optionalBoolean,
+  optionalFunction,
+  optionalSignal,
+  optionsObject,
+  resolveRetry,
+  wholeNumber,
+  type ResolvedRetry,
+  type RetryOptions,
+} from "@durable-client/bytes"
+import { JSON_DEFAULTS } from "./defaults"
+
+const DEFAULTS = JSON_DEFAULTS.producer
 
 export interface IdempotentProducerOptions {
-  /** Starting epoch; bump it when a producer restarts with persisted identity. Default 0. */
+  /**
+   * Starting epoch; bump it when a producer restarts with persisted identity.
+   * @default 0
+   */
   epoch?: number
   /**
-   * On a 403 (a newer epoch exists), take the server's epoch + 1 and carry
-   * on. For producers without persisted state; it can fence a live twin.
-   * Default false.
+   * On a 403 (a newer epoch exists), or on finding its epoch already used by
+   * another instance, take a fresh epoch and carry on. For producers without
+   * persisted state; it can fence a live twin.
+   * @default false
    */
   autoClaim?: boolean
-  /** How long a batch waits for more messages before it is sent. Default 5 ms. */
+  /**
+   * How long a batch waits for more messages before it is sent.
+   * @default 5 ms
+   */
   lingerMs?: number
-  /** Largest batch body in bytes; a single larger message is sent alone. Default 1 MiB. */
+  /**
+   * Largest batch body in bytes; a single larger message is sent alone.
+   * @default 1 MiB
+   */
   maxBatchBytes?: number
-  /** Most messages per batch. Default unlimited. */
+  /**
+   * Most messages per batch.
+   * @default unlimited
+   */
   maxBatchItems?: number
-  /** Batches on the wire at once. Default 5. */
+  /**
+   * Batches on the wire at once.
+   * @default 5
+   */
   maxInFlight?: number
   /**
    * Unacknowledged bytes allowed before `append` waits and `ready` pends.
-   * Default 16 MiB.
+   * @default 16 MiB
    */
   maxBufferedBytes?: number
-  /** Retry policy for network errors, 429 and 5xx (same epoch, seq and bytes). */
+  /**
+   * Retry policy for network errors, 429 and 5xx (same epoch, seq and
+   * bytes). Fields left out take the handle's, except `maxRetries`.
+   * @default { maxRetries: 10 } (a byte handle's default is 8; see the README)
+   */
   retry?: RetryOptions
   /** Aborting stops the producer: requests in flight are cancelled, pending appends rejected. */
   signal?: AbortSignal
-  /** Told about every failure, so fire-and-forget callers still hear about it. */
+  /**
+   * Told about the failure that stopped the producer (once), so
+   * fire-and-forget callers still hear about it. What it throws does not
+   * change what the producer does: it is reported as an uncaught
+   * CALLBACK_FAILED error (see the README).
+   */
   onError?: (error: Error) => void
 }
 
@@ -39,58 +79,49 @@ export interface ResolvedProducerOptions {
   maxInFlight: number
   maxBufferedBytes: number
   retry: ResolvedRetry
+  signal: AbortSignal | undefined
+  onError: ((error: Error) => void) | undefined
 }
 
-const MiB = 1024 * 1024
-
-/** Validates every option up front, naming the field, so mistakes surface before any data is queued. */
+/**
+ * The one place a producer's options are checked and defaulted. Every
+ * mistake is an INVALID_ARGUMENT naming the stream and the field, thrown
+ * before any data is queued or any request sent.
+ */
 export function resolveProducerOptions(
   url: string,
   producerId: unknown,
-  options: IdempotentProducerOptions
+  given: IdempotentProducerOptions | undefined,
+  handleRetry: ResolvedRetry
 ): ResolvedProducerOptions {
   if (typeof producerId !== "string" || producerId === "") {
-    throw invalidArgument(url, "producerId must be a non-empty string")
+    throw invalidArgument(url, `producerId must be a non-empty string (got ${describeValue(producerId)})`)
   }
-  const epoch = options.epoch ?? 0
-  if (!Number.isSafeInteger(epoch) || epoch < 0) {
-    throw invalidArgument(url, `epoch must be a whole number >= 0 (got ${String(epoch)})`)
-  }
-  const lingerMs = options.lingerMs ?? 5
-  if (!(lingerMs >= 0) || !Number.isFinite(lingerMs)) {
-    throw invalidArgument(url, `lingerMs must be >= 0 (got ${String(lingerMs)})`)
-  }
-  const maxBatchBytes = options.maxBatchBytes ?? MiB
-  if (!(maxBatchBytes > 0)) {
-    throw invalidArgument(url, `maxBatchBytes must be > 0 (got ${String(maxBatchBytes)})`)
-  }
-  const maxBatchItems = options.maxBatchItems ?? Number.POSITIVE_INFINITY
-  if (!(maxBatchItems >= 1) || (Number.isFinite(maxBatchItems) && !Number.isInteger(maxBatchItems))) {
-    throw invalidArgument(url, `maxBatchItems must be a whole number >= 1 (got ${String(maxBatchItems)})`)
-  }
-  const maxInFlight = options.maxInFlight ?? 5
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
-    throw invalidArgument(url, `maxInFlight must be a whole number >= 1 (got ${String(maxInFlight)})`)
-  }
-  const maxBufferedBytes = options.maxBufferedBytes ?? 16 * MiB
-  if (!(maxBufferedBytes > 0)) {
-    throw invalidArgument(url, `maxBufferedBytes must be > 0 (got ${String(maxBufferedBytes)})`)
-  }
+  const options = optionsObject(url, given, "producer options")
+  const maxBatchItems = options.maxBatchItems ?? DEFAULTS.maxBatchItems
   return {
-    epoch,
-    autoClaim: options.autoClaim ?? false,
-    lingerMs,
-    maxBatchBytes,
-    maxBatchItems,
-    maxInFlight,
-    maxBufferedBytes,
-    retry: resolveRetry(url, { maxRetries: 10, ...stripUndefined(options.retry) }),
+    epoch: wholeNumber(url, options.epoch ?? DEFAULTS.epoch, "epoch"),
+    autoClaim: optionalBoolean(url, options.autoClaim, "autoClaim") ?? DEFAULTS.autoClaim,
+    // A timer can wait at most 2^31-1 ms; longer would fire at once, every time.
+    lingerMs: duration(url, options.lingerMs ?? DEFAULTS.lingerMs, "lingerMs", { min: 0 }),
+    maxBatchBytes: wholeNumber(url, options.maxBatchBytes ?? DEFAULTS.maxBatchBytes, "maxBatchBytes", { min: 1 }),
+    maxBatchItems:
+      maxBatchItems === Number.POSITIVE_INFINITY ? maxBatchItems : wholeNumber(url, maxBatchItems, "maxBatchItems", { min: 1 }),
+    maxInFlight: wholeNumber(url, options.maxInFlight ?? DEFAULTS.maxInFlight, "maxInFlight", { min: 1 }),
+    maxBufferedBytes: wholeNumber(url, options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, "maxBufferedBytes", { min: 1 }),
+    retry: resolveRetry(url, {
+      ...handleRetry,
+      maxRetries: DEFAULTS.maxRetries,
+      ...stripUndefined(url, options.retry),
+    }),
+    signal: optionalSignal(url, options.signal, "signal"),
+    onError: optionalFunction<(error: Error) => void>(url, options.onError, "onError"),
   }
 }
 
-function stripUndefined(value: RetryOptions | undefined): RetryOptions {
-  const out: Record<string, number> = {}
-  if (!value) return out
-  for (const [key, field] of Object.entries(value)) if (field !== undefined) out[key] = field as number
-  return out
+function stripUndefined(url: string, value: RetryOptions | undefined): RetryOptions {
+  const given = optionsObject(url, value, "retry")
+  const out: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(given)) if (field !== undefined) out[key] = field
+  return out as RetryOptions
 }

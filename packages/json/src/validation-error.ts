@@ -1,5 +1,6 @@
 import { DurableStreamError } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
+import { normalizeIssues } from "./schema-validation"
 
 /** One schema complaint, with the path into the value as plain keys. */
 export interface ValidationIssue {
@@ -10,10 +11,11 @@ export interface ValidationIssue {
 /**
  * A value read from the stream failed the caller's schema. Carries the
  * stream URL, the offset of the batch it came in (resume from `offset` of the
- * session to skip nothing) and every issue with its path.
+ * session to skip nothing) and every issue with its path. Its `name` is
+ * its own; `isDurableStreamError` still recognises it (by brand).
  */
 export class ValidationError extends DurableStreamError {
-  override readonly name = "DurableStreamError"
+  override readonly name: string = "ValidationError"
   readonly issues: ValidationIssue[]
   readonly value: unknown
 
@@ -23,12 +25,7 @@ export class ValidationError extends DurableStreamError {
     issues: ReadonlyArray<StandardSchemaV1.Issue>,
     value: unknown
   ) {
-    const normalised = issues.map((issue) => ({
-      message: issue.message,
-      path: (issue.path ?? []).map((segment) =>
-        typeof segment === "object" && segment !== null ? segment.key : segment
-      ),
-    }))
+    const normalised = normalizeIssues(issues)
     const summary = normalised
       .map((issue) => `${issue.path.length ? issue.path.map(String).join(".") : "(root)"}: ${issue.message}`)
       .join("; ")

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `pnpm check:packages`: the shape of the four published packages, as a
-// consumer's tools see the packed tarball.
+// `pnpm check:packages`: the shape of the published packages (the four
+// layers and @durable-client/ai-sdk), as a consumer's tools see the packed
+// tarball.
 //
 // - publint --strict: exports/main/module/types point at files that are in
 //   the tarball, formats match file extensions, conditions are in a working
@@ -20,7 +21,7 @@ import { fileURLToPath } from "node:url"
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const packagesDir = fileURLToPath(new URL("../..", import.meta.url))
-const LAYERS = ["bytes", "json", "state", "collections"]
+const LAYERS = ["bytes", "json", "state", "collections", "ai-sdk"]
 const bin = (name) => join(packageDir, "node_modules/.bin", name)
 
 function run(command, args) {

@@ -1,3 +1,4 @@
+import { validateWithSchema, type SchemaVerdict, type StreamOperation } from "@durable-client/json"
 import { StateMessageError, describeInvalidMessage } from "./message-validation"
 import type { ChangeMessage, StateMessage } from "./messages"
 import { entityForType, type StateSchema } from "./state-schema"
@@ -5,14 +6,17 @@ import { entityForType, type StateSchema } from "./state-schema"
 /**
  * Checks one message: protocol shape first, then (with a schema) that its
  * type is one the schema declares and that its value passes that type's
- * Standard Schema. Returns the message with the schema's output value, so
- * transforms and defaults apply. Sync schemas stay synchronous.
+ * Standard Schema, through the JSON layer's one validation path (any
+ * thenable result is awaited). Returns the message with the schema's output
+ * value, so transforms and defaults apply. Sync schemas stay synchronous:
+ * the result is a Promise only when the schema answered with a thenable.
  */
 export function checkMessage(
   message: unknown,
   schema: StateSchema | undefined,
   url: string,
-  offset: string | undefined
+  offset: string | undefined,
+  operation: StreamOperation = "read"
 ): StateMessage | Promise<StateMessage> {
   const problem = describeInvalidMessage(message)
   if (problem !== undefined) throw new StateMessageError(url, offset, problem, message)
@@ -25,24 +29,17 @@ export function checkMessage(
   }
   // Delete messages carry no value to validate.
   if (change.headers.operation === "delete" || change.value === undefined) return change
-  const result = entity.schema["~standard"].validate(change.value)
-  if (result instanceof Promise) return result.then((settled) => withValue(change, settled, url, offset))
-  return withValue(change, result, url, offset)
+  const verdict = validateWithSchema(entity.schema, change.value, { url, what: `the ${change.type} schema`, operation })
+  if (verdict instanceof Promise) return verdict.then((settled) => withValue(change, settled, url, offset))
+  return withValue(change, verdict, url, offset)
 }
 
-function withValue(
-  change: ChangeMessage,
-  result: { value?: unknown; issues?: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> },
-  url: string,
-  offset: string | undefined
-): ChangeMessage {
-  if (result.issues) {
-    const issues = result.issues.map((issue) => ({
-      message: issue.message,
-      path: (issue.path ?? []).map((segment) => (typeof segment === "object" && segment !== null ? segment.key : segment)),
-    }))
-    const summary = issues.map((issue) => `${issue.path.map(String).join(".") || "(value)"}: ${issue.message}`).join("; ")
-    throw new StateMessageError(url, offset, `value fails the ${change.type} schema: ${summary}`, change, issues)
+function withValue(change: ChangeMessage, verdict: SchemaVerdict<unknown>, url: string, offset: string | undefined): ChangeMessage {
+  if (!verdict.ok) {
+    const summary = verdict.issues
+      .map((issue) => `${issue.path.map(String).join(".") || "(value)"}: ${issue.message}`)
+      .join("; ")
+    throw new StateMessageError(url, offset, `value fails the ${change.type} schema: ${summary}`, change, verdict.issues)
   }
-  return result.value === change.value ? change : { ...change, value: result.value }
+  return verdict.value === change.value ? change : { ...change, value: verdict.value }
 }

@@ -1,48 +1,26 @@
 import {
-  DurableStream,
   DurableStreamError,
-  JsonStream,
+  callbackFailed,
+  describeValue,
+  duration,
+  invalidArgument,
+  optionalSignal,
+  optionsObject,
   isDurableStreamError,
-  type DurableStreamOptions,
+  reportCallbackError,
   type JsonBatch,
   type JsonReadSession,
-  type LiveMode,
-  type LiveSharing,
   type SessionStatus,
 } from "@durable-client/json"
-import type { Checkpoint, CheckpointStorage } from "./checkpoint-storage"
+import type { Checkpoint } from "./checkpoint-storage"
+import { STATE_DEFAULTS } from "./defaults"
 import { checkMessage } from "./entity-validation"
-import type { StateMessageError } from "./message-validation"
+import { resolveMaterializeOptions, type MaterializeOptions, type ResolvedMaterializeOptions } from "./materialize-options"
+import { StateMessageError } from "./message-validation"
 import { MaterializedState, type ChangeObserver } from "./materialized-state"
 import type { ChangeMessage, StateMessage } from "./messages"
-import type { StateSchema } from "./state-schema"
 
-export interface MaterializeOptions extends Partial<Omit<DurableStreamOptions, "url" | "contentType">> {
-  url?: string | URL
-  /** An existing handle instead of `url`. */
-  stream?: JsonStream | DurableStream
-  /** Entity types and value schemas; without it any well-formed message is applied. */
-  schema?: StateSchema
-  /** Where to start when there is no checkpoint. Default "-1". */
-  offset?: string
-  /** Default "auto"; `false` catches up once and stops. */
-  live?: LiveMode
-  /** One live connection for all tabs: `tabSharing()` from `@durable-client/state/tab-sharing`. */
-  shareAcrossTabs?: LiveSharing
-  /** Saves (offset, state) so a restart reads only what came after. */
-  storage?: CheckpointStorage
-  /** Checkpoint key. Default: the stream URL. */
-  storageKey?: string
-  /** Minimum time between checkpoint saves while live. Default 1000 ms. */
-  checkpointIntervalMs?: number
-  signal?: AbortSignal
-  /**
-   * Called for a malformed message or one its schema refuses; the message
-   * is skipped and the rest of the stream still applies. Without it such a
-   * message stops the materializer with the error.
-   */
-  onInvalidMessage?: (error: StateMessageError) => void
-}
+export type { MaterializeOptions } from "./materialize-options"
 
 /**
  * A live materialized view of a State Protocol stream. Keeps the offset of
@@ -50,7 +28,7 @@ export interface MaterializeOptions extends Partial<Omit<DurableStreamOptions, "
  * the start when the server says the offset is gone (410) or sends `reset`.
  */
 export class Materializer {
-  readonly state = new MaterializedState()
+  readonly state: MaterializedState
   readonly url: string
   /** Offset just after the last applied batch. */
   offset: string
@@ -64,8 +42,7 @@ export class Materializer {
   /** Settles when materializing stops: end of stream, close(), or an error. */
   readonly done: Promise<void>
 
-  private readonly json: JsonStream
-  private readonly storageKey: string
+  private readonly options: ResolvedMaterializeOptions
   private readonly controller = new AbortController()
   private session: JsonReadSession | undefined
   private readyResolve!: () => void
@@ -79,19 +56,20 @@ export class Materializer {
   private stopped = false
   private failure: unknown
 
-  constructor(private readonly options: MaterializeOptions) {
-    this.json = toJsonStream(options)
-    this.url = this.json.url
-    this.storageKey = options.storageKey ?? this.url
-    this.offset = options.offset ?? "-1"
+  constructor(options: MaterializeOptions) {
+    this.options = resolveMaterializeOptions(options)
+    this.url = this.options.json.url
+    this.state = new MaterializedState({ url: this.url, onCallbackError: this.options.onCallbackError })
+    this.offset = this.options.offset
     this.ready = new Promise<void>((resolve, reject) => {
       this.readyResolve = resolve
       this.readyReject = reject
     })
     this.ready.catch(() => undefined)
-    if (options.signal) {
-      if (options.signal.aborted) this.controller.abort()
-      else options.signal.addEventListener("abort", () => void this.close(), { once: true })
+    const signal = this.options.signal
+    if (signal) {
+      if (signal.aborted) this.controller.abort()
+      else signal.addEventListener("abort", () => void this.close(), { once: true })
     }
     this.done = this.run()
     this.done.catch(() => undefined)
@@ -102,13 +80,22 @@ export class Materializer {
     return this.session?.status ?? (this.stopped ? "closed" : "connecting")
   }
 
-  /** Observers receive each applied batch's changes. */
+  /**
+   * Observers receive each applied batch's changes. One that throws is
+   * reported (see `onCallbackError`); the others and the materializer go on.
+   */
   subscribe(observer: ChangeObserver): () => void {
     return this.state.subscribe(observer)
   }
 
   /** Resolves when a change carrying `txid` has been applied (the echo of a write). */
-  awaitTxid(txid: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  awaitTxid(txid: string, given?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
+    let options: { timeoutMs?: number; signal?: AbortSignal }
+    try {
+      options = this.awaitTxidOptions(txid, given)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     if (this.seenTxids.has(txid)) return Promise.resolve()
     if (this.failure) return Promise.reject(this.failure)
     if (this.stopped) return Promise.reject(this.stoppedError(`before txid ${txid} arrived`))
@@ -148,7 +135,19 @@ export class Materializer {
     })
   }
 
-  /** Saves a checkpoint now (no-op without storage). */
+  private awaitTxidOptions(txid: unknown, given: { timeoutMs?: number; signal?: AbortSignal } | undefined) {
+    if (typeof txid !== "string" || txid === "") {
+      throw invalidArgument(this.url, `awaitTxid needs a non-empty txid string (got ${describeValue(txid)})`)
+    }
+    const options = optionsObject(this.url, given, "awaitTxid options")
+    return {
+      // A NaN or 2^31 timeout would fire at once: refuse it rather than reject every wait.
+      timeoutMs: options.timeoutMs === undefined ? undefined : duration(this.url, options.timeoutMs, "timeoutMs"),
+      signal: optionalSignal(this.url, options.signal, "signal"),
+    }
+  }
+
+  /** Saves a checkpoint now (no-op without storage); rejects with CALLBACK_FAILED if the storage fails. */
   async checkpoint(): Promise<void> {
     const storage = this.options.storage
     if (!storage) return
@@ -156,7 +155,11 @@ export class Materializer {
     this.checkpointTimer = undefined
     this.lastCheckpointAt = Date.now()
     const checkpoint: Checkpoint = { offset: this.offset, state: this.state.toJSON() }
-    await storage.save(this.storageKey, checkpoint)
+    try {
+      await storage.save(this.options.storageKey, checkpoint)
+    } catch (thrown) {
+      throw callbackFailed(this.url, "storage.save", thrown)
+    }
   }
 
   /** Stops reading, saves a final checkpoint and releases timers and connections. */
@@ -166,7 +169,7 @@ export class Materializer {
     this.controller.abort()
     await this.session?.cancel()
     await this.done.catch(() => undefined)
-    if (!this.failure) await this.checkpoint().catch(() => undefined)
+    if (!this.failure) await this.saveCheckpoint()
     if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer)
     this.checkpointTimer = undefined
     this.releaseWaiters()
@@ -178,9 +181,9 @@ export class Materializer {
       for (;;) {
         if (this.controller.signal.aborted) return
         this.startOffset ??= this.offset
-        const session = this.json.read({
+        const session = this.options.json.read({
           offset: this.offset,
-          live: this.options.live ?? "auto",
+          live: this.options.live,
           shareAcrossTabs: this.options.shareAcrossTabs,
         })
         this.session = session
@@ -190,7 +193,7 @@ export class Materializer {
             // End of stream (closed) or a catch-up-only read.
             this.caughtUp = true
             this.readyResolve()
-            if (this.options.storage) await this.checkpoint()
+            await this.saveCheckpoint()
           }
           return
         } catch (error) {
@@ -220,7 +223,14 @@ export class Materializer {
   private async restore(): Promise<void> {
     const storage = this.options.storage
     if (!storage) return
-    const checkpoint = await storage.load(this.storageKey)
+    let checkpoint: Checkpoint | undefined
+    try {
+      checkpoint = await storage.load(this.options.storageKey)
+    } catch (thrown) {
+      // Safe to go on: without a checkpoint the state is rebuilt from the start.
+      this.reportCallback("storage.load", thrown)
+      return
+    }
     if (!checkpoint) return
     this.state.restore(checkpoint.state)
     this.heldTxids = checkpoint.state.pendingSnapshot ? txidsOf(checkpoint.state.pendingSnapshot) : undefined
@@ -228,7 +238,7 @@ export class Materializer {
   }
 
   private async rebuild(): Promise<void> {
-    await this.options.storage?.clear(this.storageKey)
+    await this.clearCheckpoint()
     this.state.clear()
     this.heldTxids = undefined
     this.offset = "-1"
@@ -244,14 +254,21 @@ export class Materializer {
         messages.push(checked)
         if ("control" in checked.headers && checked.headers.control === "reset") reset = true
       } catch (error) {
-        if (!this.options.onInvalidMessage) throw error
-        this.options.onInvalidMessage(error as StateMessageError)
+        const onInvalidMessage = this.options.onInvalidMessage
+        // Only a bad message is skippable; a validator that threw (CALLBACK_FAILED) is not the message's fault.
+        if (!onInvalidMessage || !(error instanceof StateMessageError)) throw error
+        try {
+          onInvalidMessage(error)
+        } catch (thrown) {
+          // The message is skipped as the callback asked; its own bug is reported, not fatal.
+          this.reportCallback("onInvalidMessage", thrown)
+        }
       }
     }
     this.state.apply(messages)
     this.messagesApplied += messages.length
     this.offset = batch.offset
-    if (reset) await this.options.storage?.clear(this.storageKey)
+    if (reset) await this.clearCheckpoint()
     for (const txid of this.appliedTxids(messages)) this.markTxid(txid)
     if (batch.upToDate || batch.closed) {
       if (!this.caughtUp) {
@@ -264,12 +281,34 @@ export class Materializer {
 
   private scheduleCheckpoint(): void {
     if (!this.options.storage || this.checkpointTimer !== undefined) return
-    const interval = this.options.checkpointIntervalMs ?? 1000
+    const interval = this.options.checkpointIntervalMs
     const wait = Math.max(0, this.lastCheckpointAt + interval - Date.now())
     this.checkpointTimer = setTimeout(() => {
       this.checkpointTimer = undefined
-      void this.checkpoint().catch(() => undefined)
+      void this.saveCheckpoint()
     }, wait)
+  }
+
+  /** A checkpoint the view does not depend on: a failing storage is reported, and reading goes on. */
+  private async saveCheckpoint(): Promise<void> {
+    try {
+      await this.checkpoint()
+    } catch (error) {
+      reportCallbackError(error as DurableStreamError, this.options.onCallbackError)
+    }
+  }
+
+  private async clearCheckpoint(): Promise<void> {
+    try {
+      await this.options.storage?.clear(this.options.storageKey)
+    } catch (thrown) {
+      // A stale checkpoint left behind is replaced by the next save; reading goes on.
+      this.reportCallback("storage.clear", thrown)
+    }
+  }
+
+  private reportCallback(callback: string, thrown: unknown): void {
+    reportCallbackError(callbackFailed(this.url, callback, thrown, "read"), this.options.onCallbackError)
   }
 
   /** The txids `state.apply(messages)` made visible, following its snapshot and reset rules. */
@@ -295,7 +334,7 @@ export class Materializer {
   private markTxid(txid: string): void {
     this.seenTxids.add(txid)
     // Bounded memory: forget the oldest txids; awaiting them later only costs a re-read.
-    if (this.seenTxids.size > 10_000) {
+    if (this.seenTxids.size > STATE_DEFAULTS.materialize.rememberedTxids) {
       const oldest = this.seenTxids.values().next().value
       if (oldest !== undefined) this.seenTxids.delete(oldest)
     }
@@ -319,24 +358,4 @@ function txidsOf(changes: readonly ChangeMessage[]): string[] {
 /** Starts materializing a State Protocol stream. */
 export function materialize(options: MaterializeOptions): Materializer {
   return new Materializer(options)
-}
-
-function toJsonStream(options: MaterializeOptions): JsonStream {
-  if (options.stream instanceof JsonStream) return options.stream
-  if (options.stream instanceof DurableStream) {
-    return new JsonStream({
-      url: options.stream.url,
-      contentType: options.stream.contentType ?? "application/json",
-      headers: options.headers,
-      params: options.params,
-      fetch: options.fetch,
-      retry: options.retry,
-      onError: options.onError,
-    })
-  }
-  if (options.url === undefined) {
-    throw new DurableStreamError("INVALID_ARGUMENT", "materialize needs a url or a stream", { url: "" })
-  }
-  const { stream: _stream, schema: _schema, ...rest } = options
-  return new JsonStream({ ...rest, url: options.url })
 }

@@ -1,3 +1,4 @@
+import { callbackFailed, reportCallbackError, type OnCallbackError } from "@durable-client/json"
 import type { ChangeMessage, Operation, StateMessage } from "./messages"
 
 /** One applied change, as observers see it. `operation` is the effect on the state. */
@@ -35,10 +36,23 @@ export interface StateSnapshot {
  * - changes between snapshot-start and snapshot-end are held back and applied
  *   together at snapshot-end, so no observer ever sees half a snapshot.
  */
+export interface MaterializedStateOptions {
+  /** The stream this state comes from, named in errors. */
+  url?: string
+  /**
+   * Receives CALLBACK_FAILED when an observer throws. Without it the error
+   * is reported to the runtime as uncaught. Either way the other observers
+   * still hear the change and the state stays applied.
+   */
+  onCallbackError?: OnCallbackError
+}
+
 export class MaterializedState {
   private readonly tables = new Map<string, Map<string, unknown>>()
   private readonly observers = new Set<ChangeObserver>()
   private pendingSnapshot: ChangeMessage[] | undefined
+
+  constructor(private readonly options: MaterializedStateOptions = {}) {}
 
   get<V = unknown>(type: string, key: string): V | undefined {
     return this.tables.get(type)?.get(key) as V | undefined
@@ -198,7 +212,16 @@ export class MaterializedState {
   }
 
   private notify(changes: readonly Change[]): void {
-    for (const observer of [...this.observers]) observer(changes)
+    for (const observer of [...this.observers]) {
+      try {
+        observer(changes)
+      } catch (thrown) {
+        // Isolated: one observer's bug must neither keep the change from the
+        // others nor reach apply()'s caller (a materializer would stop for good).
+        const url = this.options.url ?? "(no url)"
+        reportCallbackError(callbackFailed(url, "a change subscriber", thrown, "read"), this.options.onCallbackError)
+      }
+    }
   }
 }
 

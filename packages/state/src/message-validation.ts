@@ -37,6 +37,7 @@ export function isRfc3339DateTime(text: string): boolean {
  * write can be found.
  */
 export class StateMessageError extends DurableStreamError {
+  override readonly name: string = "StateMessageError"
   readonly entityType: string | undefined
   readonly key: string | undefined
   readonly issues: ReadonlyArray<{ message: string; path: PropertyKey[] }>

@@ -1,4 +1,4 @@
-import { DurableStreamError, type StandardSchemaV1 } from "@durable-client/json"
+import { DurableStreamError, isStandardSchema, type StandardSchemaV1 } from "@durable-client/json"
 import { isRfc3339DateTime } from "./message-validation"
 import type { ChangeMessage } from "./messages"
 
@@ -65,7 +65,7 @@ export function createStateSchema<const Def extends StateSchemaDefinition>(defin
     if (typeof entity.primaryKey !== "string" || entity.primaryKey === "") {
       throw invalidSchema(`${name}.primaryKey must be a non-empty string`)
     }
-    if (typeof entity.schema?.["~standard"]?.validate !== "function") {
+    if (!isStandardSchema(entity.schema)) {
       throw invalidSchema(`${name}.schema must be a Standard Schema (Zod, Valibot, ArkType, …)`)
     }
     if (types.has(entity.type)) {
@@ -77,6 +77,11 @@ export function createStateSchema<const Def extends StateSchemaDefinition>(defin
   }
   byType.set(schema, types)
   return schema as StateSchema<Def>
+}
+
+/** True for a schema made by `createStateSchema` (in this copy of the package). */
+export function isStateSchema(value: unknown): value is StateSchema {
+  return typeof value === "object" && value !== null && byType.has(value)
 }
 
 /** The helpers for a wire `type`, or undefined for a type the schema does not know. */

@@ -1,21 +1,18 @@
 import {
-  DurableStream,
   DurableStreamError,
-  IdempotentProducer,
-  JsonStream,
-  type IdempotentProducerOptions,
+  optionalString,
+  optionsObject,
+  type DurableStream,
+  type IdempotentProducer,
+  type JsonStream,
 } from "@durable-client/json"
 import { checkMessage } from "./entity-validation"
 import type { ChangeMessage } from "./messages"
 import type { StateSchema } from "./state-schema"
+import { resolveStateWriter, type StateWriterOptions } from "./state-writer-options"
 import { createTxid } from "./txid"
 
-export interface StateWriterOptions extends IdempotentProducerOptions {
-  /** Producer id; default a random one (no cross-restart fencing then). */
-  producerId?: string
-  /** Validates values before anything is sent. */
-  schema?: StateSchema
-}
+export type { StateWriterOptions } from "./state-writer-options"
 
 export interface WriteResult {
   /** The txid stamped on every change of this write; await its echo on a materializer. */
@@ -33,13 +30,10 @@ export class StateWriter {
   readonly producer: IdempotentProducer
   private readonly schema: StateSchema | undefined
 
-  constructor(target: JsonStream | DurableStream | IdempotentProducer, options: StateWriterOptions = {}) {
-    const { producerId, schema, ...producerOptions } = options
-    this.schema = schema
-    this.producer =
-      target instanceof IdempotentProducer
-        ? target
-        : new IdempotentProducer(target, producerId ?? `state-writer-${createTxid()}`, producerOptions)
+  constructor(target: JsonStream | DurableStream | IdempotentProducer, options?: StateWriterOptions) {
+    const resolved = resolveStateWriter(target, options)
+    this.producer = resolved.producer
+    this.schema = resolved.schema
   }
 
   get url(): string {
@@ -50,7 +44,9 @@ export class StateWriter {
    * Validates, stamps the txid (an existing one on a change is kept) and
    * appends the changes in order. Resolves when all are acknowledged.
    */
-  async write(changes: ChangeMessage | readonly ChangeMessage[], options: { txid?: string } = {}): Promise<WriteResult> {
+  async write(changes: ChangeMessage | readonly ChangeMessage[], given?: { txid?: string }): Promise<WriteResult> {
+    const options = optionsObject(this.url, given, "write options", "append")
+    const chosenTxid = optionalString(this.url, options.txid, "txid", "append")
     const list = Array.isArray(changes) ? (changes as readonly ChangeMessage[]) : [changes as ChangeMessage]
     if (list.length === 0) {
       throw new DurableStreamError("INVALID_ARGUMENT", `Invalid argument for stream ${this.url}: nothing to write`, {
@@ -58,7 +54,7 @@ export class StateWriter {
         operation: "append",
       })
     }
-    const txid = options.txid ?? createTxid()
+    const txid = chosenTxid ?? createTxid()
     const stamped: ChangeMessage[] = []
     for (const change of list) {
       // Only change messages carry a txid; the protocol has no place for one on a control message.
@@ -66,7 +62,7 @@ export class StateWriter {
       const withTxid: ChangeMessage = isChange
         ? { ...change, headers: { ...change.headers, txid: change.headers.txid ?? txid } }
         : change
-      let checked = checkMessage(withTxid, this.schema, this.url, undefined)
+      let checked = checkMessage(withTxid, this.schema, this.url, undefined, "append")
       if (checked instanceof Promise) checked = await checked
       stamped.push(checked as ChangeMessage)
     }

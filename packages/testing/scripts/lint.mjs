@@ -6,7 +6,14 @@ import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
-const published = ["bytes", "json", "state", "collections"]
+// Every package we publish: a workspace package that is not private.
+const published = readdirSync(join(root, "packages")).filter((name) => {
+  try {
+    return JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")).private !== true
+  } catch {
+    return false
+  }
+})
 
 // Globals and APIs that some supported runtime lacks (and that have no fallback here).
 const forbidden = [
@@ -51,9 +58,8 @@ function* walk(dir) {
   }
 }
 
-if (problems.length > 0) {
-  console.error(problems.join("\n"))
-  console.error(`lint: ${problems.length} problem(s)`)
-  process.exit(1)
-}
-console.log(`lint: ${published.length} packages clean`)
+// One summary line in the shape `pnpm test` totals: a package passes when it has no problem.
+const failing = new Set(problems.map((problem) => problem.split("/")[1]))
+if (problems.length > 0) console.error(problems.join("\n"))
+console.log(`lint: ${published.length - failing.size} passed, ${failing.size} failed`)
+process.exitCode = problems.length > 0 ? 1 : 0

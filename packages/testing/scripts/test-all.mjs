@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `pnpm test`: build once, then run every suite — vitest (unit, integration,
-// browser), the conformance suite, the package-shape checks and the runtime
+// `pnpm test`: build once, then run every suite — typecheck and lint, vitest
+// (unit, integration, browser), the conformance suite, the package-shape checks and the runtime
 // matrix — each printing its own "N passed, N failed, N skipped" line. A
 // failing suite does not stop the others, so one run shows everything that is
 // wrong; the last line is the total over all of them and the exit code is
@@ -8,6 +8,9 @@
 import { spawn } from "node:child_process"
 
 const suites = [
+  // Types (including the type tests under test/types) and the isomorphism and
+  // package-shape rules: a broken one fails `pnpm test`, not just `pnpm lint`.
+  ["typecheck + lint", ["lint"]],
   ["vitest", ["exec", "vitest", "run", "--config", "packages/testing/vitest.config.ts"]],
   ["conformance", ["conformance"]],
   ["package shape", ["check:packages"]],

@@ -7,6 +7,8 @@ import { setupServer } from "msw/node"
 import { afterAll, afterEach, beforeAll, expect } from "vitest"
 import { startReferenceServer, type ReferenceServer } from "./server"
 
+export { watchFetch, type FetchWatch, type WatchedRequest } from "./fetch-watch"
+
 /** Starts an msw server for the calling test file; an unhandled request fails the test. */
 export function useMswServer(): SetupServer {
   const server = setupServer()

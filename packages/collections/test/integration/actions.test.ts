@@ -8,6 +8,7 @@ import {
   type StreamDB,
 } from "../../src/index"
 import { activeTimers, createStream, deferred, delay, schema, trackTimers, until, useClosedAfterEach } from "../support/db"
+import { controlOf } from "../../src/collection"
 import { record } from "../support/harness"
 import type { Todo } from "../support/schemas"
 
@@ -62,7 +63,7 @@ describe("confirm", () => {
     expect(echoed).toContain(result.txid)
     expect(todos.get("t1")).toEqual(confirmed)
     expect(todos.get("t1")).toBe(db.materializer.state.get("todo", "t1"))
-    expect(todos.overrides.size).toBe(0)
+    expect(controlOf(todos).overrideCount()).toBe(0)
 
     expect(rowValues).toEqual([undefined, row("t1", { text: "buy milk", rank: -1 }), confirmed])
     // Every snapshot after the first holds the row: it never went missing in between.
@@ -108,7 +109,7 @@ describe("confirm", () => {
     await Promise.all([finishing, removing])
     expect(todos.toArray()).toEqual([row("a", { done: true })])
     expect(db.materializer.state.has("todo", "b")).toBe(false)
-    expect(todos.overrides.size).toBe(0)
+    expect(controlOf(todos).overrideCount()).toBe(0)
   })
 
   it("a write may go elsewhere and return nothing: the action settles when something stamped with its txid arrives", async () => {
@@ -163,7 +164,7 @@ describe("rollback", () => {
       await expect(pending).rejects.toBe(boom)
       expect(todos.get("x")).toBeUndefined()
       expect(todos.size).toBe(0)
-      expect(todos.overrides.size).toBe(0)
+      expect(controlOf(todos).overrideCount()).toBe(0)
       expect(values).toEqual([undefined, row("x"), undefined])
       expect(arrays.map((array) => array.length)).toEqual([0, 1, 0])
     })
@@ -374,7 +375,7 @@ describe("interleaved actions on one row", () => {
     await finishing
     expect(sample()).toBe("a/true")
     expect(db.collections.todos.get("x")).toBe(db.materializer.state.get("todo", "x"))
-    expect(db.collections.todos.overrides.size).toBe(0)
+    expect(controlOf(db.collections.todos).overrideCount()).toBe(0)
     for (const state of seen.slice(afterRollback)) expect(state).toBe("a/true")
     expectAlongChain(seen)
   })

@@ -1,6 +1,7 @@
 import { useReferenceServer } from "@durable-client/testing/vitest"
 import { describe, expect, it } from "vitest"
 import { createStreamDB, DurableStreamError, JsonStream, memoryStorage, type CheckpointStorage } from "../../src/index"
+import { controlOf } from "../../src/collection"
 import { createStream, schema, until, useClosedAfterEach } from "../support/db"
 import { control } from "../support/messages"
 import type { Todo } from "../support/schemas"
@@ -72,7 +73,7 @@ describe("two StreamDBs on one stream", () => {
       ...["b1", "b2", "b3"].map((id) => b.actions.addTodo({ id, text: id })),
     ])
     await until(() => a.collections.todos.size === 6 && b.collections.todos.size === 6)
-    await until(() => a.collections.todos.overrides.size === 0 && b.collections.todos.overrides.size === 0)
+    await until(() => controlOf(a.collections.todos).overrideCount() === 0 && controlOf(b.collections.todos).overrideCount() === 0)
     expect(a.collections.todos.toArray()).toEqual(b.collections.todos.toArray())
   })
 })
@@ -164,5 +165,44 @@ describe("stream control messages", () => {
     await writer.append(schema.todos.insert({ value: row("3") }))
     await until(() => db.collections.todos.has("3"))
     expect(results).toEqual([["1", "2"], [], ["3"]])
+  })
+})
+
+describe("a caller's function that throws", () => {
+  it("in a where predicate or a subscriber stops neither the live query nor the StreamDB", async () => {
+    const url = server.streamUrl()
+    await createStream(url)
+    const reported: DurableStreamError[] = []
+    const db = createStreamDB({ url, schema, onCallbackError: (error) => reported.push(error) })
+    opened.push(db)
+    const writer = openDB(url)
+    await Promise.all([db.ready, writer.ready])
+
+    const fragile = db.collections.todos.query({
+      where: (todo) => {
+        if (todo.text === "poison") throw new Error("where bug")
+        return !todo.done
+      },
+      orderBy: "id",
+    })
+    const seen: string[][] = []
+    fragile.subscribe((rows) => seen.push(rows.map((todo) => todo.id)))
+    db.materializer.subscribe(() => {
+      throw new Error("subscriber bug")
+    })
+
+    await writer.actions.addTodo({ id: "1", text: "poison" })
+    await writer.actions.addTodo({ id: "2", text: "fine" })
+    await until(() => db.collections.todos.has("2"))
+    expect(seen.at(-1)).toEqual(["2"])
+    expect(db.status).not.toBe("error")
+    expect(reported.some((error) => error.message.includes("where predicate"))).toBe(true)
+    expect(reported.some((error) => error.message.includes("a change subscriber"))).toBe(true)
+    for (const error of reported) expect(error).toMatchObject({ code: "CALLBACK_FAILED", url })
+
+    // Later changes still arrive.
+    await writer.actions.finish({ id: "2" })
+    await until(() => db.collections.todos.get("2")?.done === true)
+    expect(seen.at(-1)).toEqual([])
   })
 })

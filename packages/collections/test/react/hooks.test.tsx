@@ -3,6 +3,7 @@ import { act, cleanup, render, screen } from "@testing-library/react"
 import { StrictMode, useRef } from "react"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { Collection } from "../../src/index"
+import { controlOf } from "../../src/collection"
 import { LiveQuery } from "../../src/live-query"
 import { LiveRow } from "../../src/live-row"
 import { useLiveQuery, useRow, useStore, useStreamDB } from "../../src/react"
@@ -237,7 +238,42 @@ describe("useStreamDB", () => {
   })
 })
 
+/** Follows a collection's change feed: how many listeners are on it right now. */
+function feedListeners(collection: Collection<Todo>): () => number {
+  let active = 0
+  const original = collection.onKeysChanged.bind(collection)
+  collection.onKeysChanged = (listener) => {
+    active++
+    const stop = original(listener)
+    let stopped = false
+    return () => {
+      if (!stopped) active--
+      stopped = true
+      stop()
+    }
+  }
+  return () => active
+}
+
 describe("under StrictMode", () => {
+  it("mounting and unmounting leaves no listener on the collection", () => {
+    const { todos, apply } = seeded()
+    const listening = feedListeners(todos)
+    const { unmount } = render(
+      <StrictMode>
+        <OpenTodos todos={todos} renders={renderCounter()} />
+        <TodoText todos={todos} id="a" renders={renderCounter()} />
+      </StrictMode>
+    )
+    // While mounted: exactly the query and the row, whatever StrictMode created and dropped.
+    expect(listening()).toBe(2)
+    act(() => apply(upd("todo", "a", todo("a", { text: "alpha!", rank: 1 }))))
+    expect(screen.getByTestId("row-a").textContent).toBe("alpha!")
+    unmount()
+    expect(listening()).toBe(0)
+    expect(controlOf(todos).listenerCount()).toBe(0)
+  })
+
   it("useLiveQuery and useRow keep updating after React's simulated unmount and remount", () => {
     const { todos, apply } = seeded()
     const renders = renderCounter()

@@ -1,5 +1,5 @@
-import { Collection, DELETED } from "../../src/collection"
-import { MaterializedState, type StateMessage } from "../../src/index"
+import { Collection, DELETED, controlOf } from "../../src/collection"
+import { MaterializedState, type OnCallbackError, type StateMessage } from "../../src/index"
 import type { Todo } from "./schemas"
 
 export interface Harness {
@@ -14,23 +14,24 @@ export interface Harness {
 }
 
 /** A collection of `todo` rows over a MaterializedState, wired the way StreamDB wires it. */
-export function harness(): Harness {
-  const state = new MaterializedState()
-  const todos = new Collection<Todo>("todos", "todo", "id", state)
+export function harness(options: { onCallbackError?: OnCallbackError } = {}): Harness {
+  const state = new MaterializedState({ onCallbackError: options.onCallbackError })
+  const todos = new Collection<Todo>("todos", "todo", "id", state, "http://collections.test/todos", options.onCallbackError)
+  const control = controlOf(todos)
   state.subscribe((changes) => {
-    todos.notifyKeysChanged(changes.filter((change) => change.type === "todo").map((change) => change.key))
+    control.notifyKeysChanged(changes.filter((change) => change.type === "todo").map((change) => change.key))
   })
   return {
     state,
     todos,
     apply: (...messages) => state.apply(messages),
     override: (key, value) => {
-      todos.overrides.set(key, value)
-      todos.notifyKeysChanged([key])
+      control.setOverride(key, value)
+      control.notifyKeysChanged([key])
     },
     clearOverride: (key) => {
-      todos.overrides.delete(key)
-      todos.notifyKeysChanged([key])
+      control.setOverride(key, undefined)
+      control.notifyKeysChanged([key])
     },
   }
 }

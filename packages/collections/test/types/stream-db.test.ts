@@ -169,3 +169,10 @@ describe("React hooks", () => {
     expectTypeOf(inComponent).toBeFunction()
   })
 })
+
+describe("Collection internals", () => {
+  it("are not part of its public type: app code cannot write pending overrides or drop its listeners", () => {
+    expectTypeOf<Collection<Todo>>().not.toHaveProperty("overrides")
+    expectTypeOf<Collection<Todo>>().not.toHaveProperty("release")
+  })
+})

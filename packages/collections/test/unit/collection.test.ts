@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { DELETED } from "../../src/collection"
+import { DELETED, controlOf } from "../../src/collection"
 import { harness, record, todo } from "../support/harness"
 import { del, ins, upd } from "../support/messages"
 
@@ -156,7 +156,7 @@ describe("Collection as a store", () => {
     const { values } = record(todos)
     const keys: string[][] = []
     todos.onKeysChanged((changed) => keys.push([...changed]))
-    todos.release()
+    controlOf(todos).release()
     apply(ins("todo", "a", todo("a")))
     expect(values).toHaveLength(1)
     expect(keys).toEqual([])

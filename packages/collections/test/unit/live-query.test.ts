@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { Collection, DELETED } from "../../src/collection"
+import { Collection, DELETED, controlOf } from "../../src/collection"
 import { MaterializedState, type QueryOptions } from "../../src/index"
 import { harness, record, todo } from "../support/harness"
 import { control, del, ins, upd } from "../support/messages"
@@ -252,6 +252,8 @@ describe("identity", () => {
   })
 })
 
+// Incremental maintenance is what a subscribed query does; one nobody
+// subscribes to recomputes on read instead (and holds no listener).
 describe("incremental maintenance", () => {
   const N = 10_000
 
@@ -264,6 +266,7 @@ describe("incremental maintenance", () => {
   it("an update to one row of 10 000 runs where once", () => {
     const { todos, apply } = big()
     const query = todos.query({ where: (row) => !row.done, orderBy: { rank: "desc" }, limit: 50 })
+    record(query)
     expect(query.evaluations).toBe(N)
     const before = query.evaluations
     apply(upd("todo", "t5000", todo("t5000", { rank: 1000 })))
@@ -274,6 +277,7 @@ describe("incremental maintenance", () => {
   it("an insert runs where once and a delete not at all", () => {
     const { todos, apply } = big()
     const query = todos.query({ where: { done: false }, orderBy: "rank" })
+    record(query)
     let before = query.evaluations
     apply(ins("todo", "new", todo("new", { rank: -5 })))
     expect(query.evaluations - before).toBe(1)
@@ -287,6 +291,7 @@ describe("incremental maintenance", () => {
   it("an optimistic change to one row runs where once", () => {
     const { todos, override } = big()
     const query = todos.query({ where: { done: false } })
+    record(query)
     const before = query.evaluations
     override("t1", todo("t1", { done: true }))
     expect(query.evaluations - before).toBe(1)
@@ -311,18 +316,40 @@ describe("store contract", () => {
     expect(ids(query.current)).toEqual(["a", "b", "c"])
   })
 
-  it("dispose stops following the collection and drops listeners", () => {
+  it("dispose drops every subscriber and stops following the collection; current still answers on read", () => {
     const { todos, apply } = harness()
     apply(ins("todo", "a", todo("a")))
-    const query = todos.query()
+    const query = todos.query({ where: (row) => !row.done })
     const { values } = record(query)
     query.dispose()
-    const frozen = query.current
+    expect(controlOf(todos).listenerCount()).toBe(0)
     const evaluations = query.evaluations
     apply(ins("todo", "b", todo("b")), del("todo", "a"))
-    expect(query.current).toBe(frozen)
+    // Nothing ran on the change itself...
     expect(query.evaluations).toBe(evaluations)
     expect(values).toHaveLength(1)
+    // ...and a read sees the collection as it is now.
+    expect(ids(query.current)).toEqual(["b"])
+  })
+
+  it("follows the collection only while subscribed: the last unsubscribe detaches, a new subscriber catches up", () => {
+    const { todos, apply } = harness()
+    const query = todos.query({ orderBy: "id" })
+    // Created, read, never subscribed: nothing attached.
+    expect(query.current).toEqual([])
+    expect(controlOf(todos).listenerCount()).toBe(0)
+    const first = record(query)
+    const second = record(query)
+    expect(controlOf(todos).listenerCount()).toBe(1)
+    first.stop()
+    expect(controlOf(todos).listenerCount()).toBe(1)
+    second.stop()
+    expect(controlOf(todos).listenerCount()).toBe(0)
+    apply(ins("todo", "a", todo("a")))
+    const third = record(query)
+    expect(third.values).toEqual([[todo("a")]])
+    apply(ins("todo", "b", todo("b")))
+    expect(ids(third.values.at(-1)!)).toEqual(["a", "b"])
   })
 })
 

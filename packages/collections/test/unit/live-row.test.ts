@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { DELETED } from "../../src/collection"
+import { DELETED, controlOf } from "../../src/collection"
 import { harness, record, todo } from "../support/harness"
 import { control, del, ins, upd } from "../support/messages"
 
@@ -69,8 +69,22 @@ describe("watch / LiveRow", () => {
     expect(first.values).toEqual([undefined])
     expect(second.values).toEqual([undefined, todo("a")])
     row.dispose()
+    expect(controlOf(todos).listenerCount()).toBe(0)
     apply(upd("todo", "a", todo("a", { done: true })))
     expect(second.values).toHaveLength(2)
-    expect(row.current).toEqual(todo("a"))
+    // Not following any more, yet a read is never stale.
+    expect(row.current).toEqual(todo("a", { done: true }))
+  })
+
+  it("holds no listener until subscribed, and none after the last unsubscribe", () => {
+    const { todos, apply } = harness()
+    const row = todos.watch("a")
+    expect(controlOf(todos).listenerCount()).toBe(0)
+    const watching = record(row)
+    expect(controlOf(todos).listenerCount()).toBe(1)
+    apply(ins("todo", "a", todo("a")))
+    watching.stop()
+    expect(controlOf(todos).listenerCount()).toBe(0)
+    expect(watching.values).toEqual([undefined, todo("a")])
   })
 })

@@ -63,7 +63,7 @@ describe("a hop that hangs", () => {
       timeouts: { headersMs: 200 },
       retry: FAST_RETRY,
       // After the first attempt, talk to the real server directly: a hop that recovered.
-      fetch: async (input, init) => {
+      fetch: async (input: string, init: RequestInit) => {
         forwarded.push(String(init?.method))
         return forwarded.length === 1 ? fetch(input, init) : fetch(real.url, init)
       },

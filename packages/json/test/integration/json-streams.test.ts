@@ -144,14 +144,17 @@ describe("closing with a producer", () => {
     expect(await stream.read().json()).toHaveLength(101)
   })
 
-  it("close() without a final message closes after the pending messages; a second producer's close-only is fine", async () => {
+  it("close() without a final message closes after the pending messages; a second producer's close-only is refused", async () => {
     const stream = await freshStream<Numbered>()
     const producer = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
     for (let i = 0; i < 10; i++) void producer.append({ i })
     await producer.close()
     expect((await stream.head()).closed).toBe(true)
-    // Closing an already closed stream without data succeeds.
-    await new IdempotentProducer<Numbered>(stream, "late", { retry: FAST_RETRY }).close()
+    // Only a repeat of the closing request is a duplicate (PROTOCOL §5.2.1);
+    // another producer's close-only meets 409 Stream-Closed.
+    await expectStreamError(new IdempotentProducer<Numbered>(stream, "late", { retry: FAST_RETRY }).close(), "STREAM_CLOSED")
+    // The producer that closed it may close again: the same promise.
+    await producer.close()
     expectExactSequence(indexesOf(await stream.read().json()), 10, "messages before close")
   })
 })

@@ -242,3 +242,104 @@ describe("a restarted producer (same id, newer epoch)", () => {
     }
   )
 })
+
+// Two instances of one producer id at epoch 0 (no persisted epoch): the
+// server deduplicates by (id, epoch, seq) alone, so the second instance's
+// fresh batches are answered "204 duplicate" for seqs the first one used.
+describe("a second instance reusing a producer id at the same epoch", () => {
+  const MODES = [
+    { mode: "autoClaim", autoClaim: true },
+    { mode: "no autoClaim", autoClaim: false },
+  ] as const
+
+  async function settle(producer: IdempotentProducer<Numbered>, count: number, pipelined: boolean) {
+    const outcomes: Array<{ i: number; result?: ProducerAppendResult; error?: DurableStreamError }> = []
+    const one = (i: number) =>
+      producer.append({ p: "second", i }).then(
+        (result) => outcomes.push({ i, result }),
+        (error: DurableStreamError) => outcomes.push({ i, error })
+      )
+    if (pipelined) await Promise.all(Array.from({ length: count }, (_, i) => one(i)))
+    else for (let i = 0; i < count; i++) await one(i)
+    return outcomes.sort((a, b) => a.i - b.i)
+  }
+
+  it.each(
+    MODES.flatMap(({ mode, autoClaim }) =>
+      [1, 2, 4].flatMap((earlierBatches) =>
+        [false, true].map((pipelined) => ({ mode, autoClaim, earlierBatches, pipelined }))
+      )
+    )
+  )(
+    "after $earlierBatches batch(es) of the first, with $mode (pipelined: $pipelined): every message is stored exactly once or rejected STALE_EPOCH, never acknowledged as a duplicate",
+    async ({ autoClaim, earlierBatches, pipelined }) => {
+      const stream = await freshStream()
+      const first = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
+      for (let i = 0; i < earlierBatches; i++) await first.append({ p: "first", i })
+
+      const second = new IdempotentProducer<Numbered>(stream, "writer", {
+        autoClaim,
+        maxBatchItems: 1,
+        lingerMs: 0,
+        retry: FAST_RETRY,
+      })
+      const outcomes = await settle(second, 6, pipelined)
+
+      for (const outcome of outcomes) expect(outcome.result?.duplicate ?? false).toBe(false)
+      const acked = outcomes.flatMap((outcome) => (outcome.result ? [outcome.i] : []))
+      const stored = indexesOf((await stream.read().json()).filter((m) => m.p === "second"), "second")
+      expect(stored).toEqual(acked)
+      if (autoClaim) {
+        expect(acked).toEqual([0, 1, 2, 3, 4, 5])
+        expect(second.epoch).toBeGreaterThan(0)
+        await second.flush()
+      } else {
+        for (const outcome of outcomes.filter((o) => o.error)) expect(outcome.error!.code).toBe("STALE_EPOCH")
+        const error = await expectStreamError(second.flush(), "STALE_EPOCH")
+        expect(error.currentEpoch).toBe(0)
+        expect(error.message).toContain(stream.url)
+      }
+    }
+  )
+
+  it("both alive: the second is never acknowledged for data it did not store, and with autoClaim it fences the first", async () => {
+    const stream = await freshStream()
+    const first = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
+    await first.append({ p: "first", i: 0 })
+    const second = new IdempotentProducer<Numbered>(stream, "writer", { autoClaim: true, retry: FAST_RETRY })
+    const result = await second.append({ p: "second", i: 0 })
+    expect(result.duplicate).toBe(false)
+    expect(second.epoch).toBe(1)
+    await expectStreamError(first.append({ p: "first", i: 1 }), "STALE_EPOCH")
+    expect(await stream.read().json()).toEqual([
+      { p: "first", i: 0 },
+      { p: "second", i: 0 },
+    ])
+  })
+
+  it.each(MODES)(
+    "a close() by the second instance either closes the stream or rejects STALE_EPOCH ($mode)",
+    async ({ autoClaim }) => {
+      const stream = await freshStream()
+      const first = new IdempotentProducer<Numbered>(stream, "writer", { retry: FAST_RETRY })
+      await first.append({ p: "first", i: 0 })
+      const second = new IdempotentProducer<Numbered>(stream, "writer", { autoClaim, retry: FAST_RETRY })
+      if (autoClaim) {
+        await second.close()
+        expect((await stream.head()).closed).toBe(true)
+      } else {
+        await expectStreamError(second.close(), "STALE_EPOCH")
+        expect((await stream.head()).closed).toBe(false)
+      }
+    }
+  )
+
+  it("a producer that only closes, alone on its id, closes the stream", async () => {
+    const stream = await freshStream()
+    const producer = new IdempotentProducer<Numbered>(stream, "closer", { retry: FAST_RETRY })
+    await producer.close()
+    expect((await stream.head()).closed).toBe(true)
+    // Closing again is idempotent.
+    await new IdempotentProducer<Numbered>(stream, "closer", { retry: FAST_RETRY }).close()
+  })
+})

@@ -1,5 +1,5 @@
 import { http, HttpResponse } from "msw"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { DurableStreamError, JsonStream, type JsonBatch } from "../../src/index"
 import { failure, jsonResponse, sleep, sseEvent, sseResponse, streamUrl, useMswServer } from "./support/msw"
 
@@ -228,6 +228,8 @@ describe("PARSE_ERROR", () => {
     expect(viaMessages.status).toBe("error")
 
     const viaSubscribe = stream.read()
+    const heard: string[] = []
+    viaSubscribe.onStatusChange((status) => heard.push(status))
     const handled: unknown[] = []
     const error2 = await failure(viaSubscribe.subscribeJson((batch) => void handled.push(...batch.items)))
     expect(error2.code).toBe("PARSE_ERROR")
@@ -235,6 +237,44 @@ describe("PARSE_ERROR", () => {
     expect(handled).toEqual([1])
     expect(viaSubscribe.offset).toBe("00000001")
     expect(viaSubscribe.status).toBe("error")
+    // Listeners hear the failure, never a "closed" that reads as a normal end.
+    expect(heard.at(-1)).toBe("error")
+    expect(heard).not.toContain("closed")
+  })
+
+  it("status listeners of an iterated session hear error, not closed, on a parse error", async () => {
+    const url = streamUrl("parse-status")
+    serveReads(url, {
+      "-1": () => jsonResponse("[1]", "00000001"),
+      "00000001": () => jsonResponse("[oops", "00000002", { upToDate: true }),
+    })
+    const session = new JsonStream({ url }).read()
+    const heard: string[] = []
+    session.onStatusChange((status) => heard.push(status))
+    expect((await failure(session.json())).code).toBe("PARSE_ERROR")
+    expect(heard).toEqual(["catching-up", "error"])
+    expect(session.status).toBe("error")
+  })
+
+  it("a throwing status listener does not stop the other listeners or the read", async () => {
+    const url = streamUrl("throwing-listener")
+    serveReads(url, { "-1": () => jsonResponse("[1,2]", "00000002", { upToDate: true }) })
+    const reported: unknown[] = []
+    vi.stubGlobal("reportError", (error: unknown) => reported.push(error))
+    try {
+      const session = new JsonStream({ url }).read()
+      const heard: string[] = []
+      session.onStatusChange(() => {
+        throw new Error("listener bug")
+      })
+      session.onStatusChange((status) => heard.push(status))
+      expect(await session.json()).toEqual([1, 2])
+      expect(heard).toEqual(["catching-up", "closed"])
+      expect(reported).toHaveLength(2)
+      expect(reported[0]).toMatchObject({ code: "CALLBACK_FAILED", url })
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 
   it("a new read from the saved offset works once the server answers properly", async () => {

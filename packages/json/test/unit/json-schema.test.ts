@@ -79,6 +79,15 @@ describe("synchronous schema", () => {
     expect(error.code).toBe("VALIDATION")
     expect(isDurableStreamError(error)).toBe(true)
     expect(error).toBeInstanceOf(DurableStreamError)
+    // Its own name, in logs and `String(error)`; still recognised across bundled copies.
+    expect(error.name).toBe("ValidationError")
+    expect(String(error)).toMatch(/^ValidationError: /)
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(error) as object) as object, {
+      code: error.code,
+      url: error.url,
+      name: error.name,
+    })
+    expect(isDurableStreamError(copy)).toBe(true)
     expect(error.url).toBe(url)
     expect(error.offset).toBe("00000001")
     expect(error.issues).toEqual([{ message: "expected a number", path: ["user", "age"] }])
@@ -159,6 +168,61 @@ describe("promises from another realm", () => {
       },
     }
     expect(await new JsonStream({ url, schema: foreign }).read().json()).toEqual(["alice", "bob", "carol"])
+  })
+})
+
+describe("thenables that are not promises", () => {
+  // A validator may return any PromiseLike (a library's own deferred, say).
+  function thenableSchema(): StandardSchemaV1<unknown, string> {
+    return {
+      "~standard": {
+        version: 1,
+        vendor: "test-thenable",
+        validate: (value) => {
+          const age = (value as User).user.age
+          const result: StandardSchemaV1.Result<string> =
+            typeof age === "number" ? { value: (value as User).user.name.toUpperCase() } : { issues: [{ message: "age must be a number", path: ["user", "age"] }] }
+          return { then: (resolve: (settled: typeof result) => void) => resolve(result) } as unknown as Promise<StandardSchemaV1.Result<string>>
+        },
+      },
+    }
+  }
+
+  it("awaits them: values are the schema's outputs", async () => {
+    const url = streamUrl("thenable-ok")
+    serveGood(url)
+    expect(await new JsonStream({ url, schema: thenableSchema() }).read().json()).toEqual(["ALICE", "BOB", "CAROL"])
+  })
+
+  it("their issues are a ValidationError, not ignored", async () => {
+    const url = streamUrl("thenable-bad")
+    serveWithBadItem(url)
+    const error = await validationFailure(new JsonStream({ url, schema: thenableSchema() }).read().json())
+    expect(error.issues).toEqual([{ message: "age must be a number", path: ["user", "age"] }])
+  })
+})
+
+describe("a validator that misbehaves", () => {
+  it("one that throws is CALLBACK_FAILED naming the stream, with what it threw", async () => {
+    const url = streamUrl("throwing-schema")
+    serveGood(url)
+    const bug = new Error("validator bug")
+    const throwing: StandardSchemaV1<unknown, unknown> = {
+      "~standard": {
+        version: 1,
+        vendor: "test-throw",
+        validate: () => {
+          throw bug
+        },
+      },
+    }
+    const error = await new JsonStream({ url, schema: throwing }).read().json().then(
+      () => undefined,
+      (caught: unknown) => caught as DurableStreamError
+    )
+    expect(error?.code).toBe("CALLBACK_FAILED")
+    expect(error?.cause).toBe(bug)
+    expect(error?.message).toContain(url)
   })
 })
 

@@ -93,11 +93,10 @@ describe("close()", () => {
     expect(fake.messages).toEqual(["last words"])
   })
 
-  it("closing a stream someone else already closed succeeds (close-only)", async () => {
+  it("a close-only on a stream someone else already closed fails with STREAM_CLOSED (PROTOCOL §5.2.1)", async () => {
     const { fake, producer } = jsonProducer(server)
     fake.closed = true
-    const result = await producer.close()
-    expect(result.offset).toBe(fake.tail)
+    expect((await failure(producer.close())).code).toBe("STREAM_CLOSED")
     expect(fake.requests[0]!.outcome).toBe(409)
   })
 

@@ -39,6 +39,39 @@ describe("204: duplicate", () => {
     expect(fake.messages).toEqual([])
     expect(onError).toHaveBeenCalledTimes(1)
   })
+
+  it("a 204 to a batch's first attempt is another instance's seq even when the server is not ahead: STALE_EPOCH with the epoch", async () => {
+    const { fake, producer, url } = jsonProducer(server)
+    // The earlier life wrote exactly seq 0: the server's seq is not beyond what this instance sent.
+    fake.seedProducer("writer", 0, 0)
+    const error = await failure(producer.append("lost?"))
+    expect(error.code).toBe("STALE_EPOCH")
+    expect(error.currentEpoch).toBe(0)
+    expect(error.message).toContain(url)
+    expect(fake.requests.map((r) => [r.seq, r.outcome])).toEqual([["0", 204]])
+    expect(fake.messages).toEqual([])
+  })
+
+  it("a 204 after a 429 is not taken for a resend of ours: a 429 stores nothing", async () => {
+    const { fake, producer } = jsonProducer(server)
+    fake.seedProducer("writer", 0, 0)
+    fake.fault((r) => (r.attempt === 0 ? { status: 429, headers: { "Retry-After": "0" } } : undefined))
+    expect((await failure(producer.append("lost?"))).code).toBe("STALE_EPOCH")
+    expect(fake.requests.map((r) => r.outcome)).toEqual([429, 204])
+  })
+
+  it("with autoClaim, a 204 to a first attempt moves to a fresh epoch and the message is stored once", async () => {
+    const { fake, producer } = jsonProducer(server, { autoClaim: true })
+    fake.seedProducer("writer", 0, 0)
+    const result = await producer.append("mine")
+    expect(result.duplicate).toBe(false)
+    expect(producer.epoch).toBe(1)
+    expect(fake.tuples()).toEqual([
+      [0, 0],
+      [1, 0],
+    ])
+    expect(fake.messages).toEqual(["mine"])
+  })
 })
 
 describe("409 with Producer-Expected-Seq: sequence gap", () => {
@@ -79,7 +112,9 @@ describe("409 with Producer-Expected-Seq: sequence gap", () => {
     const first = producer.append("a")
     const second = producer.append("b")
     expect(await first).toMatchObject({ duplicate: false })
-    expect((await failure(second)).code).toBe("SEQUENCE_CONFLICT")
+    const conflict = await failure(second)
+    expect(conflict.code).toBe("SEQUENCE_CONFLICT")
+    expect([conflict.expectedSeq, conflict.receivedSeq]).toEqual([7, 1])
     expect((await failure(producer.flush())).code).toBe("SEQUENCE_CONFLICT")
     expect(onError).toHaveBeenCalledTimes(1)
     // Resent a bounded number of times, then given up.
@@ -119,6 +154,9 @@ describe("403: fenced by a newer epoch", () => {
     expect(error.status).toBe(403)
     expect(error.url).toBe(url)
     expect(error.headers?.get("Producer-Epoch")).toBe("5")
+    expect(error.currentEpoch).toBe(5)
+    // The raw 403 it wraps carries the field too (the bytes layer's response mapping).
+    expect((error.cause as typeof error).currentEpoch).toBe(5)
     expect(error.message).toContain("5")
     expect((await failure(second)).code).toBe("STALE_EPOCH")
     expect((await failure(producer.flush())).code).toBe("STALE_EPOCH")

@@ -59,3 +59,21 @@ export function objectSchema<S extends Shape>(shape: S): StandardSchemaV1<unknow
 export function asyncObjectSchema<S extends Shape>(shape: S): StandardSchemaV1<unknown, ObjectOf<S>> {
   return asyncSchema(checkObject(shape))
 }
+
+/**
+ * The same, answering a thenable that is not a Promise (a library's own
+ * deferred): it must be awaited like one.
+ */
+export function thenableSchema<T>(check: Check<T>): StandardSchemaV1<unknown, T> {
+  return {
+    "~standard": {
+      version: 1,
+      vendor: "test",
+      validate: (value) => {
+        const result = check(value) as StandardSchemaV1.Result<T>
+        const thenable = { then: (resolve: (settled: StandardSchemaV1.Result<T>) => void) => resolve(result) }
+        return thenable as unknown as Promise<StandardSchemaV1.Result<T>>
+      },
+    },
+  }
+}

@@ -50,6 +50,15 @@ async function rejected(promise: unknown): Promise<StateMessageError> {
   throw new Error("expected a rejection with a StateMessageError")
 }
 
+describe("StateMessageError", () => {
+  it("has its own name and is still recognised as an SDK error", () => {
+    const error = caught(() => checkMessage(ins("user", "1", { id: 1 }), schema, URL, "0001"))
+    expect(error.name).toBe("StateMessageError")
+    expect(String(error)).toMatch(/^StateMessageError: /)
+    expect(isDurableStreamError(error)).toBe(true)
+  })
+})
+
 describe("message kinds", () => {
   it("tells change and control messages apart by their headers", () => {
     expect(isChangeMessage(ins("t", "k", 1))).toBe(true)

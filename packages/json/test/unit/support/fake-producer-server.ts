@@ -109,7 +109,11 @@ export class FakeProducerServer {
       http.head(this.url, () =>
         new HttpResponse(null, {
           status: 200,
-          headers: { "Content-Type": this.contentType, "Stream-Next-Offset": this.tail },
+          headers: {
+            "Content-Type": this.contentType,
+            "Stream-Next-Offset": this.tail,
+            ...(this.closed ? { "Stream-Closed": "true" } : {}),
+          },
         })
       ),
       http.post(this.url, async ({ request }) => this.handlePost(request)),

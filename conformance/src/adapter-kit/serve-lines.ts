@@ -5,7 +5,7 @@
  * so the runner never waits for a line that will not come.
  */
 import { createInterface } from "node:readline"
-import { toLine, type Command, type CommandType, type Result } from "./protocol.ts"
+import { toLine, type Command, type CommandType, type Result } from "../protocol.ts"
 
 export async function serveLines(
   name: string,

@@ -1,12 +1,14 @@
+import type { HeaderNames } from "./header-names.ts"
+
 /**
- * A fetch wrapper handed to the SDK through its `fetch` option. It lets the
+ * A fetch wrapper handed to the client through its `fetch` option. It lets an
  * adapter report what really went over the wire (headers and query
- * parameters sent, statuses and producer headers received) without the SDK
- * having to expose any of it.
+ * parameters sent, statuses and producer headers received) without the
+ * client having to expose any of it.
  */
 export interface Exchange {
   url: URL
-  requestHeaders: Record<string, string>
+  requestHeaders: Headers
   status?: number
   responseHeaders?: Headers
 }
@@ -14,15 +16,18 @@ export interface Exchange {
 export class Recorder {
   private exchanges: Exchange[] = []
 
+  constructor(private readonly names: HeaderNames) {}
+
   /** Forgets everything; called at the start of each command. */
   begin(): void {
     this.exchanges = []
   }
 
-  readonly fetch = async (input: string, init: RequestInit): Promise<Response> => {
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = input instanceof Request ? input.url : String(input)
     const exchange: Exchange = {
-      url: new URL(input),
-      requestHeaders: lowerCaseHeaders(new Headers(init.headers)),
+      url: new URL(url),
+      requestHeaders: new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)),
     }
     this.exchanges.push(exchange)
     const response = await globalThis.fetch(input, init)
@@ -44,6 +49,16 @@ export class Recorder {
     return undefined
   }
 
+  /**
+   * True while the latest request is a long-poll the server has not answered
+   * yet. The server only holds a long-poll when it has nothing to send from
+   * that offset, so a reader stopped at this moment is at the tail.
+   */
+  get heldLongPoll(): boolean {
+    const last = this.last
+    return last !== undefined && last.status === undefined && last.url.searchParams.get("live") === "long-poll"
+  }
+
   /** Largest value of a numeric response header over this command's requests. */
   maxResponseNumber(name: string): number | undefined {
     let max: number | undefined
@@ -56,22 +71,21 @@ export class Recorder {
     return max
   }
 
-  /** What the latest request carried, in the result's `headersSent` / `paramsSent` shape. */
+  /**
+   * What the latest request carried, as `headersSent` / `paramsSent`. Header
+   * names are spelt as the test gave them (see HeaderNames).
+   */
   sent(): { headersSent?: Record<string, string>; paramsSent?: Record<string, string> } {
     const last = this.last
     if (!last) return {}
+    const headers: Record<string, string> = {}
+    last.requestHeaders.forEach((value, name) => {
+      headers[this.names.spell(name)] = value
+    })
     const params: Record<string, string> = {}
     last.url.searchParams.forEach((value, key) => {
       params[key] = value
     })
-    return { headersSent: last.requestHeaders, paramsSent: params }
+    return { headersSent: headers, paramsSent: params }
   }
-}
-
-function lowerCaseHeaders(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {}
-  headers.forEach((value, key) => {
-    out[key.toLowerCase()] = value
-  })
-  return out
 }
