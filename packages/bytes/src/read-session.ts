@@ -345,7 +345,11 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       signal: this.controller.signal,
       facts: this.facts,
       setStatus: (status) => this.setStatus(status),
-      connecting: (transport) => health.update({ transport }),
+      connecting: (transport) => {
+        // Long-poll always works once chosen; SSE counts only once a connection opened.
+        if (transport === "long-poll") this.liveTransport = transport
+        health.update({ transport })
+      },
       answered: (transport) => {
         if (transport !== "catch-up") this.liveTransport = transport
         health.update({ lastResponseAt: Date.now() })

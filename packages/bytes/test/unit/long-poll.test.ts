@@ -209,6 +209,8 @@ describe("long-poll", () => {
     const next = iterator.next()
     await until(() => release !== undefined, "the second poll")
     expect(session.status).toBe("live")
+    // The transport in use while its first poll is still waiting.
+    expect(session.liveTransport).toBe("long-poll")
     release!(
       new HttpResponse("late", {
         headers: { "Stream-Next-Offset": "0005", "Stream-Up-To-Date": "true", "Stream-Cursor": "c2" },
