@@ -79,9 +79,10 @@ async function* run(
   /** The next connection replaces one that was lost (and `lost` is why, when it failed). */
   let reconnect = false
   let lost: DurableStreamError | undefined
+  const preferred = live === "long-poll" ? "long-poll" : "sse"
   for (;;) {
     const name: TransportName =
-      phase === "catch-up" ? "catch-up" : supervisor.liveTransport(live === "long-poll" ? "long-poll" : "sse", facts.streamingBodies)
+      phase === "catch-up" ? "catch-up" : supervisor.liveTransport(preferred, facts.streamingBodies)
     if ((await supervisor.ready(name)) && name !== "catch-up") {
       // Back from a pause: whatever happened meanwhile is read with cacheable GETs first.
       phase = "catch-up"
@@ -164,12 +165,12 @@ async function* run(
       // Paused, woken from sleep, or back online: the connection is gone or
       // stale. Once live requests may go out again, catch up from the
       // position, then go live.
-      await supervisor.ready(live === "long-poll" ? "long-poll" : "sse")
+      await supervisor.ready(preferred)
       phase = "catch-up"
       reconnect = true
       continue
     }
-    if (end === undefined) continue
+    if (end === undefined) continue // only an interrupted connection ends without one
     if (end.kind === "unsupported") {
       facts.streamingBodies = false
       supervisor.sseUnsupported()
