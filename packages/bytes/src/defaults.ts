@@ -57,6 +57,26 @@ export const DEFAULTS = Object.freeze({
    * like a retry, so a broken server is not hammered meanwhile.
    */
   maxNoProgressResponses: 8,
+  /** How a live session follows the page and the device; see `LifecycleOptions`. */
+  lifecycle: Object.freeze({
+    /** A hidden page holds no live connection: it costs the server and the battery, and shows nothing. */
+    pauseWhenHidden: true,
+    /** Often enough to notice a wake within seconds; cheap enough to run beside every live request. */
+    wakeCheckMs: 5_000,
+    /**
+     * A check this much later than due means the device slept or the
+     * process was frozen; a busy main thread is rarely late by this much.
+     * Browsers throttle the timers of hidden tabs, so a late check while the
+     * page is hidden does not count.
+     */
+    wakeGapMs: 30_000,
+  }),
+  /**
+   * After `auto` falls back from SSE to long-poll, it tries SSE again after
+   * this long, doubling up to the cap each time the try fails: a network
+   * that buffered SSE (a hotel proxy) may be gone an hour later.
+   */
+  sseRetry: Object.freeze({ initialMs: 60_000, maxMs: 15 * 60_000 }),
 })
 
 /** setTimeout clamps larger delays to 1 ms in every runtime, which would turn a wait into a spin. */

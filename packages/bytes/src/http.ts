@@ -122,6 +122,12 @@ export class Recovery {
       onBackoff?: (error: DurableStreamError, delayMs: number) => void
       onError?: OnError
       signal?: AbortSignal
+      /**
+       * Sits out a backoff (default: a plain sleep on `signal`). A live read
+       * passes its supervisor's, which ends a backoff early when the network
+       * returns or the device wakes.
+       */
+      wait?: (delayMs: number) => Promise<void>
     } = {}
   ) {}
 
@@ -159,7 +165,7 @@ export class Recovery {
   private async wait(error: DurableStreamError, delay: number): Promise<void> {
     this.options.onBackoff?.(error, delay)
     try {
-      await sleep(delay, this.options.signal)
+      await (this.options.wait ? this.options.wait(delay) : sleep(delay, this.options.signal))
     } catch (caught) {
       throw toStreamError(caught, this.context.url, {
         operation: error.operation ?? "read",

@@ -11,7 +11,18 @@ export type {
   StreamInfo,
 } from "./durable-stream"
 export { ReadSession } from "./read-session"
-export type { LiveMode, LiveSharing, ReadOptions, SessionStatus, SharedReadContext, StreamChunk } from "./read-session"
+export type {
+  LiveMode,
+  LiveSharing,
+  ReadOptions,
+  SessionHealth,
+  SessionStatus,
+  SharedReadContext,
+  StreamChunk,
+} from "./read-session"
+export type { ActivitySource, AppStateLike, LifecycleOptions, NetInfoLike, VisibilityDocument } from "./lifecycle"
+export type { PauseReason } from "./live-supervisor"
+export type { TransportName } from "./read-transport"
 export { DurableStreamError, isDurableStreamError } from "./errors"
 export type { DurableStreamErrorCode, StreamOperation } from "./errors"
 export type { FetchLike, OnError, RetryWith } from "./http"

@@ -6,6 +6,20 @@ import { normalizeStreamUrl, type HeadersRecord, type ParamsRecord } from "./req
 import { resolveRetry, type RetryOptions } from "./retry"
 import type { LiveMode, LiveSharing, ReadOptions } from "./read-session"
 import {
+  appStateActivity,
+  defaultOnline,
+  defaultVisibility,
+  documentVisibility,
+  isActivitySource,
+  isAppStateLike,
+  isNetInfoLike,
+  isVisibilityDocument,
+  netInfoActivity,
+  type ActivitySource,
+  type LifecycleOptions,
+  type ResolvedLifecycle,
+} from "./lifecycle"
+import {
   describeValue,
   duration,
   optionalBoolean,
@@ -53,12 +67,20 @@ export interface DurableStreamOptions {
    * can store the data twice; the IdempotentProducer retries safely instead.
    */
   retryAppends?: boolean
+  /**
+   * How this handle's live reads follow the page and the device (visibility,
+   * app state, network, wake from sleep). A read's own `lifecycle` replaces
+   * these key by key.
+   */
+  lifecycle?: LifecycleOptions
 }
 
 /** A handle's settings after validation and defaults: what every request and every layer above shares. */
 export interface ResolvedStreamOptions extends ClientContext {
   contentType: string | undefined
   retryAppends: boolean
+  /** As given (checked); defaults are filled per read, where the runtime's globals are looked up. */
+  lifecycle: LifecycleOptions | undefined
 }
 
 /**
@@ -83,6 +105,7 @@ export function resolveStreamOptions(options: DurableStreamOptions): ResolvedStr
     onError: optionalFunction<OnError>(url, options.onError, "onError"),
     contentType: optionalString(url, options.contentType, "contentType"),
     retryAppends: optionalBoolean(url, options.retryAppends, "retryAppends") ?? false,
+    lifecycle: checkLifecycle(url, options.lifecycle),
   }
 }
 
@@ -122,12 +145,16 @@ export interface ResolvedReadOptions {
   followRedirects: boolean
   maxSseBufferBytes: number
   shareAcrossTabs: LiveSharing | undefined
+  lifecycle: ResolvedLifecycle
 }
 
 const LIVE_MODES: readonly unknown[] = [false, "long-poll", "sse", "auto"]
 
 /** The one place a read's options are checked and defaulted (against the handle's settings). */
-export function resolveReadOptions(context: ClientContext, given: ReadOptions | undefined): ResolvedReadOptions {
+export function resolveReadOptions(
+  context: ClientContext & { lifecycle?: LifecycleOptions | undefined },
+  given: ReadOptions | undefined
+): ResolvedReadOptions {
   const url = context.url
   const options = optionsObject(url, given, "read options", "read")
   const offset = options.offset ?? "-1"
@@ -159,5 +186,52 @@ export function resolveReadOptions(context: ClientContext, given: ReadOptions | 
         ? DEFAULTS.maxSseBufferBytes
         : wholeNumber(url, options.maxSseBufferBytes, "maxSseBufferBytes", { min: 1, operation: "read" }),
     shareAcrossTabs: sharing,
+    lifecycle: resolveLifecycle({ ...context.lifecycle, ...checkLifecycle(url, options.lifecycle, "read") }),
+  }
+}
+
+/** Checks the shape of every lifecycle option a caller gave; fills nothing in. */
+function checkLifecycle(url: string, value: LifecycleOptions | undefined, operation?: "read"): LifecycleOptions | undefined {
+  if (value === undefined) return undefined
+  const given = optionsObject(url, value, "lifecycle", operation)
+  const source = (
+    field: "visibility" | "appState" | "online",
+    fits: (candidate: unknown) => boolean,
+    expected: string
+  ): void => {
+    const candidate = given[field]
+    if (candidate === undefined || candidate === false || isActivitySource(candidate) || fits(candidate)) return
+    throw invalidArgument(url, `lifecycle.${field} must be ${expected}, an ActivitySource ({ isActive, subscribe }) or false (got ${describeValue(candidate)})`, operation)
+  }
+  source("visibility", isVisibilityDocument, "a document (visibilityState, addEventListener, removeEventListener)")
+  source("appState", isAppStateLike, "React Native's AppState (currentState, addEventListener)")
+  source("online", isNetInfoLike, "a NetInfo-like source (addEventListener)")
+  optionalBoolean(url, given.pauseWhenHidden, "lifecycle.pauseWhenHidden", operation)
+  if (given.wakeCheckMs !== undefined && given.wakeCheckMs !== false) {
+    duration(url, given.wakeCheckMs, "lifecycle.wakeCheckMs", { operation })
+  }
+  if (given.wakeGapMs !== undefined) duration(url, given.wakeGapMs, "lifecycle.wakeGapMs", { operation })
+  return given
+}
+
+/** Turns checked lifecycle options into sources, with the runtime's defaults where none was given. */
+function resolveLifecycle(given: LifecycleOptions): ResolvedLifecycle {
+  const base = DEFAULTS.lifecycle
+  const pick = <T>(
+    value: T | ActivitySource | false | undefined,
+    adapt: (value: T) => ActivitySource,
+    fallback: () => ActivitySource | undefined
+  ): ActivitySource | undefined => {
+    if (value === false) return undefined
+    if (value === undefined) return fallback()
+    return isActivitySource(value) ? value : adapt(value)
+  }
+  return {
+    visibility: pick(given.visibility, documentVisibility, defaultVisibility),
+    pauseWhenHidden: given.pauseWhenHidden ?? base.pauseWhenHidden,
+    appState: pick(given.appState, appStateActivity, () => undefined),
+    online: pick(given.online, netInfoActivity, defaultOnline),
+    wakeCheckMs: given.wakeCheckMs === false ? undefined : (given.wakeCheckMs ?? base.wakeCheckMs),
+    wakeGapMs: given.wakeGapMs ?? base.wakeGapMs,
   }
 }

@@ -1,18 +1,21 @@
-import type { LiveSharing, SharedReadContext, StreamChunk } from "./read-session"
+import { runRelay, type JoinRelay, type RelayMessage } from "./live-relay"
+import { joinPage } from "./page-sharing"
+import type { LiveSharing, SharedReadContext } from "./read-session"
+
+export { pageSharing, type PageSharingOptions } from "./page-sharing"
 
 /**
- * One live connection per stream for all tabs of an origin.
+ * One live connection per stream for all tabs of an origin, and for every
+ * reader within each tab.
  *
- * Tabs reading the same stream URL elect a leader (Web Locks; a
+ * Readers of the same stream URL elect a leader (Web Locks; a
  * BroadcastChannel heartbeat election where Web Locks are missing). The
  * leader holds the only live connection and relays every chunk, with the
- * offsets it spans, over a BroadcastChannel. A follower catches up on its
- * own with plain (cacheable) catch-up reads, then takes relayed chunks that
- * start exactly at its offset, skips ones it already has, and fills any gap
- * with another catch-up read. When the leader's tab goes away its lock is
- * released, the next tab takes over from its OWN offset, and nothing is
- * lost or repeated. Relies on offsets of one stream sorting
- * lexicographically, which the protocol allows clients to assume.
+ * offset it starts at, over a BroadcastChannel; followers catch up alone
+ * and live off the relays (live-relay.ts, the mechanism `pageSharing()`
+ * uses within one page). The leader's connection does not pause while its
+ * own tab is hidden: another tab may be looking. Where there is no
+ * BroadcastChannel (React Native), readers share within the page.
  */
 export interface TabSharingOptions {
   /** BroadcastChannel / lock name prefix. Default "durable-client". */
@@ -24,11 +27,8 @@ export interface TabSharingOptions {
   heartbeatMs?: number
 }
 
-interface RelayMessage {
+interface ChunkMessage extends RelayMessage {
   kind: "chunk"
-  /** Offset the chunk starts at: a follower at exactly this offset can take it. */
-  from: string
-  chunk: StreamChunk
 }
 
 interface ElectionMessage {
@@ -36,112 +36,52 @@ interface ElectionMessage {
   id: string
 }
 
-type Message = RelayMessage | ElectionMessage
+type Message = ChunkMessage | ElectionMessage
 
 export function tabSharing(options: TabSharingOptions = {}): LiveSharing {
   return {
-    run: (context) => runShared(context, options),
+    run: (context) => {
+      const name = `${options.namespace ?? "durable-client"}:${context.url}`
+      const Channel = options.BroadcastChannel ?? globalThis.BroadcastChannel
+      // No way to talk to other tabs (React Native, old runtimes): share within the page.
+      if (typeof Channel !== "function") return runRelay(context, joinPage(name))
+      return runRelay(context, joinTabs(name, Channel, options, context), (offset, live) =>
+        context.read(offset, live, { pauseWhenHidden: false })
+      )
+    },
   }
 }
 
-async function* runShared(context: SharedReadContext, options: TabSharingOptions): AsyncGenerator<StreamChunk> {
-  const name = `${options.namespace ?? "durable-client"}:${context.url}`
-  const Channel = options.BroadcastChannel ?? globalThis.BroadcastChannel
-  if (typeof Channel !== "function") {
-    // No way to talk to other tabs (old runtime): read on our own.
-    yield* context.read(context.offset, context.live)
-    return
-  }
-  const channel = new Channel(name)
-  const inbox: RelayMessage[] = []
-  let wake: (() => void) | undefined
-  const election = elect(name, channel, options, context.signal, () => wake?.())
-  channel.onmessage = (event: MessageEvent<Message>) => {
-    const message = event.data
-    if (message?.kind === "chunk") {
-      inbox.push(message)
-      wake?.()
-    } else if (message) {
-      election.heard(message)
+function joinTabs(
+  name: string,
+  Channel: typeof BroadcastChannel,
+  options: TabSharingOptions,
+  context: SharedReadContext
+): JoinRelay {
+  return (handlers) => {
+    const channel = new Channel(name)
+    const election = elect(name, channel, options, context.signal, handlers.onLeader)
+    channel.onmessage = (event: MessageEvent<Message>) => {
+      const message = event.data
+      if (message?.kind === "chunk") handlers.onRelay(message)
+      else if (message) election.heard(message)
     }
-  }
-  let offset = context.offset
-  const onAbort = (): void => wake?.()
-  context.signal.addEventListener("abort", onAbort)
-  try {
-    for (;;) {
-      // Follower: catch up alone (plain GETs, no live connection), then live off relays.
-      if (!election.isLeader()) {
-        for await (const chunk of context.read(offset, false)) {
-          offset = chunk.offset
-          yield chunk
-          if (chunk.closed) return
-        }
-      }
-      while (!election.isLeader()) {
-        const message = inbox.shift()
-        if (message === undefined) {
-          await new Promise<void>((resolve) => (wake = resolve))
-          wake = undefined
-          if (context.signal.aborted) return
-          continue
-        }
-        const { from, chunk } = message
-        if (chunk.offset <= offset && !(chunk.closed && from === offset)) continue // already have it
-        if (from !== offset) {
-          // A gap (we joined late, or chunk boundaries differ): fill it ourselves.
-          inbox.unshift(message)
-          for await (const own of context.read(offset, false)) {
-            offset = own.offset
-            yield own
-            if (own.closed) return
-          }
-          // Still behind the relay (the server has not shown us more yet): drop it.
-          if (inbox[0] === message && message.from > offset) inbox.shift()
-          continue
-        }
-        offset = chunk.offset
-        yield chunk
-        if (chunk.closed) return
-      }
-      // Leader now. First take what the old leader relayed before it let go
-      // (it may have reached the end already: then no connection is needed).
-      for (const { from, chunk } of inbox.splice(0)) {
-        if (from !== offset) continue // old, or a gap our own live read covers
-        offset = chunk.offset
-        yield chunk
-        if (chunk.closed) return
-      }
-      // The one live connection, relayed to every other tab.
-      const chunks = context.read(offset, context.live)[Symbol.asyncIterator]()
-      try {
-        for (;;) {
-          const next = await Promise.race([chunks.next(), election.demoted()])
-          if (next === DEMOTED) break // another tab leads: back to following it
-          if (next.done) return
-          const chunk = next.value
-          channel.postMessage({ kind: "chunk", from: offset, chunk } satisfies RelayMessage)
-          offset = chunk.offset
-          yield chunk
-          if (chunk.closed) return
-        }
-      } finally {
-        await chunks.return?.()
-      }
+    return {
+      isLeader: () => election.isLeader(),
+      demoted: () => election.demoted(),
+      relay: (message) => channel.postMessage({ kind: "chunk", ...message } satisfies ChunkMessage),
+      close: () => {
+        election.stop()
+        channel.close()
+      },
     }
-  } finally {
-    context.signal.removeEventListener("abort", onAbort)
-    election.stop()
-    channel.close()
   }
 }
-
-const DEMOTED = Symbol("demoted")
 
 interface Election {
   isLeader(): boolean
   /** Settles if this tab stops being the leader while still reading. */
-  demoted(): Promise<typeof DEMOTED>
+  demoted(): Promise<void>
   heard(message: ElectionMessage): void
   stop(): void
 }
@@ -168,7 +108,7 @@ function elect(
       })
       .catch(() => undefined)
     // A held lock is never taken away: only stop() ends leadership.
-    const never = new Promise<typeof DEMOTED>(() => undefined)
+    const never = new Promise<void>(() => undefined)
     return {
       isLeader: () => leader,
       demoted: () => never,
@@ -190,7 +130,7 @@ function heartbeatElection(channel: BroadcastChannel, heartbeatMs: number, onLea
   // A lone tab should not wait three beats: one beat of silence at start is enough.
   let lastHeard = Date.now() - heartbeatMs * 2
   let stopped = false
-  let onDemoted: ((value: typeof DEMOTED) => void) | undefined
+  let onDemoted: (() => void) | undefined
   let lastTick = Date.now()
   let waitedOut = false
   const beat = (): void => channel.postMessage({ kind: "heartbeat", id } satisfies ElectionMessage)
@@ -225,7 +165,7 @@ function heartbeatElection(channel: BroadcastChannel, heartbeatMs: number, onLea
       lastHeard = Date.now()
       if (leader && message.id < id) {
         leader = false
-        onDemoted?.(DEMOTED)
+        onDemoted?.()
       }
     },
     stop: () => {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it, vi } from "vitest"
+import { DEFAULTS } from "../../src/defaults"
 import { DurableStream, type StreamChunk } from "../../src/index"
 import { FakeStream, offsetOf } from "./support/fake-stream"
 import { FAST_RETRY, SSE_HEADERS, bytes, concat, streamUrl, take, text, until, useMswServer } from "./support/msw"
@@ -155,39 +156,113 @@ describe("live: auto", () => {
     await session.cancel()
   })
 
-  it("falls back to long-poll after 3 SSE connections in a row end within a second", async () => {
-    const pieces = ["s1", "s2", "s3", "lp1", "lp2"]
+  it("keeps SSE when young connections bring data: a busy server, not a buffering proxy", async () => {
+    const pieces = ["s1", "s2", "s3", "s4", "s5"]
     let appended = 0
-    const fake = fakeStream("auto-short-sse", {
-      // Each SSE connection ends after one control event (a buffering proxy).
+    const fake = fakeStream("auto-short-sse-with-data", {
+      // Each SSE connection ends after one control event, within a second.
       sse: { controlsPerConnection: 1 },
       onRequest: (request, stream) => {
-        const live = request.url.searchParams.get("live")
-        if ((live === "sse" || live === "long-poll") && appended < pieces.length) {
-          stream.append(bytes(pieces[appended++]!))
-          if (appended === pieces.length) stream.close()
-        }
+        if (request.url.searchParams.get("live") !== "sse" || appended > pieces.length) return
+        if (appended < pieces.length) stream.append(bytes(pieces[appended]!))
+        else stream.close()
+        appended++
       },
     })
     fake.append(bytes("history|"))
     const session = new DurableStream({ url: fake.url, retry: FAST_RETRY }).read({ live: "auto" })
-    const seenTransports: Array<string | undefined> = []
     const chunks: StreamChunk[] = []
-    for await (const chunk of session) {
-      chunks.push(chunk)
-      seenTransports.push(session.liveTransport)
-    }
-    expect(joined(chunks)).toBe("history|s1s2s3lp1lp2")
+    for await (const chunk of session) chunks.push(chunk)
+    expect(joined(chunks)).toBe("history|s1s2s3s4s5")
+    expect(fake.requestsOf("sse").length).toBeGreaterThanOrEqual(6)
+    expect(fake.requestsOf("long-poll")).toHaveLength(0)
+    expect(session.liveTransport).toBe("sse")
+  })
+
+  it("falls back to long-poll after 3 young SSE connections in a row that brought nothing", async () => {
+    let longPolls = 0
+    const fake = fakeStream("auto-short-sse", {
+      // Each SSE connection ends after its first control event (a proxy cutting SSE).
+      sse: { controlsPerConnection: 1 },
+      onRequest: (request, stream) => {
+        if (request.url.searchParams.get("live") !== "long-poll") return
+        longPolls++
+        if (longPolls === 1) stream.append(bytes("lp1"))
+        else if (longPolls === 2) stream.append(bytes("lp2"))
+        else stream.close()
+      },
+    })
+    fake.append(bytes("history|"))
+    const session = new DurableStream({ url: fake.url, retry: FAST_RETRY }).read({ live: "auto" })
+    const chunks: StreamChunk[] = []
+    for await (const chunk of session) chunks.push(chunk)
+    expect(joined(chunks)).toBe("history|lp1lp2")
     expect(session.closed).toBe(true)
     const sse = fake.requestsOf("sse")
-    expect(sse).toHaveLength(3)
-    expect(sse.map((r) => r.url.searchParams.get("offset"))).toEqual([offsetOf(8), offsetOf(10), offsetOf(12)])
-    const longPolls = fake.requestsOf("long-poll")
-    expect(longPolls[0]!.url.searchParams.get("offset")).toBe(offsetOf(14))
+    expect(sse.map((r) => r.url.searchParams.get("offset"))).toEqual([offsetOf(8), offsetOf(8), offsetOf(8)])
+    const longPoll = fake.requestsOf("long-poll")
+    expect(longPoll[0]!.url.searchParams.get("offset")).toBe(offsetOf(8))
     // The cursor of the last SSE control event carries over.
-    expect(longPolls[0]!.url.searchParams.get("cursor")).not.toBeNull()
+    expect(longPoll[0]!.url.searchParams.get("cursor")).not.toBeNull()
     expect(session.liveTransport).toBe("long-poll")
-    expect(seenTransports.slice(1, 4)).toEqual(["sse", "sse", "sse"])
-    expect(seenTransports.at(-2)).toBe("long-poll")
+  })
+
+  describe("after falling back", () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it("tries SSE again later, backing off between tries, and stays on it once it works", async () => {
+      // Only the clock is fake (and stands still unless moved): every connection is young.
+      vi.useFakeTimers({ toFake: ["Date"] })
+      let sseWorks = false
+      const fake = fakeStream("auto-reprobe", {
+        sse: { controlsPerConnection: 1 },
+        onRequest: (request, stream) => {
+          if (sseWorks && request.url.searchParams.get("live") === "sse" && !stream.closed) stream.append(bytes("s"))
+        },
+      })
+      const session = new DurableStream({ url: fake.url, retry: FAST_RETRY }).read({
+        live: "auto",
+        lifecycle: { wakeCheckMs: false },
+      })
+      const iterator = session[Symbol.asyncIterator]()
+      await take(iterator, 1) // caught up: the stream is empty
+      const sseCount = (): number => fake.requestsOf("sse").length
+      const longPollCount = (): number => fake.requestsOf("long-poll").length
+
+      // Three young, empty SSE connections: long-poll.
+      let next = iterator.next()
+      await until(() => longPollCount() === 1, "the fallback to long-poll")
+      expect(sseCount()).toBe(3)
+
+      // A minute on, the next live request tries SSE once; it fails the same way.
+      vi.setSystemTime(Date.now() + DEFAULTS.sseRetry.initialMs + 1)
+      fake.append(bytes("a"))
+      expect(text((await next).value!.data)).toBe("a")
+      next = iterator.next()
+      await until(() => longPollCount() === 2, "long-poll after the failed try")
+      expect(sseCount()).toBe(4)
+
+      // The wait doubles: a minute later is too soon to try again.
+      vi.setSystemTime(Date.now() + DEFAULTS.sseRetry.initialMs + 1)
+      fake.append(bytes("b"))
+      expect(text((await next).value!.data)).toBe("b")
+      next = iterator.next()
+      await until(() => longPollCount() === 3, "long-poll without a try")
+      expect(sseCount()).toBe(4)
+
+      // Two minutes after the failed try, SSE is tried again, and now it works.
+      sseWorks = true
+      vi.setSystemTime(Date.now() + DEFAULTS.sseRetry.initialMs + 1)
+      fake.append(bytes("c"))
+      expect(text((await next).value!.data)).toBe("c")
+      const chunks = await take(iterator, 2)
+      expect(chunks.map((chunk) => text(chunk.data))).toEqual(["s", "s"])
+      expect(sseCount()).toBeGreaterThanOrEqual(6)
+      expect(longPollCount()).toBe(3)
+      expect(session.liveTransport).toBe("sse")
+      await session.cancel()
+    })
   })
 })

@@ -152,6 +152,28 @@ const cases: Case[] = [
   { name: "read with followRedirects not a boolean", option: "followRedirects", run: (fetch) => handle(fetch).read({ followRedirects: 1 as never }) },
   { name: "read with maxSseBufferBytes 0", option: "maxSseBufferBytes", run: (fetch) => handle(fetch).read({ maxSseBufferBytes: 0 }) },
   { name: "read with a bogus shareAcrossTabs", option: "shareAcrossTabs", run: (fetch) => handle(fetch).read({ shareAcrossTabs: {} as never }) },
+
+  // Lifecycle sources, on the handle and on a read.
+  { name: "lifecycle as a string", option: "lifecycle", run: (fetch) => handle(fetch, { lifecycle: "browser" }) },
+  { name: "lifecycle.visibility true", option: "lifecycle.visibility", run: (fetch) => handle(fetch, { lifecycle: { visibility: true } }) },
+  { name: "lifecycle.visibility without events", option: "lifecycle.visibility", run: (fetch) => handle(fetch, { lifecycle: { visibility: { visibilityState: "visible" } } }) },
+  { name: "lifecycle.appState as a string", option: "lifecycle.appState", run: (fetch) => handle(fetch, { lifecycle: { appState: "active" } }) },
+  { name: "lifecycle.online without addEventListener", option: "lifecycle.online", run: (fetch) => handle(fetch, { lifecycle: { online: { isConnected: true } } }) },
+  { name: "lifecycle.pauseWhenHidden not a boolean", option: "lifecycle.pauseWhenHidden", run: (fetch) => handle(fetch, { lifecycle: { pauseWhenHidden: "no" } }) },
+  { name: "read with lifecycle.appState a number", option: "lifecycle.appState", run: (fetch) => handle(fetch).read({ live: "sse", lifecycle: { appState: 1 as never } }) },
+  { name: "read with lifecycle as an array", option: "lifecycle", run: (fetch) => handle(fetch).read({ lifecycle: [] as never }) },
+  ...badNumbers.flatMap(([label, value]): Case[] => [
+    {
+      name: `lifecycle.wakeCheckMs ${label}`,
+      option: "lifecycle.wakeCheckMs",
+      run: (fetch) => handle(fetch, { lifecycle: { wakeCheckMs: value } }),
+    },
+    {
+      name: `read lifecycle.wakeGapMs ${label}`,
+      option: "lifecycle.wakeGapMs",
+      run: (fetch) => handle(fetch).read({ live: "auto", lifecycle: { wakeGapMs: value as number } }),
+    },
+  ]),
 ]
 
 describe("bad input to the bytes layer", () => {

@@ -1,0 +1,87 @@
+import type { DurableStreamError } from "./errors"
+import type { PauseReason } from "./live-supervisor"
+import type { TransportName } from "./read-transport"
+
+export type SessionStatus =
+  | "connecting"
+  | "catching-up"
+  | "live"
+  | "backoff"
+  /** Live requests are on hold: the page is hidden, the app is in the background, or the network is down. */
+  | "paused"
+  | "closed"
+  | "error"
+
+/**
+ * What an app needs to show the state of a read: "live", "reconnecting…",
+ * "offline, showing data from 3 min ago". Immutable; a change makes a new
+ * snapshot (so `useSyncExternalStore` and friends can compare by identity).
+ */
+export interface SessionHealth {
+  readonly status: SessionStatus
+  /** Transport of the request in flight, or of the last one. */
+  readonly transport: TransportName | undefined
+  /** Why live requests are on hold, while they are. */
+  readonly paused: PauseReason | undefined
+  /** Whether the data handed out so far reaches the stream's tail (as of the last answer). */
+  readonly upToDate: boolean
+  /** When the server last answered (ms since the epoch): a response, or an SSE control event. */
+  readonly lastResponseAt: number | undefined
+  /**
+   * Times the session set up its connection again after losing one: a
+   * retry after a failure, an SSE connection the server ended or that went
+   * silent, a reconnect after wake from sleep, coming back online, or a pause.
+   */
+  readonly reconnects: number
+  /** The most recent failure, whether it was retried or ended the session. */
+  readonly lastError: DurableStreamError | undefined
+}
+
+export const INITIAL_HEALTH: SessionHealth = Object.freeze({
+  status: "connecting",
+  transport: undefined,
+  paused: undefined,
+  upToDate: false,
+  lastResponseAt: undefined,
+  reconnects: 0,
+  lastError: undefined,
+})
+
+/** Holds a session's health snapshot and tells listeners when it changes. */
+export class HealthTracker {
+  snapshot: SessionHealth = INITIAL_HEALTH
+  private readonly listeners = new Set<(health: SessionHealth) => void>()
+
+  update(changes: Partial<SessionHealth>): void {
+    const current = this.snapshot as unknown as Record<string, unknown>
+    const changed = Object.keys(changes).some(
+      (key) => (changes as Record<string, unknown>)[key] !== current[key]
+    )
+    if (!changed) return
+    this.snapshot = Object.freeze({ ...this.snapshot, ...changes })
+    notify(this.listeners, this.snapshot)
+  }
+
+  subscribe(listener: (health: SessionHealth) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+}
+
+/**
+ * Calls every listener with `value`. A listener that throws is a bug in
+ * the app, not a reason for the read to fail or for other listeners to miss
+ * out. In a page its error goes to `reportError` (the console and
+ * `window.onerror`, as an event listener's would); elsewhere it is dropped,
+ * because Deno, Bun and Node end the process on an uncaught error.
+ */
+export function notify<T>(listeners: Iterable<(value: T) => void>, value: T): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(value)
+    } catch (error) {
+      const global = globalThis as { reportError?: (error: unknown) => void; document?: unknown }
+      if (global.document !== undefined && typeof global.reportError === "function") global.reportError(error)
+    }
+  }
+}
