@@ -264,21 +264,7 @@ export class DurableStream {
 
   /** Starts a read session. Nothing is requested until it is consumed. */
   read(options?: ReadOptions): ReadSession {
-    return new ReadSession(
-      {
-        ...this.settings,
-        contentType: this.contentType,
-        lookupContentType: async (signal) => {
-          try {
-            return (await this.head({ signal })).contentType
-          } catch (error) {
-            if (error instanceof DurableStreamError && error.code === "ABORTED") throw error
-            return undefined
-          }
-        },
-      },
-      options
-    )
+    return new ReadSession({ ...this.settings, contentType: this.contentType }, options)
   }
 
   /** Runs a request with this handle's settings. Layers above use it for their own exchanges. */

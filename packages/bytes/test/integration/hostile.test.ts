@@ -36,6 +36,19 @@ function requestsTo(streamPath: string): number {
 const OFFSET_A = "0000000000000000_0000000000000010"
 const OFFSET_B = "0000000000000000_0000000000000020"
 
+/**
+ * Answers the plain catch-up GETs of `streamPath` (every live read starts
+ * with them) as an open stream whose tail is `offset`; live requests keep
+ * their own script.
+ */
+function caughtUpAt(streamPath: string, offset: string): void {
+  hostile.script((request) => request.path === streamPath && !request.query.has("live"), {
+    kind: "respond",
+    status: 200,
+    headers: { "content-type": "text/plain", "stream-next-offset": offset, "stream-up-to-date": "true" },
+  })
+}
+
 function sse(events: Array<{ event: string; data: string }>): string {
   return events.map(({ event, data }) => `event: ${event}\ndata: ${data}\n\n`).join("")
 }
@@ -167,6 +180,7 @@ describe("every request has a deadline", () => {
         ]),
       },
     ])
+    caughtUpAt(at, OFFSET_A)
     const session = handle(at, { timeouts }).read({ live: "sse", offset: OFFSET_A })
     expect(await session.text()).toBe("after the silence")
     const sseRequests = hostile.requests.filter((request) => request.path === at && request.query.get("live") === "sse")
@@ -239,6 +253,7 @@ describe("nothing spins", () => {
         { event: "control", data: JSON.stringify({ streamNextOffset: OFFSET_A }) },
       ]),
     })
+    caughtUpAt(at, OFFSET_B)
     await expectErrorCode(handle(at).read({ offset: OFFSET_B, live: "sse" }).bytes(), "PROTOCOL_VIOLATION")
   })
 })
@@ -247,6 +262,7 @@ describe("nothing grows without bound", () => {
   it("SSE data with no control event fails once it passes maxSseBufferBytes", async () => {
     const at = path("endless-sse")
     hostile.script(at, { kind: "endlessSse", maxBytes: 4 * 1024 * 1024 })
+    caughtUpAt(at, OFFSET_A)
     const error = await expectErrorCode<DurableStreamError>(
       handle(at).read({ offset: OFFSET_A, live: "sse", maxSseBufferBytes: 64 * 1024 }).bytes(),
       "PROTOCOL_VIOLATION"

@@ -158,9 +158,13 @@ describe("live sessions", () => {
     const stream = await createStream("text/plain")
     const tail = await stream.append("old")
     const session = stream.read({ offset: tail.offset!, live: "long-poll" })
+    const iterator = session[Symbol.asyncIterator]()
+    // The plain catch-up GET comes first and finds nothing new: no live transport yet.
+    const caughtUp = await iterator.next()
+    expect(caughtUp.value).toMatchObject({ offset: tail.offset, upToDate: true })
+    expect(session.liveTransport).toBeUndefined()
     // Whether this lands before or during the first poll, that poll answers with it.
     const writer = delay(30).then(() => stream.append("new"))
-    const iterator = session[Symbol.asyncIterator]()
     const first = await iterator.next()
     await writer
     expect(first.done).toBe(false)

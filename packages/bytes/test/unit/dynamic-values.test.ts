@@ -59,11 +59,12 @@ describe("dynamic headers and params", () => {
     })
     const text = new TextDecoder().decode(await stream.read({ live: "sse" }).bytes())
     expect(text).toBe("012")
-    const sse = fake.requestsOf("sse")
-    expect(fake.requests).toHaveLength(sse.length)
-    expect(sse.length).toBeGreaterThanOrEqual(4)
-    expect(token).toHaveBeenCalledTimes(sse.length)
-    expect(sse.map((r) => r.headers.get("authorization"))).toEqual(sse.map((_, i) => `token-${i + 1}`))
+    // One catch-up GET, then the SSE connections: each request ran the function afresh.
+    const gets = fake.requests
+    expect(gets.map((r) => r.url.searchParams.get("live") ?? "catch-up").slice(0, 2)).toEqual(["catch-up", "sse"])
+    expect(fake.requestsOf("sse").length).toBeGreaterThanOrEqual(4)
+    expect(token).toHaveBeenCalledTimes(gets.length)
+    expect(gets.map((r) => r.headers.get("authorization"))).toEqual(gets.map((_, i) => `token-${i + 1}`))
   })
 
   it("evaluates function values again on retries", async () => {

@@ -233,7 +233,7 @@ describe("status", () => {
     expect(session.status).toBe("error")
   })
 
-  it("goes live on the SSE control that says up to date", async () => {
+  it("goes live on the answer that says up to date, and stays live over SSE", async () => {
     const url = streamUrl("status-sse")
     const log: SeenRequest[] = []
     server.use(
@@ -241,15 +241,10 @@ describe("status", () => {
         url,
         scripted(
           [
+            reply("a", { offset: "1", cursor: "c", contentType: "text/plain" }),
+            reply("b", { offset: "2", cursor: "c", upToDate: true, contentType: "text/plain" }),
             (request) =>
-              sseResponse(request, [
-                dataEvent("a"),
-                controlEvent({ streamNextOffset: "1", streamCursor: "c" }),
-                dataEvent("b"),
-                controlEvent({ streamNextOffset: "2", streamCursor: "c", upToDate: true }),
-                dataEvent("c"),
-                controlEvent({ streamNextOffset: "3", streamClosed: true }),
-              ]),
+              sseResponse(request, [dataEvent("c"), controlEvent({ streamNextOffset: "3", streamClosed: true })]),
           ],
           log
         )

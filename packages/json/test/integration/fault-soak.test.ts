@@ -65,23 +65,17 @@ const READ_PLAN: FaultPlan = {
  * server's whole long-poll timeout for its headers, so it gets that plus a
  * margin instead of `headersMs`; an idle SSE connection hears a keep-alive
  * control event every long-poll timeout, so `sseIdleMs` is twice that.
- *
- * Spread into the handle options rather than written inline so this file
- * still typechecks while the SDK lacks the `timeouts` option. Once it has it,
- * writing `timeouts: STALL_DEADLINES` inline lets the compiler check the names.
  */
 const STALL_DEADLINES = {
-  timeouts: {
-    headersMs: 500,
-    bodyIdleMs: 500,
-    sseIdleMs: 2 * DEFAULT_TEST_LONG_POLL_TIMEOUT_MS,
-    longPollMs: DEFAULT_TEST_LONG_POLL_TIMEOUT_MS + 1_000,
-  },
+  headersMs: 500,
+  bodyIdleMs: 500,
+  sseIdleMs: 2 * DEFAULT_TEST_LONG_POLL_TIMEOUT_MS,
+  longPollMs: DEFAULT_TEST_LONG_POLL_TIMEOUT_MS + 1_000,
 }
 
 /** A handle with the stall deadlines, on an existing stream reached through a proxy. */
 function deadlineHandle<T>(url: string): JsonStream<T> {
-  return new JsonStream<T>({ url, contentType: "application/json", retry: FAST_RETRY, ...STALL_DEADLINES })
+  return new JsonStream<T>({ url, contentType: "application/json", retry: FAST_RETRY, timeouts: STALL_DEADLINES })
 }
 
 // Answers slower than every deadline above, so a slowloris answer stalls
