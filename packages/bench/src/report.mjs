@@ -88,8 +88,9 @@ reference server, and reads one stream with each client in turn:
   over every reader and message; most of it is nginx's, which wakes requests queued on its cache
   lock every 500 ms.
 - **SSE from -1**: bytes the origin sent until every reader was up to date with the stream's
-  history. One catch-up shared by all is the floor; readers that each stream the history from
-  the origin multiply it by their number.`
+  history and its SSE connection open, and the connections it then holds. One catch-up shared by
+  all is the floor; readers that each stream the history from the origin multiply it by their
+  number. The connections are SSE's price: one per reader, cache or not.`
 
 /** The goals of issue 8, checked against this run. */
 const GOALS = [

@@ -22,9 +22,9 @@ export function hasNginx(): boolean {
   return existsSync(NGINX_PATH);
 }
 
-/** Why caching-proxy tests are skipped, for the skip message. */
+/** Why CDN tests and benchmarks are skipped, for the skip message. */
 export const NGINX_MISSING_MESSAGE =
-  `SKIP caching-proxy tests: no nginx at ${NGINX_PATH} ` + "(apt-get install -y nginx-light, or set NGINX_PATH)";
+  `SKIP CDN tests (caching proxy): no nginx at ${NGINX_PATH} ` + "(apt-get install -y nginx-light, or set NGINX_PATH)";
 
 /** The nginx configuration the README recommends and the tests run, as a path. */
 export const CACHE_CONFIG_PATH = fileURLToPath(new URL("../nginx/durable-streams.conf", import.meta.url));

@@ -13,7 +13,8 @@ import { percentile } from "../stats.mjs"
  *   Measures origin GETs per append (what the cache could not collapse) and
  *   append → delivery latency over every reader and message;
  * - SSE from -1: N readers of a stream with history; measures what the origin
- *   sent (all GET bodies) until every reader is up to date.
+ *   sent (all GET bodies) until every reader is up to date, and the SSE
+ *   connections the origin then holds open.
  *
  * The writer is plain fetch straight to the origin, so only the reader differs.
  */
@@ -23,6 +24,8 @@ export function cdnScenario({ serverUrl, quick }) {
   const history = quick ? 1_000 : 5_000
   let proxy
   let skip
+  // Reader failures of the running phase; every wait checks them.
+  const failures = []
 
   const open = {
     ours: (url, live, handlers) => {
@@ -37,6 +40,8 @@ export function cdnScenario({ serverUrl, quick }) {
         .stream({ url, offset: "-1", live, json: true, signal: controller.signal })
         .then((r) => {
           response = r
+          // A reader that fails later rejects `closed`; unhandled, that would end the process.
+          r.closed.catch(handlers.onError)
           r.subscribeJson((batch) => handlers.onBatch(batch.items, batch.upToDate))
         })
         .catch(handlers.onError)
@@ -47,7 +52,10 @@ export function cdnScenario({ serverUrl, quick }) {
     },
   }
 
-  /** Opens `readers` readers; resolves once all are up to date, with their stop functions. */
+  /**
+   * Opens `readers` readers and resolves once all are up to date, with a
+   * function that stops them all. A reader that fails fails the round.
+   */
   async function openAll(contender, url, live, onItem) {
     let failed
     let stopping = false
@@ -65,13 +73,14 @@ export function cdnScenario({ serverUrl, quick }) {
             }
           },
           onError(error) {
-            if (!stopping) failed ??= error
+            if (stopping || failed) return
+            failed = new Error(`a ${contender} ${live} reader failed: ${describe(error)}`)
+            failures.push(failed)
           },
         })
       )
     }
-    await waitUntil(() => upToDate === readers || failed !== undefined, `${readers} ${contender} ${live} readers to catch up`)
-    if (failed) throw failed
+    await waitUntil(() => upToDate === readers, `${readers} ${contender} ${live} readers to catch up`)
     return async () => {
       stopping = true
       await Promise.all(stops.map((stop) => stop()))
@@ -112,9 +121,22 @@ export function cdnScenario({ serverUrl, quick }) {
     let items = 0
     const stop = await openAll(contender, proxy.through(url), "sse", () => items++)
     if (items !== readers * history) throw new Error(`${contender}: ${items} of ${readers * history} messages delivered`)
+    // Up to date after the catch-up; the live connections open just after it.
+    const openSse = () =>
+      proxy.origin.select({ path: url, method: "GET", query: { live: "sse" } }).filter((request) => !request.done).length
+    const connections = await settled(openSse)
     const bytes = proxy.origin.select({ path: url, method: "GET" }).reduce((sum, request) => sum + request.bytes, 0)
     await stop()
-    return bytes
+    return { bytes, connections }
+  }
+
+  async function waitUntil(condition, what, timeoutMs = 60_000) {
+    const deadline = performance.now() + timeoutMs
+    while (!condition()) {
+      if (failures.length > 0) throw failures[0]
+      if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
   }
 
   return {
@@ -137,13 +159,14 @@ export function cdnScenario({ serverUrl, quick }) {
     async round(contender) {
       if (skip) return { metrics: {} }
       const tail = await tailPhase(contender)
-      const sseBytes = await ssePhase(contender)
+      const sse = await ssePhase(contender)
       return {
         metrics: {
           "long-poll: origin GETs / append": tail.perAppend,
           "long-poll: delivery p50 ms": tail.p50,
           "long-poll: delivery p99 ms": tail.p99,
-          "SSE from -1: origin MB": sseBytes / 1e6,
+          "SSE from -1: origin MB": sse.bytes / 1e6,
+          "SSE from -1: open origin connections": sse.connections,
         },
       }
     },
@@ -152,17 +175,12 @@ export function cdnScenario({ serverUrl, quick }) {
       "long-poll: delivery p50 ms": "lower",
       "long-poll: delivery p99 ms": "lower",
       "SSE from -1: origin MB": "lower",
+      "SSE from -1: open origin connections": "lower",
     },
   }
 }
 
-async function waitUntil(condition, what, timeoutMs = 60_000) {
-  const deadline = performance.now() + timeoutMs
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-}
+
 
 /** xorshift32: the same pauses in every run and for every contender. */
 function seededRandom(seed) {
@@ -175,4 +193,27 @@ function seededRandom(seed) {
     state >>>= 0
     return state / 0x1_0000_0000
   }
+}
+
+/** The value of `read()` once it has not changed for 500 ms (10 s at most). */
+async function settled(read) {
+  const deadline = performance.now() + 10_000
+  let value = read()
+  let since = performance.now()
+  while (performance.now() - since < 500 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const now = read()
+    if (now !== value) {
+      value = now
+      since = performance.now()
+    }
+  }
+  return value
+}
+
+/** An error with its causes, as one line (undici hides the socket error in `cause`). */
+function describe(error) {
+  const parts = []
+  for (let e = error; e !== undefined && parts.length < 4; e = e?.cause) parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+  return parts.join(" ← ")
 }
