@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { bundleScenario } from "./scenarios/bundle-size.mjs"
 import { catchUpBytesScenario, catchUpJsonScenario } from "./scenarios/catch-up.mjs"
+import { cdnScenario } from "./scenarios/cdn.mjs"
 import { fanOutScenario } from "./scenarios/fan-out.mjs"
 import { liveLatencyScenario } from "./scenarios/live-latency.mjs"
 import { liveQueryScenario, materializeScenario } from "./scenarios/materialize.mjs"
@@ -40,6 +41,7 @@ const scenarios = [
   liveLatencyScenario({ ...options, live: "sse" }),
   liveLatencyScenario({ ...options, live: "long-poll" }),
   fanOutScenario(options),
+  cdnScenario(options),
   materializeScenario(options),
   liveQueryScenario(options),
   yjsScenario(options),
@@ -57,16 +59,21 @@ try {
     await scenario.setup?.()
     const contenders = scenario.contenders ?? ["ours", "reference", "raw"]
     const samples = {}
-    for (let round = 0; round < rounds; round++) {
-      // Rotate the order each round so no contender always runs first (cold) or last.
-      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
-      for (const contender of order) {
-        const { metrics, url } = await scenario.round(contender)
-        if (round === 0 && url && scenario.verify) await scenario.verify(url)
-        for (const [metric, value] of Object.entries(metrics)) {
-          ;((samples[metric] ??= {})[contender] ??= []).push(value)
+    try {
+      for (let round = 0; round < rounds; round++) {
+        // Rotate the order each round so no contender always runs first (cold) or last.
+        const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
+        for (const contender of order) {
+          const { metrics, url } = await scenario.round(contender)
+          if (round === 0 && url && scenario.verify) await scenario.verify(url)
+          for (const [metric, value] of Object.entries(metrics)) {
+            ;((samples[metric] ??= {})[contender] ??= []).push(value)
+          }
         }
       }
+    } finally {
+      // Scenarios that start helpers (the CDN's nginx) stop them here.
+      await scenario.teardown?.()
     }
     for (const [metric, byContender] of Object.entries(samples)) {
       const row = { scenario: scenario.name, detail: scenario.detail, metric, better: scenario.better[metric] }

@@ -62,6 +62,8 @@ ${table}
 
 ${renderGoals(rows)}
 
+${CDN_NOTES}
+
 ![ratios](./benchmarks.svg)
 
 ## Reproduce
@@ -74,6 +76,21 @@ pnpm bench --only latency --rounds 3
 \`\`\`
 `
 }
+
+const CDN_NOTES = `## Behind a CDN
+
+"Behind a CDN" puts the readers behind nginx with the root README's cache configuration
+(\`startCachingProxy\` from packages/testing), with a request counter between nginx and the
+reference server, and reads one stream with each client in turn:
+
+- **long-poll**: origin GETs per append is what the cache could not collapse (1.00: one origin
+  request per append, however many readers). Delivery latency is append → message at each reader,
+  over every reader and message; most of it is nginx's, which wakes requests queued on its cache
+  lock every 500 ms.
+- **SSE from -1**: bytes the origin sent until every reader was up to date with the stream's
+  history and its SSE connection open, and the connections it then holds. One catch-up shared by
+  all is the floor; readers that each stream the history from the origin multiply it by their
+  number. The connections are SSE's price: one per reader, cache or not.`
 
 /** The goals of issue 8, checked against this run. */
 const GOALS = [

@@ -32,10 +32,18 @@ export const DEFAULTS = Object.freeze({
     bodyIdleMs: 30_000,
     /**
      * Client limit of one long-poll request; on expiry the poll is simply
-     * reissued. Must exceed the server's wait (30 s on the reference server)
-     * plus what a cache in front of it adds.
+     * reissued. It must exceed the longest a cache can hold a healthy poll:
+     * its lock wait plus the server's wait. Measured behind nginx in front
+     * of the reference server (30 s wait), 200 idle readers: 30.1 s with the
+     * README's configuration; 35.4 s with nginx's default 5 s lock timeout;
+     * lock timeout + server wait whenever the collapsed answer is not
+     * cacheable (65 s at a 35 s lock, 90.6 s at 60 s: at the old 60 s
+     * default, nearly every idle poll was aborted and resent). nginx holds a
+     * request at most proxy_cache_lock_timeout + proxy_read_timeout, then
+     * answers 504 (95.5 s measured with the README's 35 s + 60 s), so 100 s
+     * stays above every case for any server wait.
      */
-    longPollMs: 60_000,
+    longPollMs: 100_000,
     /**
      * An SSE connection that sends no byte for this long is presumed dead
      * and reopened from the last control offset. Servers send a control

@@ -37,7 +37,7 @@ export interface TimeoutOptions {
   headersMs?: number
   /** Longest gap between bytes of a response body. Default 30 000 ms. */
   bodyIdleMs?: number
-  /** One long-poll request; on expiry it is reissued. Default 60 000 ms. */
+  /** One long-poll request; on expiry it is reissued. Default 100 000 ms. */
   longPollMs?: number
   /** An SSE connection silent this long is reopened from the last control offset. Default 60 000 ms. */
   sseIdleMs?: number

@@ -25,3 +25,19 @@ export {
   type RedirectStatus,
 } from "./hostile-behaviour";
 export { offsetBefore } from "./offset-before";
+export {
+  CACHE_CONFIG_PATH,
+  NGINX_MISSING_MESSAGE,
+  NGINX_PATH,
+  hasNginx,
+  renderCacheConfig,
+  startCachingProxy,
+  type CachingProxy,
+  type CachingProxyOptions,
+} from "./caching-proxy";
+export {
+  startOriginCounter,
+  type OriginCounter,
+  type OriginRequest,
+  type OriginRequestFilter,
+} from "./origin-counter";
