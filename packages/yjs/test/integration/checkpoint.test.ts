@@ -48,8 +48,10 @@ describe("checkpoints", () => {
     expect(warm.doc.getText("text").toString()).toBe(expected)
     const firstRead = warmNet.log.requests.find((request) => request.startsWith("GET"))!
     expect(new URL(firstRead.slice(4)).searchParams.get("offset")).toBe(checkpointOffset)
-    // 5 updates of ~25 bytes against 505: well under a tenth of the bytes.
-    expect(coldNet.log.bytesRead).toBeGreaterThan(500 * 20)
+    // 5 updates against 505: well under a tenth of the bytes. An update's size
+    // depends on the random client id's varint length (about 15 to 27 bytes
+    // here), so the cold bound only says "every one of the 500 updates".
+    expect(coldNet.log.bytesRead).toBeGreaterThan(500 * 10)
     expect(warmNet.log.bytesRead).toBeLessThan(coldNet.log.bytesRead / 10)
   })
 
