@@ -48,3 +48,6 @@ export {
 export type { RequestPlan } from "./http"
 /** For the layers above: see async-iterator.ts. */
 export { aliasAsyncIterator } from "./async-iterator"
+/** For the layers above: how a caller's throwing callback is reported (CALLBACK_FAILED). */
+export { callbackFailed, reportCallbackError } from "./callback-error"
+export type { OnCallbackError } from "./callback-error"

@@ -127,7 +127,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   private readonly releaseSignal: () => void
   private readonly userSignal: AbortSignal | undefined
   private readonly statusListeners = new Set<(status: SessionStatus) => void>()
-  private readonly healthTracker = new HealthTracker()
+  private readonly healthTracker: HealthTracker
   private readonly facts: ReadFacts
   private started = false
   private cancelled = false
@@ -139,6 +139,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     given?: ReadOptions
   ) {
     this.url = context.url
+    this.healthTracker = new HealthTracker(this.url)
     const options = resolveReadOptions(context, given)
     this.options = options
     this.offset = options.offset
@@ -300,7 +301,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     if (this.status === status || this.status === "closed" || this.status === "error") return
     this.status = status
     this.healthTracker.update({ status })
-    notify(this.statusListeners, status)
+    notify(this.url, "an onStatusChange listener", this.statusListeners, status)
   }
 
   private async *produce(): AsyncGenerator<StreamChunk> {

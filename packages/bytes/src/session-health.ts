@@ -1,3 +1,4 @@
+import { callbackFailed, reportCallbackError } from "./callback-error"
 import type { DurableStreamError } from "./errors"
 import type { PauseReason } from "./live-supervisor"
 import type { TransportName } from "./read-transport"
@@ -52,6 +53,9 @@ export class HealthTracker {
   snapshot: SessionHealth = INITIAL_HEALTH
   private readonly listeners = new Set<(health: SessionHealth) => void>()
 
+  /** `url` names the stream when a listener throws. */
+  constructor(private readonly url: string) {}
+
   update(changes: Partial<SessionHealth>): void {
     const current = this.snapshot as unknown as Record<string, unknown>
     const changed = Object.keys(changes).some(
@@ -59,7 +63,7 @@ export class HealthTracker {
     )
     if (!changed) return
     this.snapshot = Object.freeze({ ...this.snapshot, ...changes })
-    notify(this.listeners, this.snapshot)
+    notify(this.url, "an onHealthChange listener", this.listeners, this.snapshot)
   }
 
   subscribe(listener: (health: SessionHealth) => void): () => void {
@@ -71,17 +75,15 @@ export class HealthTracker {
 /**
  * Calls every listener with `value`. A listener that throws is a bug in
  * the app, not a reason for the read to fail or for other listeners to miss
- * out. In a page its error goes to `reportError` (the console and
- * `window.onerror`, as an event listener's would); elsewhere it is dropped,
- * because Deno, Bun and Node end the process on an uncaught error.
+ * out: its error is reported as an uncaught error of the app (see
+ * `reportCallbackError`), the way a throwing event listener's is.
  */
-export function notify<T>(listeners: Iterable<(value: T) => void>, value: T): void {
+export function notify<T>(url: string, what: string, listeners: Iterable<(value: T) => void>, value: T): void {
   for (const listener of [...listeners]) {
     try {
       listener(value)
     } catch (error) {
-      const global = globalThis as { reportError?: (error: unknown) => void; document?: unknown }
-      if (global.document !== undefined && typeof global.reportError === "function") global.reportError(error)
+      reportCallbackError(callbackFailed(url, what, error, "read"), undefined)
     }
   }
 }

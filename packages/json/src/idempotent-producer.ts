@@ -10,7 +10,7 @@ import {
   optionsObject,
 } from "@durable-client/bytes"
 import { classifyAck } from "./ack-outcome"
-import { callbackFailed, reportCallbackError } from "./callback-error"
+import { callbackFailed, reportCallbackError } from "@durable-client/bytes"
 import { encodeJsonValue } from "./json-codec"
 import { JsonStream } from "./json-stream"
 import {

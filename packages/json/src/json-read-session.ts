@@ -1,6 +1,6 @@
 import { aliasAsyncIterator, type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
-import { callbackFailed, reportCallbackError } from "./callback-error"
+import { callbackFailed, reportCallbackError } from "@durable-client/bytes"
 import { parseJsonBatch, validateItems } from "./json-codec"
 
 /** The messages of one response (or SSE batch), with where to resume after them. */

@@ -1,6 +1,6 @@
 import type { StreamOperation } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
-import { callbackFailed } from "./callback-error"
+import { callbackFailed } from "@durable-client/bytes"
 import type { ValidationIssue } from "./validation-error"
 
 /** Where a validation runs, for the error a misbehaving validator gets. */

@@ -315,3 +315,36 @@ describe("a caller's onError that throws", () => {
     expect(session.status).toBe("error")
   })
 })
+
+describe("a caller's listener that throws", () => {
+  it("breaks neither the read nor the other listeners; its error is reported as CALLBACK_FAILED", async () => {
+    const at = path("listener-throws")
+    hostile.script(at, {
+      kind: "respond",
+      status: 200,
+      headers: { "content-type": "text/plain", "stream-next-offset": OFFSET_A, "stream-up-to-date": "true" },
+      body: "still delivered",
+    })
+    const reported: unknown[] = []
+    const global = globalThis as { reportError?: (error: unknown) => void }
+    const previous = global.reportError
+    global.reportError = (error) => void reported.push(error)
+    try {
+      const session = handle(at).read()
+      const heard: string[] = []
+      session.onStatusChange(() => {
+        throw new Error("listener bug")
+      })
+      session.onStatusChange((status) => void heard.push(status))
+      session.onHealthChange(() => {
+        throw new Error("health listener bug")
+      })
+      expect(await session.text()).toBe("still delivered")
+      expect(heard).toContain("closed")
+      expect(reported.length).toBeGreaterThan(0)
+      for (const error of reported) expect((error as DurableStreamError).code).toBe("CALLBACK_FAILED")
+    } finally {
+      global.reportError = previous
+    }
+  })
+})

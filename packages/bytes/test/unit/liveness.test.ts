@@ -5,7 +5,7 @@
  * machine slept. Lifecycle sources are the fakes in support/lifecycle.ts.
  */
 import { http, HttpResponse } from "msw"
-import { afterEach, describe, expect, it, vi } from "vitest"
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest"
 import { DurableStream, type SessionStatus, type StreamChunk } from "../../src/index"
 import { FakeStream, offsetOf } from "./support/fake-stream"
 import { FakeAppState, FakeDocument, FakeNetInfo } from "./support/lifecycle"
@@ -352,7 +352,15 @@ describe("health", () => {
     })
     const seen = [session.health]
     session.onHealthChange((health) => seen.push(health))
-    // Listeners that throw are the app's bug: they never break the read.
+    // Listeners that throw are the app's bug: they never break the read, and
+    // their errors reach the app as uncaught CALLBACK_FAILED errors.
+    const reported: unknown[] = []
+    const global = globalThis as { reportError?: (error: unknown) => void }
+    const previous = global.reportError
+    global.reportError = (error) => void reported.push(error)
+    onTestFinished(() => {
+      global.reportError = previous
+    })
     session.onHealthChange(() => {
       throw new Error("health listener bug")
     })
@@ -381,6 +389,8 @@ describe("health", () => {
     expect(seen.every((health) => Object.isFrozen(health))).toBe(true)
     await session.cancel()
     expect(session.health.status).toBe("closed")
+    expect(reported.length).toBeGreaterThan(0)
+    expect(reported.every((error) => (error as { code?: string }).code === "CALLBACK_FAILED")).toBe(true)
   })
 
   it("records the error that ended the session", async () => {

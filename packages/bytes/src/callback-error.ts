@@ -1,4 +1,4 @@
-import { DurableStreamError, type StreamOperation } from "@durable-client/bytes"
+import { DurableStreamError, type StreamOperation } from "./errors"
 
 /** Receives CALLBACK_FAILED errors: what a function the caller gave us threw. */
 export type OnCallbackError = (error: DurableStreamError) => void
