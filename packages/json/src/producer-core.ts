@@ -17,12 +17,16 @@ import { Sequencer } from "./sequencer"
  * drive it by hand; `IdempotentProducer` wires it to HTTP and timers.
  *
  * Where later features plug in:
- * - a durable outbox persists a batch in `commands.send` (its tuple is final
- *   there, see `assignTuple`) and removes it when the batch settles; pending
- *   batches restored after a restart would be queued before anything new,
- *   where `park` requeues renumbered batches;
+ * - a durable outbox persists each batch in `assignTuple`, the one place a
+ *   batch gets its (epoch, seq), and removes it where a batch settles
+ *   (`ack`, `fail`); batches restored after a restart are resent under
+ *   their own tuples before anything new, as a gap resend is
+ *   (`commands.send` without `assignTuple`), with the sequencer moved past
+ *   their seqs;
  * - splitting a batch a 413 refused is a new kind in `classifyFailure` and
- *   a case in `refused` that requeues two halves of `batch.payloads`.
+ *   a case in `refused`: nothing from that seq on was stored, so the halves
+ *   of `batch.payloads` and the later batches are held and renumbered from
+ *   it, the way `park` holds and renumbers for auto-claim.
  */
 
 export interface ProducerCoreConfig extends ProducerIdentity {
