@@ -1,40 +1,9 @@
 import { callbackFailed, reportCallbackError, type MaterializedState, type OnCallbackError } from "@durable-client/state"
+import { DELETED, attachControl, controlOf, type Override, type RowSource } from "./collection-contract"
 import { LiveQuery } from "./live-query"
 import { LiveRow } from "./live-row"
 import type { QueryOptions } from "./query-spec"
 import { Listeners, type Store } from "./store"
-
-/** Marks a row an optimistic change deleted. */
-export const DELETED: unique symbol = Symbol("deleted")
-export type Override = unknown | typeof DELETED
-
-/**
- * What the owner of a collection (its StreamDB) drives it with, and what the
- * package's own live values read. Reached through `controlOf`, which the
- * package entry does not export: app code sees only the read side.
- */
-export interface CollectionControl {
-  /** Lays an optimistic value (or DELETED) over a key; `undefined` removes it. */
-  setOverride(key: string, value: Override | undefined): void
-  /** Pending optimistic values. */
-  overrideCount(): number
-  /** Tells everything derived from the collection which keys may have changed (also public on Collection). */
-  notifyKeysChanged(keys: readonly string[]): void
-  /** Drops every listener (StreamDB.close). */
-  release(): void
-  /** Counts notifications, so a live value that stopped listening knows whether to recompute. */
-  version(): number
-  /** Listeners on the change feed and on the rows (nothing may be left behind). */
-  listenerCount(): number
-  /** Reports what a caller's function threw (a listener, a where, an orderBy). */
-  report(callback: string, thrown: unknown): void
-}
-
-const controls = new WeakMap<object, CollectionControl>()
-
-export function controlOf<T>(collection: Collection<T>): CollectionControl {
-  return controls.get(collection)!
-}
 
 /**
  * The rows of one entity type as the app sees them: the confirmed
@@ -42,7 +11,7 @@ export function controlOf<T>(collection: Collection<T>): CollectionControl {
  * Everything derived from it (queries, watched rows) updates per changed
  * key, never by rescanning the collection.
  */
-export class Collection<T> implements Store<T[]>, Iterable<T> {
+export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
   private readonly overrides = new Map<string, Override>()
   private readonly keyListeners = new Set<(keys: readonly string[]) => void>()
   private readonly arrayListeners: Listeners<T[]>
@@ -64,7 +33,7 @@ export class Collection<T> implements Store<T[]>, Iterable<T> {
     const report = (callback: string, thrown: unknown): void =>
       reportCallbackError(callbackFailed(url || "(no url)", `${callback} of collection ${name}`, thrown, "read"), onCallbackError)
     this.arrayListeners = new Listeners((thrown) => report("a subscriber", thrown))
-    controls.set(this, {
+    attachControl(this, {
       setOverride: (key, value) => {
         if (value === undefined) this.overrides.delete(key)
         else this.overrides.set(key, value)

@@ -1,4 +1,4 @@
-import { controlOf, type Collection, type CollectionControl } from "./collection"
+import { controlOf, type CollectionControl, type RowSource } from "./collection-contract"
 import { resolveQuery, type QueryOptions } from "./query-spec"
 import { Listeners, type Store } from "./store"
 
@@ -38,7 +38,7 @@ export class LiveQuery<T> implements Store<T[]> {
   private fault: { callback: string; thrown: unknown } | undefined
 
   constructor(
-    private readonly collection: Collection<T>,
+    private readonly collection: RowSource<T>,
     options: QueryOptions<T>
   ) {
     const query = resolveQuery(collection, options)

@@ -1,4 +1,4 @@
-import { controlOf, type Collection } from "./collection"
+import { controlOf, type RowSource } from "./collection-contract"
 import { Listeners, type Store } from "./store"
 
 /**
@@ -12,7 +12,7 @@ export class LiveRow<T> implements Store<T | undefined> {
   private stop: (() => void) | undefined
 
   constructor(
-    private readonly collection: Collection<T>,
+    private readonly collection: RowSource<T>,
     readonly key: string
   ) {
     this.listeners = new Listeners((thrown) => controlOf(collection).report(`a subscriber of row ${key}`, thrown))

@@ -15,7 +15,7 @@ import {
   type StreamSource,
 } from "@durable-client/state"
 import { COLLECTIONS_DEFAULTS } from "./defaults"
-import type { ActionDefinition, ActionDefinitions } from "./stream-db"
+import type { ActionDefinition, ActionDefinitions } from "./action-definitions"
 
 export interface StreamDBOptions<S extends StateSchema, A extends ActionDefinitions<S>> extends StreamSource {
   /** The entity types (`createStateSchema`): one collection each. Required. */

@@ -6,86 +6,39 @@ import {
   type Change,
   type ChangeMessage,
   type EntityHelpers,
-  type EntityValue,
   type JsonStream,
   type Materializer,
   type SessionStatus,
   type StateSchema,
 } from "@durable-client/state"
-import { Collection, DELETED, controlOf, type Override } from "./collection"
+import type { ActionDefinition, ActionDefinitions, ActionFunctions, ActionResult, Draft, RowOf } from "./action-definitions"
+import { Collection } from "./collection"
+import { controlOf } from "./collection-contract"
 import { COLLECTIONS_DEFAULTS } from "./defaults"
+import {
+  OptimisticLayers,
+  addKey,
+  draftCollection,
+  mergeKeys,
+  type AffectedKeys,
+  type DraftCollection,
+  type Layer,
+} from "./optimistic-layers"
 import { resolveStreamDBOptions, type ResolvedStreamDBOptions, type StreamDBOptions } from "./stream-db-options"
 
 export type { StreamDBOptions } from "./stream-db-options"
-
-/** Row type of a collection in a state schema. */
-export type RowOf<H> = H extends EntityHelpers<infer D> ? EntityValue<D> : never
+export type {
+  ActionContext,
+  ActionDefinition,
+  ActionDefinitions,
+  ActionFunctions,
+  ActionResult,
+  Draft,
+  RowOf,
+} from "./action-definitions"
+export type { DraftCollection } from "./optimistic-layers"
 
 export type Collections<S extends StateSchema> = { readonly [K in keyof S]: Collection<RowOf<S[K]>> }
-
-/** What `optimistic` may do to one collection; reads see earlier pending changes. */
-export interface DraftCollection<T> {
-  get(key: string): T | undefined
-  insert(value: T): void
-  /** Replace a row (the key comes from the value), or derive it from the current row. */
-  update(value: T): void
-  update(key: string, change: (current: T) => T): void
-  delete(key: string): void
-}
-
-export type Draft<S extends StateSchema> = { readonly [K in keyof S]: DraftCollection<RowOf<S[K]>> }
-
-export interface ActionContext<S extends StateSchema> {
-  /** Stamped on the changes written; the action settles when the stream echoes it. */
-  txid: string
-  schema: S
-}
-
-export interface ActionDefinition<S extends StateSchema, Args> {
-  /** Applied at once, on top of confirmed rows, until the write is echoed or fails. */
-  optimistic?: (draft: Draft<S>, args: Args) => void
-  /**
-   * Returns the State Protocol changes to write (sent exactly once through
-   * the IdempotentProducer with the txid), or writes them some other way
-   * (e.g. a server endpoint) stamping `ctx.txid`, and returns nothing.
-   */
-  write: (
-    args: Args,
-    context: ActionContext<S>
-  ) => ChangeMessage | readonly ChangeMessage[] | void | Promise<ChangeMessage | readonly ChangeMessage[] | void>
-  /** Give up and roll back if the echo has not arrived by then. Default: the DB's `actionTimeoutMs`. */
-  timeoutMs?: number
-}
-
-// `any` here only lets each action declare its own argument type; it is inferred per action below.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ActionDefinitions<S extends StateSchema> = Record<string, ActionDefinition<S, any>>
-
-export interface ActionResult {
-  txid: string
-}
-
-/** One function per action; none when the actions are not known by name (no `actions` given). */
-export type ActionFunctions<A> = string extends keyof A
-  ? Record<never, never>
-  : {
-      readonly [K in keyof A]: A[K] extends { write: (args: infer Args, ...rest: never[]) => unknown }
-        ? (args: Args) => Promise<ActionResult>
-        : never
-    }
-
-/**
- * What one layer does to one key, given the row beneath it (confirmed row
- * with the earlier layers applied; undefined when absent). Kept as a step
- * rather than a value so that when a layer below rolls back or the
- * confirmed row changes, `update(key, change)` is re-applied to the new base.
- */
-type Mutation = (beneath: unknown) => Override | undefined
-
-interface Layer {
-  txid: string
-  mutations: Map<Collection<unknown>, Map<string, Mutation>>
-}
 
 /**
  * A typed, live, local view of a State Protocol stream: one reactive
@@ -104,7 +57,7 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
   private readonly json: JsonStream
   private readonly options: ResolvedStreamDBOptions<S>
   private readonly byType = new Map<string, Collection<unknown>>()
-  private layers: Layer[] = []
+  private readonly layers = new OptimisticLayers<Collection<unknown>>()
   private writer: StateWriter | undefined
   private readonly stopObserving: () => void
   private closed = false
@@ -179,11 +132,10 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
       throw new DurableStreamError("ABORTED", `StreamDB for ${this.url} is closed; action ${name} not run`, { url: this.url })
     }
     const txid = createTxid()
-    const layer: Layer = { txid, mutations: new Map() }
+    const layer = this.layers.createLayer(txid)
     if (definition.optimistic) {
       definition.optimistic(this.draft(layer), args)
-      this.layers.push(layer)
-      this.refresh(keysOf(layer))
+      this.refresh(this.layers.apply(layer))
     }
     try {
       const changes = await definition.write(args, { txid, schema: this.options.view.schema })
@@ -208,124 +160,40 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
       })
       return { txid }
     } finally {
-      // Confirmed: the echo already replaced the layer. Failed: this rolls it back.
-      this.dropLayer(layer)
+      // Confirmed: the echo already retired the layer. Failed or timed out: this rolls it back.
+      this.refresh(this.layers.rollBack(layer))
     }
   }
 
-  private draft(layer: Layer): Draft<S> {
+  private draft(layer: Layer<Collection<unknown>>): Draft<S> {
     const draft: Record<string, DraftCollection<unknown>> = {}
-    for (const collection of this.byType.values()) {
-      const pending = (): Map<string, Mutation> => {
-        let map = layer.mutations.get(collection)
-        if (!map) {
-          map = new Map()
-          layer.mutations.set(collection, map)
-        }
-        return map
-      }
-      const keyOf = (value: unknown): string => {
-        const key = (value as Record<string, unknown> | null)?.[collection.primaryKey]
-        if ((typeof key !== "string" || key === "") && typeof key !== "number") {
-          throw new DurableStreamError(
-            "INVALID_ARGUMENT",
-            `Invalid ${collection.name} row for stream ${this.url}: primary key ${collection.primaryKey} must be a non-empty string or a number`,
-            { url: this.url }
-          )
-        }
-        return String(key)
-      }
-      const get = (key: string): unknown => {
-        const own = layer.mutations.get(collection)?.get(key)
-        const value = own ? own(collection.get(key)) : collection.get(key)
-        return value === DELETED ? undefined : value
-      }
-      draft[collection.name] = {
-        get,
-        insert: (value) => {
-          pending().set(keyOf(value), () => value)
-        },
-        update: (keyOrValue: unknown, change?: (current: unknown) => unknown) => {
-          if (typeof change === "function") {
-            const key = String(keyOrValue)
-            const current = get(key)
-            if (current === undefined) return
-            const earlier = layer.mutations.get(collection)?.get(key)
-            // Run now so a throwing `change` fails the action before anything is shown;
-            // re-run only when the row beneath is a different one (keeps identity).
-            let lastBase = current
-            let lastValue = change(current)
-            pending().set(key, (beneath) => {
-              const base = earlier ? earlier(beneath) : beneath
-              if (base === undefined || base === DELETED) return base
-              if (base !== lastBase) {
-                try {
-                  lastValue = change(base)
-                } catch {
-                  // Cannot be re-applied to the new row: leave it as it is beneath.
-                  lastValue = base
-                }
-                lastBase = base
-              }
-              return lastValue
-            })
-          } else {
-            const value = keyOrValue
-            pending().set(keyOf(value), () => value)
-          }
-        },
-        delete: (key) => {
-          pending().set(String(key), () => DELETED)
-        },
-      }
-    }
+    for (const collection of this.byType.values()) draft[collection.name] = draftCollection(layer, collection, this.url)
     return draft as Draft<S>
   }
 
   /** Confirmed changes arrived: layers whose txid came back are retired in the same step. */
   private onConfirmed(changes: readonly Change[]): void {
-    const affected = new Map<Collection<unknown>, Set<string>>()
+    const affected: AffectedKeys<Collection<unknown>> = new Map()
     const echoed = new Set<string>()
     for (const change of changes) {
       const collection = this.byType.get(change.type)
       if (collection) addKey(affected, collection, change.key)
       if (change.txid !== undefined) echoed.add(change.txid)
     }
-    if (echoed.size > 0 && this.layers.length > 0) {
-      const remaining: Layer[] = []
-      for (const layer of this.layers) {
-        if (echoed.has(layer.txid)) mergeKeys(affected, keysOf(layer))
-        else remaining.push(layer)
-      }
-      this.layers = remaining
-    }
+    mergeKeys(affected, this.layers.confirm(echoed))
     this.refresh(affected)
   }
 
-  private dropLayer(layer: Layer): void {
-    const at = this.layers.indexOf(layer)
-    if (at === -1) return
-    this.layers.splice(at, 1)
-    this.refresh(keysOf(layer))
-  }
-
   /**
-   * Recomputes the visible value of each affected key from the confirmed row
-   * and the remaining layers in order, then notifies each collection once.
+   * Lays the visible value of each affected key (confirmed row and pending
+   * layers) over its collection, then notifies each collection once.
    */
-  private refresh(affected: Map<Collection<unknown>, Set<string>>): void {
+  private refresh(affected: AffectedKeys<Collection<unknown>>): void {
     for (const [collection, keys] of affected) {
+      const control = controlOf(collection)
       for (const key of keys) {
-        let value: Override | undefined = this.materializer.state.get(collection.type, key)
-        let touched = false
-        for (const layer of this.layers) {
-          const mutation = layer.mutations.get(collection)?.get(key)
-          if (mutation) {
-            value = mutation(value === DELETED ? undefined : value)
-            touched = true
-          }
-        }
-        controlOf(collection).setOverride(key, touched ? (value === undefined ? DELETED : value) : undefined)
+        const shown = this.layers.visible(collection, key, this.materializer.state.get(collection.type, key))
+        control.setOverride(key, shown.touched ? shown.value : undefined)
       }
     }
     for (const [collection, keys] of affected) controlOf(collection).notifyKeysChanged([...keys])
@@ -337,23 +205,4 @@ export function createStreamDB<S extends StateSchema, A extends ActionDefinition
   options: StreamDBOptions<S, A>
 ): StreamDB<S, A> {
   return new StreamDB(options)
-}
-
-function keysOf(layer: Layer): Map<Collection<unknown>, Set<string>> {
-  const keys = new Map<Collection<unknown>, Set<string>>()
-  for (const [collection, mutations] of layer.mutations) keys.set(collection, new Set(mutations.keys()))
-  return keys
-}
-
-function addKey(map: Map<Collection<unknown>, Set<string>>, collection: Collection<unknown>, key: string): void {
-  let keys = map.get(collection)
-  if (!keys) {
-    keys = new Set()
-    map.set(collection, keys)
-  }
-  keys.add(key)
-}
-
-function mergeKeys(into: Map<Collection<unknown>, Set<string>>, from: Map<Collection<unknown>, Set<string>>): void {
-  for (const [collection, keys] of from) for (const key of keys) addKey(into, collection, key)
 }

@@ -1,7 +1,12 @@
 import type { StreamOperation } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
 import { callbackFailed } from "@durable-client/bytes"
-import type { ValidationIssue } from "./validation-error"
+
+/** One schema complaint, with the path into the value as plain keys. */
+export interface ValidationIssue {
+  message: string
+  path: PropertyKey[]
+}
 
 /** Where a validation runs, for the error a misbehaving validator gets. */
 export interface ValidationContext {

@@ -1,12 +1,8 @@
 import { DurableStreamError } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
-import { normalizeIssues } from "./schema-validation"
+import { normalizeIssues, type ValidationIssue } from "./schema-validation"
 
-/** One schema complaint, with the path into the value as plain keys. */
-export interface ValidationIssue {
-  message: string
-  path: PropertyKey[]
-}
+export type { ValidationIssue } from "./schema-validation"
 
 /**
  * A value read from the stream failed the caller's schema. Carries the

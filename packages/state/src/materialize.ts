@@ -18,7 +18,7 @@ import { checkMessage } from "./entity-validation"
 import { resolveMaterializeOptions, type MaterializeOptions, type ResolvedMaterializeOptions } from "./materialize-options"
 import { StateMessageError } from "./message-validation"
 import { MaterializedState, type ChangeObserver } from "./materialized-state"
-import type { ChangeMessage, StateMessage } from "./messages"
+import type { StateMessage } from "./messages"
 
 export type { MaterializeOptions } from "./materialize-options"
 
@@ -48,8 +48,6 @@ export class Materializer {
   private readyResolve!: () => void
   private readyReject!: (error: unknown) => void
   private readonly seenTxids = new Set<string>()
-  /** Txids of changes held in an open snapshot: not applied yet, so not awaitable yet. */
-  private heldTxids: string[] | undefined
   private readonly txidWaiters = new Map<string, Set<() => void>>()
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private lastCheckpointAt = 0
@@ -233,14 +231,12 @@ export class Materializer {
     }
     if (!checkpoint) return
     this.state.restore(checkpoint.state)
-    this.heldTxids = checkpoint.state.pendingSnapshot ? txidsOf(checkpoint.state.pendingSnapshot) : undefined
     this.offset = checkpoint.offset
   }
 
   private async rebuild(): Promise<void> {
     await this.clearCheckpoint()
     this.state.clear()
-    this.heldTxids = undefined
     this.offset = "-1"
   }
 
@@ -265,11 +261,12 @@ export class Materializer {
         }
       }
     }
-    this.state.apply(messages)
+    // The state applies the snapshot and reset rules, and says which writes became visible.
+    const visible = this.state.apply(messages)
     this.messagesApplied += messages.length
     this.offset = batch.offset
     if (reset) await this.clearCheckpoint()
-    for (const txid of this.appliedTxids(messages)) this.markTxid(txid)
+    for (const txid of visible) this.markTxid(txid)
     if (batch.upToDate || batch.closed) {
       if (!this.caughtUp) {
         this.caughtUp = true
@@ -311,26 +308,6 @@ export class Materializer {
     reportCallbackError(callbackFailed(this.url, callback, thrown, "read"), this.options.onCallbackError)
   }
 
-  /** The txids `state.apply(messages)` made visible, following its snapshot and reset rules. */
-  private appliedTxids(messages: readonly StateMessage[]): string[] {
-    const applied: string[] = []
-    for (const message of messages) {
-      const control = "control" in message.headers ? message.headers.control : undefined
-      if (control === "snapshot-start") {
-        this.heldTxids ??= []
-      } else if (control === "snapshot-end") {
-        applied.push(...(this.heldTxids ?? []))
-        this.heldTxids = undefined
-      } else if (control === "reset") {
-        this.heldTxids = undefined
-      } else {
-        const txid = (message as ChangeMessage).headers.txid
-        if (txid !== undefined) (this.heldTxids ?? applied).push(txid)
-      }
-    }
-    return applied
-  }
-
   private markTxid(txid: string): void {
     this.seenTxids.add(txid)
     // Bounded memory: forget the oldest txids; awaiting them later only costs a re-read.
@@ -349,10 +326,6 @@ export class Materializer {
   private stoppedError(when: string): DurableStreamError {
     return new DurableStreamError("ABORTED", `Materializer for stream ${this.url} stopped ${when}`, { url: this.url })
   }
-}
-
-function txidsOf(changes: readonly ChangeMessage[]): string[] {
-  return changes.flatMap((change) => (change.headers.txid === undefined ? [] : [change.headers.txid]))
 }
 
 /** Starts materializing a State Protocol stream. */

@@ -87,10 +87,18 @@ export class MaterializedState {
     return () => this.observers.delete(observer)
   }
 
-  /** Applies messages in order, then notifies observers once with everything that changed. */
-  apply(messages: readonly StateMessage[]): void {
-    const start = this.observers.size === 0 && this.pendingSnapshot === undefined ? this.replay(messages) : 0
-    if (start === messages.length) return
+  /**
+   * Applies messages in order, then notifies observers once with everything
+   * that changed. Returns the txids of the change messages this call made
+   * visible, in order: not those held in an open snapshot (they come out at
+   * its end, perhaps in a later call) nor those a reset discarded. A change
+   * that altered nothing (a delete of a missing key) still counts: its write
+   * has come back around.
+   */
+  apply(messages: readonly StateMessage[]): string[] {
+    const txids: string[] = []
+    const start = this.observers.size === 0 && this.pendingSnapshot === undefined ? this.replay(messages, txids) : 0
+    if (start === messages.length) return txids
     const changes: Change[] | undefined = this.observers.size > 0 ? [] : undefined
     for (let i = start; i < messages.length; i++) {
       const message = messages[i]!
@@ -98,19 +106,20 @@ export class MaterializedState {
       if (control === undefined) {
         const change = message as ChangeMessage
         if (this.pendingSnapshot) this.pendingSnapshot.push(change)
-        else this.applyChange(change, changes)
+        else this.applyChange(change, changes, txids)
       } else if (control === "snapshot-start") {
         this.pendingSnapshot ??= []
       } else if (control === "snapshot-end") {
         const held = this.pendingSnapshot ?? []
         this.pendingSnapshot = undefined
-        for (const change of held) this.applyChange(change, changes)
+        for (const change of held) this.applyChange(change, changes, txids)
       } else if (control === "reset") {
         this.pendingSnapshot = undefined
         this.clearInto(changes)
       }
     }
     if (changes && changes.length > 0) this.notify(changes)
+    return txids
   }
 
   /**
@@ -118,7 +127,7 @@ export class MaterializedState {
    * change, the table looked up only when the type changes. Stops at the
    * first control message and returns its index for the general path.
    */
-  private replay(messages: readonly StateMessage[]): number {
+  private replay(messages: readonly StateMessage[], txids: string[]): number {
     let type: string | undefined
     let table: Map<string, unknown> | undefined
     for (let i = 0; i < messages.length; i++) {
@@ -131,6 +140,7 @@ export class MaterializedState {
       }
       if (headers.operation === "delete") table.delete(message.key)
       else table.set(message.key, message.value)
+      if (headers.txid !== undefined) txids.push(headers.txid)
     }
     return messages.length
   }
@@ -164,7 +174,8 @@ export class MaterializedState {
     if (changes.length > 0) this.notify(changes)
   }
 
-  private applyChange(message: ChangeMessage, changes: Change[] | undefined): void {
+  private applyChange(message: ChangeMessage, changes: Change[] | undefined, txids: string[]): void {
+    if (message.headers.txid !== undefined) txids.push(message.headers.txid)
     const table = this.tableFor(message.type)
     if (changes === undefined) {
       // Nobody is listening: one map operation, no bookkeeping (the replay path).

@@ -8,7 +8,7 @@ import {
   type StreamDB,
 } from "../../src/index"
 import { activeTimers, createStream, deferred, delay, schema, trackTimers, until, useClosedAfterEach } from "../support/db"
-import { controlOf } from "../../src/collection"
+import { controlOf } from "../../src/collection-contract"
 import { record } from "../support/harness"
 import type { Todo } from "../support/schemas"
 

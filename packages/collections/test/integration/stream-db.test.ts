@@ -1,7 +1,7 @@
 import { useReferenceServer } from "@durable-client/testing/vitest"
 import { describe, expect, it } from "vitest"
 import { createStreamDB, DurableStreamError, JsonStream, memoryStorage, type CheckpointStorage } from "../../src/index"
-import { controlOf } from "../../src/collection"
+import { controlOf } from "../../src/collection-contract"
 import { createStream, schema, until, useClosedAfterEach } from "../support/db"
 import { control } from "../support/messages"
 import type { Todo } from "../support/schemas"

@@ -1,4 +1,5 @@
-import { Collection, DELETED, controlOf } from "../../src/collection"
+import { Collection } from "../../src/collection"
+import { DELETED, controlOf } from "../../src/collection-contract"
 import { MaterializedState, type OnCallbackError, type StateMessage } from "../../src/index"
 import type { Todo } from "./schemas"
 

@@ -1,6 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { Collection, DELETED, controlOf } from "../../src/collection"
+import { Collection } from "../../src/collection"
+import { DELETED, controlOf } from "../../src/collection-contract"
 import { MaterializedState, type QueryOptions } from "../../src/index"
 import { harness, record, todo } from "../support/harness"
 import { control, del, ins, upd } from "../support/messages"

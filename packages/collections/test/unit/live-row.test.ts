@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { DELETED, controlOf } from "../../src/collection"
+import { DELETED, controlOf } from "../../src/collection-contract"
 import { harness, record, todo } from "../support/harness"
 import { control, del, ins, upd } from "../support/messages"
 

@@ -1,7 +1,7 @@
 import { http, HttpResponse } from "msw"
 import { describe, expect, it, vi } from "vitest"
 import { DurableStreamError, JsonStream, type JsonBatch } from "../../src/index"
-import { failure, jsonResponse, sleep, sseEvent, sseResponse, streamUrl, useMswServer } from "./support/msw"
+import { failure, jsonResponse, settleTurns, sseEvent, sseResponse, streamUrl, useMswServer } from "./support/msw"
 
 const server = useMswServer()
 
@@ -138,7 +138,8 @@ describe("subscribeJson", () => {
       if (running > 0) overlapped = true
       running++
       calls.push({ items: batch.items, offsetDuring: session.offset })
-      await sleep(5)
+      // The handler stays busy across event-loop turns, where a next batch could slip in.
+      await settleTurns()
       // Still not committed while the handler is running.
       expect(session.offset).toBe(calls.at(-1)!.offsetDuring)
       running--
@@ -196,8 +197,8 @@ describe("PARSE_ERROR", () => {
     expect(session.offset).toBe("00000002")
     // The session reports the failure, not a normal end.
     expect(session.status).toBe("error")
-    // Nothing is requested behind the failed batch.
-    await sleep(5)
+    // Nothing is requested behind the failed batch, however long we give it.
+    await settleTurns(10)
     expect(requested).toEqual(["-1", "00000002"])
   })
 

@@ -1,13 +1,31 @@
 import { describe, expect, it } from "vitest"
 import type { ProducerAppendResult } from "../../src/index"
-import { failure, gate, useMswServer } from "./support/msw"
+import type { FakeProducerServer } from "./support/fake-producer-server"
+import { failure, gate, settleTurns, useMswServer, type Gate } from "./support/msw"
 import { jsonProducer } from "./support/producer-setup"
 
 const server = useMswServer()
 
-/** Lets every pending callback and promise job run once. */
-async function settleTurns(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+/** A server that answers nothing until the test releases what it holds (or stops holding). */
+function holdEveryRequest(fake: FakeProducerServer): { release(): void; stopHolding(): void } {
+  const held: Gate[] = []
+  let holding = true
+  fake.fault(() => {
+    if (!holding) return undefined
+    const hold = gate()
+    held.push(hold)
+    return { waitFor: hold.promise }
+  })
+  const release = (): void => {
+    for (const hold of held.splice(0)) hold.open()
+  }
+  return {
+    release,
+    stopHolding: () => {
+      holding = false
+      release()
+    },
+  }
 }
 
 describe("backpressure", () => {
@@ -15,11 +33,9 @@ describe("backpressure", () => {
     const maxBufferedBytes = 60
     // Each message is 12 bytes of JSON plus its comma: 13 bytes buffered.
     const messageBytes = 13
-    const { fake, producer } = jsonProducer(
-      server,
-      { maxBufferedBytes, maxBatchItems: 2, maxInFlight: 2 },
-      { delayMs: 15 }
-    )
+    const { fake, producer } = jsonProducer(server, { maxBufferedBytes, maxBatchItems: 2, maxInFlight: 2 })
+    // A slow server: nothing is acknowledged until the writer has seen ready pend.
+    const slow = holdEveryRequest(fake)
     const messages = Array.from({ length: 24 }, (_, i) => `message-${String(i).padStart(2, "0")}`)
     expect(JSON.stringify(messages[0]).length + 1).toBe(messageBytes)
 
@@ -42,8 +58,10 @@ describe("backpressure", () => {
           expect(ready).toBe(false)
           pendedWhileOver++
         }
+        slow.release()
       }
     }
+    slow.stopHolding()
     await producer.flush()
     await Promise.all(results)
     // The limit was actually reached, so the bound above was tested.
@@ -73,11 +91,7 @@ describe("backpressure", () => {
   })
 
   it("appends made past the limit without waiting still all land, once and in order", async () => {
-    const { fake, producer } = jsonProducer(
-      server,
-      { maxBufferedBytes: 30, maxBatchItems: 3, maxInFlight: 2 },
-      { delayMs: 3 }
-    )
+    const { fake, producer } = jsonProducer(server, { maxBufferedBytes: 30, maxBatchItems: 3, maxInFlight: 2 })
     const messages = Array.from({ length: 30 }, (_, i) => i)
     const results = messages.map((m) => producer.append(m))
     // Queued messages beyond the limit are not counted as buffered yet.

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest"
-import { fromUtf8, sleep, until, useMswServer } from "./support/msw"
+import { afterEach, describe, expect, it, vi } from "vitest"
+import { fromUtf8, useMswServer } from "./support/msw"
 import { byteProducer, jsonBodies, jsonProducer } from "./support/producer-setup"
 
 const server = useMswServer()
@@ -160,19 +160,28 @@ describe("batch bodies", () => {
 })
 
 describe("lingerMs", () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
   it("holds a batch for lingerMs so close-together appends share one request", async () => {
+    vi.useFakeTimers()
     const { fake, producer } = jsonProducer(server, { lingerMs: 60 })
     const first = producer.append("a")
-    await sleep(10)
+    await vi.advanceTimersByTimeAsync(10)
     const second = producer.append("b")
     // Nothing is sent while the batch lingers.
     expect(fake.requests).toHaveLength(0)
-    await until(() => fake.requests.length === 1)
+    await vi.advanceTimersByTimeAsync(49)
+    expect(fake.requests).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1)
+    await fake.arrival((request) => request.index === 0)
+    expect(fake.requests).toHaveLength(1)
     await Promise.all([first, second])
     expect(fake.requests[0]!.text).toBe('["a","b"]')
 
     // An append well after the first batch left starts a new batch.
-    await sleep(10)
+    await vi.advanceTimersByTimeAsync(10)
     const third = producer.append("c")
     await producer.flush()
     await third
@@ -180,12 +189,15 @@ describe("lingerMs", () => {
   })
 
   it("flush() sends a lingering batch at once", async () => {
+    vi.useFakeTimers()
     const { fake, producer } = jsonProducer(server, { lingerMs: 10_000 })
     const started = Date.now()
     const result = producer.append("now")
     await producer.flush()
     await result
+    // On the fake clock: not a millisecond of the linger passed.
     expect(Date.now() - started).toBeLessThan(2000)
+    expect(Date.now()).toBe(started)
     expect(fake.messages).toEqual(["now"])
   })
 })

@@ -1,27 +1,14 @@
-import { describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it, vi } from "vitest"
 import { IdempotentProducer, JsonStream } from "../../src/index"
 import { FakeProducerServer } from "./support/fake-producer-server"
-import { FAST_RETRY, failure, gate, sleep, streamUrl, until, useMswServer } from "./support/msw"
+import { FAST_RETRY, failure, gate, streamUrl, until, useMswServer } from "./support/msw"
 import { jsonProducer } from "./support/producer-setup"
 
 const server = useMswServer()
 
-function activeTimeouts(): number {
-  return process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length
-}
-
-/** The Timeout count once timers left over from earlier tests have run out. */
-async function quietTimeouts(): Promise<number> {
-  let previous = -1
-  let stable = 0
-  for (let i = 0; i < 100 && stable < 3; i++) {
-    await sleep(10)
-    const now = activeTimeouts()
-    stable = now === previous ? stable + 1 : 0
-    previous = now
-  }
-  return previous
-}
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 describe("close()", () => {
   it("flushes, then sends Stream-Closed: true with producer headers; a second call returns the same promise", async () => {
@@ -158,12 +145,14 @@ describe("restart()", () => {
 
 describe("AbortSignal", () => {
   it("stops the producer: pending appends and flush reject with ABORTED and no timer is left", async () => {
+    // On the fake clock every timer is the producer's (or its handle's), and none ever fires on its own.
+    vi.useFakeTimers()
     const url = streamUrl("abort")
     const fake = new FakeProducerServer(url)
     // The server is unavailable and asks for 30 s of patience: the retry sleeps.
     fake.fault(() => ({ status: 503, headers: { "Retry-After": "30" } }))
     server.use(...fake.handlers())
-    const baseline = await quietTimeouts()
+    const baseline = vi.getTimerCount()
 
     const controller = new AbortController()
     const producer = new IdempotentProducer(new JsonStream({ url }), "writer", {
@@ -173,10 +162,11 @@ describe("AbortSignal", () => {
     })
     const first = producer.append("in backoff")
     const flushing = producer.flush()
-    await until(() => fake.requests.length === 1)
+    await fake.answered((request) => request.index === 0)
     // This one lingers in the open batch behind the first (one batch in flight per new epoch).
     const second = producer.append("lingering")
-    await until(() => activeTimeouts() >= baseline + 2)
+    // The linger and the retry's backoff (its 503 still has to reach the client).
+    await until(() => vi.getTimerCount() >= baseline + 2)
 
     controller.abort()
     for (const pending of [first, second, flushing]) {
@@ -186,8 +176,7 @@ describe("AbortSignal", () => {
     }
     expect((await failure(producer.append("after abort"))).code).toBe("ABORTED")
     expect(producer.error).toMatchObject({ code: "ABORTED" })
-    await until(() => activeTimeouts() <= baseline, 500).catch(() => undefined)
-    expect(activeTimeouts()).toBeLessThanOrEqual(baseline)
+    expect(vi.getTimerCount()).toBeLessThanOrEqual(baseline)
     expect(fake.requests).toHaveLength(1)
   })
 
@@ -202,7 +191,7 @@ describe("AbortSignal", () => {
       retry: FAST_RETRY,
     })
     const appended = producer.append("on the wire")
-    await until(() => fake.requests.length === 1)
+    await fake.arrival((request) => request.index === 0)
     controller.abort()
     expect((await failure(appended)).code).toBe("ABORTED")
     expect((await failure(producer.flush())).code).toBe("ABORTED")

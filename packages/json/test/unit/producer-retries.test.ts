@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { FaultAction } from "./support/fake-producer-server"
-import { failure, gate, sleep, until, useMswServer } from "./support/msw"
+import { failure, gate, settleTurns, useMswServer } from "./support/msw"
 import { jsonProducer } from "./support/producer-setup"
 
 const server = useMswServer()
@@ -88,8 +88,9 @@ describe("flush()", () => {
     const flushing = producer.flush().then(() => {
       flushed = true
     })
-    await until(() => fake.requests.some((r) => r.seq === "2"))
-    await sleep(20)
+    await fake.arrival((r) => r.seq === "2")
+    // Everything but the held batch can settle now; flush must still wait for it.
+    await settleTurns(10)
     expect(flushed).toBe(false)
     hold.open()
     await flushing
@@ -132,18 +133,18 @@ describe("unhandled rejections", () => {
     listeners.push(unhandled)
     process.on("unhandledRejection", unhandled)
 
-    const onError = vi.fn()
+    const reported = gate()
+    const onError = vi.fn(() => reported.open())
     const { fake, producer } = jsonProducer(server, { onError, retry: { maxRetries: 0 } })
     fake.fault(() => ({ status: 500 }))
     void producer.append("ignored 1")
     void producer.append("ignored 2")
-    await until(() => onError.mock.calls.length === 1)
+    await reported.promise
     // Appending to a failed producer, and closing it, without looking at the result.
     void producer.append("ignored 3")
     void producer.close()
-    // Give Node a few turns to report unhandled rejections.
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
-    await sleep(10)
+    // Give Node a few turns to report unhandled rejections (it does so after each turn's promise jobs).
+    await settleTurns(10)
     expect(unhandled).not.toHaveBeenCalled()
     expect(onError).toHaveBeenCalledTimes(1)
   })

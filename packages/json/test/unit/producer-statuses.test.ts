@@ -77,8 +77,9 @@ describe("204: duplicate", () => {
 describe("409 with Producer-Expected-Seq: sequence gap", () => {
   it("under pipelining, resends the overtaking batches after the earlier one; all land once, in order", async () => {
     const { fake, producer } = jsonProducer(server, { maxBatchItems: 1, maxInFlight: 4 })
-    // Seq 1 is slow on its first attempt, so seq 2 and 3 reach the server first.
-    fake.fault((r) => (r.seq === "1" && r.attempt === 0 ? { delayMs: 40 } : undefined))
+    // Seq 1's first attempt is held until seq 2 has overtaken it and drawn its 409.
+    const overtaken = fake.answered((r) => r.seq === "2").then(() => undefined)
+    fake.fault((r) => (r.seq === "1" && r.attempt === 0 ? { waitFor: overtaken } : undefined))
     const values = ["m0", "m1", "m2", "m3", "m4", "m5"]
     const results = values.map((v) => producer.append(v))
     await producer.flush()

@@ -66,10 +66,18 @@ export function recordingAppendFetch(): Fetch & { messages: unknown[]; posts: nu
   return recorder
 }
 
-/** Never answers a request until its signal aborts (a server that is slow to respond). */
-export function hangingFetch(): Fetch & { requests: number } {
+/**
+ * Never answers a request until its signal aborts (a server that is slow to
+ * respond). `requested` resolves when the first request arrives.
+ */
+export function hangingFetch(): Fetch & { requests: number; requested: Promise<void> } {
+  let arrived!: () => void
+  const requested = new Promise<void>((resolve) => {
+    arrived = resolve
+  })
   const fetch = (_input: string, init: RequestInit): Promise<Response> => {
     recorder.requests += 1
+    arrived()
     return new Promise<Response>((_, reject) => {
       const signal = init.signal
       const abort = () => reject(signal?.reason ?? new DOMException("aborted", "AbortError"))
@@ -77,6 +85,6 @@ export function hangingFetch(): Fetch & { requests: number } {
       else signal?.addEventListener("abort", abort, { once: true })
     })
   }
-  const recorder = Object.assign(fetch, { requests: 0 })
+  const recorder = Object.assign(fetch, { requests: 0, requested })
   return recorder
 }

@@ -26,7 +26,7 @@ export function asyncSchema<T>(check: Check<T>): StandardSchemaV1<unknown, T> {
       vendor: "test",
       validate: (value) =>
         new Promise<StandardSchemaV1.Result<T>>((resolve) => {
-          setTimeout(() => resolve(check(value) as StandardSchemaV1.Result<T>), 1)
+          setImmediate(() => resolve(check(value) as StandardSchemaV1.Result<T>))
         }),
     },
   }

@@ -32,7 +32,7 @@ function syncBackend(): KeyValueBackend & { items: Map<string, string> } {
 function asyncBackend(): KeyValueBackend & { items: Map<string, string>; calls: string[] } {
   const items = new Map<string, string>()
   const calls: string[] = []
-  const later = <T,>(run: () => T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(run()), 1))
+  const later = <T,>(run: () => T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(run())))
   return {
     items,
     calls,

@@ -262,7 +262,7 @@ describe("stopping", () => {
   it("close() before the first response settles ready (rejected, ABORTED) and done", async () => {
     const fetch = hangingFetch()
     const m = materialize({ url: FAKE_URL, fetch, live: "long-poll" })
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await fetch.requested
     expect(fetch.requests).toBe(1)
     await m.close()
     await expect(m.done).resolves.toBeUndefined()

@@ -392,3 +392,40 @@ describe("checkpoints (toJSON / restore)", () => {
     expect(Object.fromEntries(mirror)).toEqual({ "user/1": "one", "user/2": "two" })
   })
 })
+
+describe("the txids apply() makes visible", () => {
+  const watchedAndNot = (): Array<[string, MaterializedState]> => [
+    ["with an observer", observed().state],
+    ["with none (the replay path)", new MaterializedState()],
+  ]
+
+  it.each(watchedAndNot())("%s: every applied change's txid in order, a delete of a missing key included", (_name, state) => {
+    expect(state.apply([ins("user", "1", "a", "tx-1"), ins("user", "2", "b"), del("user", "ghost", "tx-2"), upd("user", "1", "c", "tx-3")])).toEqual([
+      "tx-1",
+      "tx-2",
+      "tx-3",
+    ])
+  })
+
+  it.each(watchedAndNot())("%s: a snapshot's txids only at its end, even in a later call", (_name, state) => {
+    expect(state.apply([ins("user", "0", 0, "before"), control("snapshot-start"), ins("user", "1", 1, "held")])).toEqual(["before"])
+    expect(state.apply([ins("user", "2", 2, "held too")])).toEqual([])
+    expect(state.apply([control("snapshot-end"), ins("user", "3", 3, "after")])).toEqual(["held", "held too", "after"])
+  })
+
+  it("a reset discards the txids held in an open snapshot", () => {
+    const state = new MaterializedState()
+    expect(state.apply([control("snapshot-start"), ins("user", "1", 1, "dropped"), control("reset"), ins("user", "2", 2, "kept")])).toEqual([
+      "kept",
+    ])
+    expect(state.apply([control("snapshot-end")])).toEqual([])
+  })
+
+  it("a snapshot restored from a checkpoint gives up its txids at its end", () => {
+    const before = new MaterializedState()
+    before.apply([control("snapshot-start"), ins("user", "1", 1, "held")])
+    const after = new MaterializedState()
+    after.restore(before.toJSON())
+    expect(after.apply([control("snapshot-end")])).toEqual(["held"])
+  })
+})

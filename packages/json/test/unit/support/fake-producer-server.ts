@@ -13,8 +13,10 @@
  *   204 for a resend of the exact tuple that closed it;
  * - every request recorded, with what the server answered;
  * - fault rules: answer a status without storing, fail at the network level,
- *   store and THEN drop the response, or hold a request (delay or gate)
- *   before it is decided.
+ *   store and THEN drop the response, or hold a request (until a gate
+ *   opens) before it is decided;
+ * - `arrival()` / `answered()`: promises for a request arriving or being
+ *   answered, so tests wait for events rather than for time.
  */
 import { http, HttpResponse, type HttpHandler } from "msw"
 
@@ -43,8 +45,7 @@ export type FaultAction =
   | { networkError: true }
   /** Process (and store) the request, then drop the response. */
   | { storeThenNetworkError: true }
-  /** Hold the request before it is decided. */
-  | { delayMs: number }
+  /** Hold the request before it is decided, until the promise settles (a test's gate, or another request's answer). */
   | { waitFor: Promise<void> }
 
 export type FaultRule = (request: FakeRequest) => FaultAction | undefined
@@ -56,8 +57,6 @@ interface ProducerState {
 
 export interface FakeServerOptions {
   contentType?: string
-  /** Delay every POST (a slow server). */
-  delayMs?: number
 }
 
 export class FakeProducerServer {
@@ -71,22 +70,32 @@ export class FakeProducerServer {
   readonly requests: FakeRequest[] = []
   readonly producers = new Map<string, ProducerState>()
   closed = false
-  delayMs: number
   private closedBy: string | undefined
   private rules: FaultRule[] = []
   private readonly seenTuples = new Map<string, number>()
+  /** Tests waiting for a request to arrive or to be answered. */
+  private watchers: Array<{ answered: boolean; match: (request: FakeRequest) => boolean; resolve: (request: FakeRequest) => void }> = []
 
   constructor(url: string, options: FakeServerOptions = {}) {
     this.url = url
     this.contentType = options.contentType ?? "application/json"
     this.json = this.contentType.split(";")[0]!.trim().toLowerCase() === "application/json"
-    this.delayMs = options.delayMs ?? 0
   }
 
   /** Adds a fault rule; the first rule returning an action wins. */
   fault(rule: FaultRule): this {
     this.rules.push(rule)
     return this
+  }
+
+  /** Resolves with the first request (already seen or still to come) that `match` accepts, once it has arrived. */
+  arrival(match: (request: FakeRequest) => boolean): Promise<FakeRequest> {
+    return this.watch(false, match)
+  }
+
+  /** Resolves with the first request `match` accepts once the server has decided its outcome. */
+  answered(match: (request: FakeRequest) => boolean): Promise<FakeRequest> {
+    return this.watch(true, match)
   }
 
   /** Starts producer state as if earlier requests had happened. */
@@ -102,6 +111,22 @@ export class FakeProducerServer {
   /** Requests that carried producer headers, as [epoch, seq] pairs. */
   tuples(): Array<[number, number]> {
     return this.requests.map((r) => [Number(r.epoch), Number(r.seq)])
+  }
+
+  private watch(answered: boolean, match: (request: FakeRequest) => boolean): Promise<FakeRequest> {
+    const seen = this.requests.find((request) => match(request) && (!answered || request.outcome !== "pending"))
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve) => this.watchers.push({ answered, match, resolve }))
+  }
+
+  /** Wakes the tests waiting for this request. */
+  private notify(request: FakeRequest): void {
+    const answered = request.outcome !== "pending"
+    this.watchers = this.watchers.filter((watcher) => {
+      if ((watcher.answered && !answered) || !watcher.match(request)) return true
+      watcher.resolve(request)
+      return false
+    })
   }
 
   handlers(): HttpHandler[] {
@@ -139,7 +164,14 @@ export class FakeProducerServer {
       outcome: "pending",
     }
     this.requests.push(seen)
+    this.notify(seen)
+    const response = await this.answer(seen, tuple)
+    this.notify(seen)
+    return response
+  }
 
+  /** Applies the fault rules, then the protocol; sets the request's outcome. */
+  private async answer(seen: FakeRequest, tuple: string): Promise<Response> {
     let dropResponse = false
     for (const rule of this.rules) {
       const action = rule(seen)
@@ -156,11 +188,9 @@ export class FakeProducerServer {
         return HttpResponse.error()
       }
       if ("storeThenNetworkError" in action) dropResponse = true
-      if ("delayMs" in action) await sleep(action.delayMs)
       if ("waitFor" in action) await action.waitFor
       break
     }
-    if (this.delayMs > 0) await sleep(this.delayMs)
 
     const response = this.decide(seen, tuple)
     if (dropResponse) {
@@ -289,8 +319,4 @@ function isDecimal(value: string): boolean {
 
 function mediaType(contentType: string): string {
   return contentType.split(";")[0]!.trim().toLowerCase()
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -4,6 +4,8 @@
  * recording and small helpers for protocol responses.
  */
 import { HttpResponse } from "msw"
+// Node's timers, which vi.useFakeTimers() leaves alone (it replaces the globals).
+import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from "node:timers"
 import { expect } from "vitest"
 import { isDurableStreamError, type DurableStreamError } from "../../../src/index"
 
@@ -131,16 +133,32 @@ export function gate(): Gate {
   return { promise, open }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+/**
+ * Lets every pending callback and promise job run, `turns` event-loop turns
+ * deep, without waiting for any clock. Node's own timers are used, so this
+ * works the same under `vi.useFakeTimers()`.
+ */
+export async function settleTurns(turns = 3): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => realSetImmediate(resolve))
 }
 
-/** Polls `condition` until it holds (or fails the test after `timeoutMs`). */
+/**
+ * Checks `condition` after every event-loop turn until it holds; fails the
+ * test if it still does not after `timeoutMs` of real time. For states no
+ * event announces (how many timers are pending); works under fake timers.
+ */
 export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = Date.now()
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error("condition not met in time")
-    await sleep(1)
+  let expired = false
+  const deadline = realSetTimeout(() => {
+    expired = true
+  }, timeoutMs)
+  try {
+    while (!condition()) {
+      if (expired) throw new Error("condition not met in time")
+      await settleTurns(1)
+    }
+  } finally {
+    realClearTimeout(deadline)
   }
 }
 

@@ -53,7 +53,8 @@ export function createPersonSchema(calls: unknown[] = []): StandardSchemaV1<unkn
       vendor: "test-async",
       async validate(value) {
         calls.push(value)
-        await new Promise((resolve) => setTimeout(resolve, 1))
+        // A later macrotask, like a remote or lazy validator (no clock involved).
+        await new Promise((resolve) => setImmediate(resolve))
         const issues = userIssues(value)
         if (issues.length > 0) return { issues }
         const { user } = value as User

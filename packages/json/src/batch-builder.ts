@@ -1,0 +1,203 @@
+import { invalidArgument } from "@durable-client/bytes"
+import { encodeJsonValue } from "./json-codec"
+
+/**
+ * Pure: encodes messages, gathers them into batches within `maxBatchBytes`
+ * and `maxBatchItems`, and knows what a batch costs on the wire. No timers
+ * and no I/O: the linger wait is a state here, and the clock that ends it
+ * belongs to whoever owns the builder (see `LingerClock`).
+ */
+
+/** One message as it goes into a body: JSON text (JSON streams) or bytes (byte streams). */
+export type Payload = string | Uint8Array
+
+/** Encodes one appended value, refusing what the stream cannot carry (INVALID_ARGUMENT). */
+export function toPayload(value: unknown, json: boolean, url: string): Payload {
+  if (json) {
+    // Bytes have no JSON meaning (they would go out as {"0":…}): say so instead.
+    if (value instanceof Uint8Array) {
+      throw invalidArgument(url, "a JSON stream takes JSON values, not bytes (decode and parse them first)", "append")
+    }
+    return encodeJsonValue(value, url)
+  }
+  if (typeof value === "string") return encoder.encode(value)
+  if (value instanceof Uint8Array) {
+    if (value.length === 0) throw invalidArgument(url, "cannot append empty data", "append")
+    return value
+  }
+  throw invalidArgument(url, "byte streams take Uint8Array or string messages", "append")
+}
+
+/**
+ * A batch of messages that is stored, or fails, as a whole. `Ticket` is the
+ * caller's handle on the appends waiting for it (the producer's shared
+ * promise); the batch only carries it, so an append stays a push and a size
+ * count, with no allocation per message.
+ */
+export interface Batch<Ticket> {
+  /** The encoded messages, kept so a batch can be re-encoded (or, one day, split). */
+  readonly payloads: Payload[]
+  /** Bytes the messages add to a body: what the batch counts against `maxBufferedBytes`. */
+  size: number
+  /** The request body, set when the batch is sealed; absent for a close without a final message. */
+  body: Uint8Array | undefined
+  /** A close request (`Stream-Closed: true`), optionally with a final message. */
+  readonly close: boolean
+  readonly ticket: Ticket
+  /** Tickets of appends that waited for buffer space and then joined this batch. */
+  followers: Ticket[] | undefined
+  /** The (epoch, seq) tuple it is sent under; -1 until it is first sent. */
+  epoch: number
+  seq: number
+  /** Resends after a sequence gap under this tuple. */
+  gapRetries: number
+  /**
+   * An attempt with this tuple may have reached the server and been stored
+   * (a network error, timeout or 5xx). Only then can a 204 duplicate be the
+   * server recognising our own resend; a 204 to a tuple never sent before
+   * means another instance used it.
+   */
+  mayBeStored: boolean
+}
+
+export interface BatchLimits {
+  /** JSON streams send `[a,b,…]`; byte streams concatenate. */
+  json: boolean
+  maxBatchBytes: number
+  maxBatchItems: number
+}
+
+/** The linger timer, owned by the caller: the builder says when it starts and when it is no longer wanted. */
+export interface LingerClock {
+  startLinger(): void
+  cancelLinger(): void
+}
+
+/** A batch not yet sent or sealed. */
+export function newBatch<Ticket>(ticket: Ticket, close = false, body?: Uint8Array): Batch<Ticket> {
+  return { payloads: [], size: 0, body, close, ticket, followers: undefined, epoch: -1, seq: -1, gapRetries: 0, mayBeStored: false }
+}
+
+/**
+ * The batch being filled. Sealed batches go, in order, to `sealed` (the
+ * sender's queue). While it is not full the open batch lingers: "armed"
+ * once its clock runs, "expired" when the clock has fired.
+ */
+export class BatchBuilder<Ticket> {
+  private open: Batch<Ticket> | undefined
+  private linger: "idle" | "armed" | "expired" = "idle"
+
+  constructor(
+    private readonly limits: BatchLimits,
+    private readonly sealed: Array<Batch<Ticket>>,
+    private readonly clock: LingerClock
+  ) {}
+
+  /** Messages in the open batch. */
+  get openCount(): number {
+    return this.open?.payloads.length ?? 0
+  }
+
+  /** The open batch may go now: its linger is over (or the caller forces it). */
+  get lingered(): boolean {
+    return this.linger === "expired"
+  }
+
+  /**
+   * Adds a message of `size` wire bytes and returns the batch it joined
+   * (sealed already when that filled it). `createTicket` is called when a
+   * new batch starts.
+   */
+  add(payload: Payload, size: number, createTicket: () => Ticket): Batch<Ticket> {
+    // A message that would push the body past maxBatchBytes starts the next batch.
+    if (this.open && this.bodyLength(this.open.size + size) > this.limits.maxBatchBytes) this.seal()
+    const batch = (this.open ??= newBatch(createTicket()))
+    batch.payloads.push(payload)
+    batch.size += size
+    if (this.bodyLength(batch.size) >= this.limits.maxBatchBytes || batch.payloads.length >= this.limits.maxBatchItems) {
+      this.seal()
+    } else if (this.linger === "idle") {
+      this.linger = "armed"
+      this.clock.startLinger()
+    }
+    return batch
+  }
+
+  /** Encodes the open batch and queues it. */
+  seal(): void {
+    const batch = this.open
+    if (!batch) return
+    this.open = undefined
+    this.resetLinger()
+    batch.body = encodeBody(batch.payloads, this.limits.json)
+    this.sealed.push(batch)
+  }
+
+  /** The clock fired. */
+  lingerElapsed(): void {
+    if (this.linger === "armed") this.linger = "expired"
+  }
+
+  /** Back to no linger at all, stopping the clock if it runs. */
+  resetLinger(): void {
+    if (this.linger === "armed") this.clock.cancelLinger()
+    this.linger = "idle"
+  }
+
+  /** Takes the open batch away unsent (the producer failed). */
+  discard(): Batch<Ticket> | undefined {
+    const batch = this.open
+    this.open = undefined
+    this.resetLinger()
+    return batch
+  }
+
+  /** Body length of a batch whose entries add up to `size` (a JSON array has one more bracket). */
+  private bodyLength(size: number): number {
+    return this.limits.json ? size + 1 : size
+  }
+}
+
+/** One request body: `[a,b,…]` for JSON text, the bytes end to end otherwise. */
+export function encodeBody(payloads: readonly Payload[], json: boolean): Uint8Array {
+  if (json) return encoder.encode(`[${(payloads as string[]).join(",")}]`)
+  let length = 0
+  for (const part of payloads as Uint8Array[]) length += part.length
+  const body = new Uint8Array(length)
+  let at = 0
+  for (const part of payloads as Uint8Array[]) {
+    body.set(part, at)
+    at += part.length
+  }
+  return body
+}
+
+/** Bytes a message adds to a batch body: UTF-8 text plus its comma or bracket (JSON), or its bytes. */
+export function wireSize(payload: Payload): number {
+  return typeof payload === "string" ? utf8Length(payload) + 1 : payload.length
+}
+
+const encoder = new TextEncoder()
+const NON_ASCII = /[^\x00-\x7f]/
+
+/** UTF-8 length of a string without encoding it (JSON text has no lone surrogates). */
+export function utf8Length(text: string): number {
+  // Most JSON is ASCII: one native scan instead of a loop in JavaScript.
+  if (!NON_ASCII.test(text)) return text.length
+  let length = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) length += 1
+    else if (code < 0x800) length += 2
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length += 4
+        i++
+      } else {
+        length += 3
+      }
+    } else length += 3
+  }
+  return length
+}

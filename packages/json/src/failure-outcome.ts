@@ -1,0 +1,42 @@
+import { ProtocolHeaders as H, defaultIsRetryable, type DurableStreamError } from "@durable-client/bytes"
+
+/**
+ * What a producer's failed request means, once the handle's retries are
+ * spent or the failure is not retryable (PROTOCOL §5.2.1, IP-06..IP-09).
+ * The sibling of `ack-outcome.ts`, which reads the 200/204 answers.
+ *
+ * - "gap": a 409 with `Producer-Expected-Seq`. A later batch overtook an
+ *   earlier one on the wire; it can be resent once the earlier ones settle.
+ * - "stale-epoch": a 403 with `Producer-Epoch`: a newer epoch fenced us.
+ *   `serverEpoch` is undefined when the header is not a safe integer.
+ * - "fatal": anything else. The batch, and every later one, fails with it.
+ *
+ * Pure. A new answer the producer should handle (say, splitting a batch a
+ * 413 refused) is one more kind here and one more case in the core.
+ */
+export type FailureOutcome =
+  | { kind: "gap" }
+  | { kind: "stale-epoch"; serverEpoch: number | undefined }
+  | { kind: "fatal" }
+
+export function classifyFailure(error: DurableStreamError): FailureOutcome {
+  if (error.code === "SEQUENCE_CONFLICT" && error.headers?.has(H.producerExpectedSeq)) return { kind: "gap" }
+  if (error.status === 403 && error.headers?.has(H.producerEpoch)) {
+    const serverEpoch = Number(error.headers.get(H.producerEpoch))
+    return { kind: "stale-epoch", serverEpoch: Number.isSafeInteger(serverEpoch) ? serverEpoch : undefined }
+  }
+  return { kind: "fatal" }
+}
+
+/**
+ * One failed attempt, while the handle still retries: may it have been
+ * stored (no answer at all, or a 5xx, which a proxy may send after the
+ * server stored the request), and may it be retried? A 4xx (429 included)
+ * is a refusal: nothing was stored. Resending is always safe here: the same
+ * epoch, seq and bytes make the server drop a duplicate.
+ */
+export function classifyAttempt(error: DurableStreamError): { mayBeStored: boolean; retryable: boolean } {
+  const mayBeStored =
+    error.code === "NETWORK" || error.code === "TIMEOUT" || (error.status !== undefined && error.status >= 500)
+  return { mayBeStored, retryable: defaultIsRetryable(error) }
+}

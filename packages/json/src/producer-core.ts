@@ -1,0 +1,343 @@
+import type { DurableStreamError } from "@durable-client/bytes"
+import { classifyAck } from "./ack-outcome"
+import { BatchBuilder, newBatch, type Batch, type Payload } from "./batch-builder"
+import { classifyAttempt, classifyFailure } from "./failure-outcome"
+import { GapWaits } from "./gap-waits"
+import type { Answer, ProducerAppendResult, ProducerCommands } from "./producer-commands"
+import { epochInUseError, staleEpochError, type ProducerIdentity } from "./producer-errors"
+import { Sequencer } from "./sequencer"
+
+/**
+ * The idempotent producer's decisions, without I/O: batching, the (epoch,
+ * seq) of each batch, the in-flight window, backpressure accounting, and
+ * what each answer means. It never fetches, sleeps or makes a promise; it
+ * asks its owner to through `ProducerCommands` (send this batch, check the
+ * stream is closed, settle these appends, start the linger clock), and is
+ * told what happened through its methods (`answered`, `refused`, …). Tests
+ * drive it by hand; `IdempotentProducer` wires it to HTTP and timers.
+ *
+ * Where later features plug in:
+ * - a durable outbox persists each batch in `assignTuple`, the one place a
+ *   batch gets its (epoch, seq), and removes it where a batch settles
+ *   (`ack`, `fail`); batches restored after a restart are resent under
+ *   their own tuples before anything new, as a gap resend is
+ *   (`commands.send` without `assignTuple`), with the sequencer moved past
+ *   their seqs;
+ * - splitting a batch a 413 refused is a new kind in `classifyFailure` and
+ *   a case in `refused`: nothing from that seq on was stored, so the halves
+ *   of `batch.payloads` and the later batches are held and renumbered from
+ *   it, the way `park` holds and renumbers for auto-claim.
+ */
+
+export interface ProducerCoreConfig extends ProducerIdentity {
+  json: boolean
+  epoch: number
+  autoClaim: boolean
+  maxBatchBytes: number
+  maxBatchItems: number
+  maxInFlight: number
+  maxBufferedBytes: number
+}
+
+interface WaitingAppend<Ticket> {
+  payload: Payload
+  size: number
+  ticket: Ticket
+}
+
+/** How many times a batch is resent after a sequence gap once everything before it is settled. */
+const MAX_GAP_RETRIES = 3
+
+export class ProducerCore<Ticket> {
+  private readonly sequencer: Sequencer
+  private failure: Error | undefined
+  private buffered = 0
+  /** flush() and close() in progress: the open batch goes without lingering. */
+  private forcing = 0
+  private readonly waiting: Array<WaitingAppend<Ticket>> = []
+  private readonly queue: Array<Batch<Ticket>> = []
+  private readonly inFlight = new Set<Batch<Ticket>>()
+  private parked: Array<Batch<Ticket>> = []
+  private readonly gapWaits = new GapWaits<Batch<Ticket>>()
+  private readonly builder: BatchBuilder<Ticket>
+
+  constructor(
+    private readonly config: ProducerCoreConfig,
+    private readonly commands: ProducerCommands<Ticket>
+  ) {
+    this.sequencer = new Sequencer(config.epoch)
+    this.builder = new BatchBuilder(config, this.queue, commands)
+  }
+
+  get epoch(): number {
+    return this.sequencer.epoch
+  }
+
+  get nextSeq(): number {
+    return this.sequencer.nextSeq
+  }
+
+  /** Bytes appended but not acknowledged (batched, queued, on the wire or parked); waiting appends are not counted. */
+  get bufferedBytes(): number {
+    return this.buffered
+  }
+
+  get error(): Error | undefined {
+    return this.failure
+  }
+
+  get overLimit(): boolean {
+    return this.buffered >= this.config.maxBufferedBytes
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size
+  }
+
+  get idle(): boolean {
+    return (
+      this.builder.openCount === 0 &&
+      this.waiting.length === 0 &&
+      this.queue.length === 0 &&
+      this.inFlight.size === 0 &&
+      this.parked.length === 0
+    )
+  }
+
+  /** Queues one encoded message of `size` wire bytes; returns the ticket its result comes through. */
+  append(payload: Payload, size: number): Ticket {
+    if (this.waiting.length > 0 || this.overLimit) {
+      const ticket = this.commands.createTicket()
+      this.waiting.push({ payload, size, ticket })
+      return ticket
+    }
+    const batch = this.addToOpenBatch(payload, size)
+    this.pump()
+    return batch.ticket
+  }
+
+  /** Queues the close request (after everything appended so far); returns its ticket. */
+  enqueueClose(body: Uint8Array | undefined): Ticket {
+    const batch = newBatch(this.commands.createTicket(), true, body)
+    this.queue.push(batch)
+    return batch.ticket
+  }
+
+  /** flush() or close() starts waiting: the open batch goes at once. Pair with `endFlush`. */
+  beginFlush(): void {
+    this.forcing++
+    this.pump()
+  }
+
+  endFlush(): void {
+    this.forcing--
+  }
+
+  /** The linger clock fired. */
+  lingerElapsed(): void {
+    this.builder.lingerElapsed()
+    this.pump()
+  }
+
+  /** Forgets a linger in progress (close() and detach() leave no timer behind). */
+  resetLinger(): void {
+    this.builder.resetLinger()
+  }
+
+  /** One attempt of the batch failed while the handle may still retry it: is a retry allowed? */
+  attemptFailed(batch: Batch<Ticket>, error: DurableStreamError): boolean {
+    // The one place to learn that an attempt may have been stored before its answer was lost.
+    const attempt = classifyAttempt(error)
+    if (attempt.mayBeStored) batch.mayBeStored = true
+    return attempt.retryable
+  }
+
+  /** The batch's request was answered 200 or 204. */
+  answered(batch: Batch<Ticket>, answer: Answer): void {
+    const outcome = classifyAck({
+      status: answer.status,
+      closeOnly: batch.close && batch.body === undefined,
+      seq: batch.seq,
+      serverSeq: answer.serverSeq,
+      highestSentSeq: this.sequencer.nextSeq - 1,
+      mayBeStored: batch.mayBeStored,
+      storedInEpoch: this.sequencer.storedInEpoch,
+    })
+    if (outcome === "verify-closed") {
+      // A close-only 204 looks the same whether it closed the stream or
+      // another instance's seq made it a duplicate: ask the stream.
+      this.commands.checkClosed(batch, answer)
+      return
+    }
+    if (outcome === "epoch-in-use") this.epochInUse(batch, answer.serverSeq)
+    else this.ack(batch, answer, outcome === "duplicate")
+    this.settleGapWaits()
+  }
+
+  /** The answer to `checkClosed`. */
+  closeChecked(batch: Batch<Ticket>, answer: Answer, closed: boolean): void {
+    if (closed) this.ack(batch, answer, false)
+    else this.epochInUse(batch, answer.serverSeq)
+    this.settleGapWaits()
+  }
+
+  /** The batch's request failed for good (retries spent, or not retryable). */
+  refused(batch: Batch<Ticket>, error: DurableStreamError): void {
+    const outcome = classifyFailure(error)
+    if (outcome.kind === "gap") {
+      // A later batch overtook an earlier one on the wire. Wait for every
+      // earlier batch of this epoch, then resend in order.
+      const earlier = [...this.inFlight].filter(
+        (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
+      )
+      this.gapWaits.wait(batch, earlier, error)
+    } else if (outcome.kind === "stale-epoch") {
+      const serverEpoch = outcome.serverEpoch
+      if (this.config.autoClaim && serverEpoch !== undefined) {
+        this.park(batch, serverEpoch)
+      } else {
+        if (serverEpoch !== undefined) this.sequencer.fence(serverEpoch)
+        this.fail(batch, staleEpochError(this.config, batch.epoch, serverEpoch, error))
+      }
+    } else {
+      this.fail(batch, error)
+    }
+    this.settleGapWaits()
+  }
+
+  /** A new epoch (seq back to 0), past any epoch that fenced us; clears a failure. Call with nothing in flight. */
+  restart(): void {
+    this.failure = undefined
+    this.sequencer.restart()
+    this.pump()
+  }
+
+  /** The producer's signal fired: everything pending fails with `error`. */
+  abort(error: Error): void {
+    this.failure ??= error
+    this.rejectPending(error)
+    this.afterSettle()
+  }
+
+  private addToOpenBatch(payload: Payload, size: number): Batch<Ticket> {
+    const batch = this.builder.add(payload, size, () => this.commands.createTicket())
+    this.buffered += size
+    return batch
+  }
+
+  /** Sends what may go now: sealed batches first, then the open batch once it lingered. */
+  private pump(): void {
+    for (;;) {
+      if (this.failure || this.sequencer.claiming) return
+      if (this.inFlight.size >= this.sequencer.window(this.config.maxInFlight)) return
+      if (this.queue.length === 0) {
+        if (this.builder.openCount === 0) return
+        if (!this.builder.lingered && this.forcing === 0) return
+        this.builder.seal()
+      }
+      this.assignTuple(this.queue.shift()!)
+    }
+  }
+
+  /** The batch's (epoch, seq) is final from here until it settles, or until auto-claim renumbers it. */
+  private assignTuple(batch: Batch<Ticket>): void {
+    this.sequencer.assign(batch)
+    this.inFlight.add(batch)
+    this.commands.send(batch)
+  }
+
+  private ack(batch: Batch<Ticket>, answer: Answer, duplicate: boolean): void {
+    const result: ProducerAppendResult = { offset: answer.offset, duplicate }
+    this.inFlight.delete(batch)
+    this.sequencer.acknowledged(batch.epoch, answer.status)
+    this.buffered -= batch.size
+    this.commands.resolve(batch.ticket, result)
+    for (const ticket of batch.followers ?? []) this.commands.resolve(ticket, result)
+    this.gapWaits.settled(batch, "acked")
+    this.afterSettle()
+  }
+
+  /** Our epoch is someone else's: like a 403, auto-claim moves past it; otherwise STALE_EPOCH. */
+  private epochInUse(batch: Batch<Ticket>, serverSeq: number | undefined): void {
+    if (this.config.autoClaim) {
+      this.park(batch, batch.epoch)
+      return
+    }
+    this.sequencer.fence(batch.epoch)
+    this.fail(batch, epochInUseError(this.config, batch, serverSeq))
+  }
+
+  /** Auto-claim: hold the batch until every request of the fenced epoch is back, then renumber. */
+  private park(batch: Batch<Ticket>, serverEpoch: number | undefined): void {
+    this.inFlight.delete(batch)
+    this.parked.push(batch)
+    if (serverEpoch !== undefined) this.sequencer.claim(serverEpoch)
+    this.gapWaits.settled(batch, "parked")
+    if (this.inFlight.size === 0 && this.sequencer.claiming) {
+      const resend = this.parked.sort((a, b) => a.epoch - b.epoch || a.seq - b.seq)
+      this.parked = []
+      this.sequencer.finishClaim()
+      for (const parkedBatch of resend) parkedBatch.gapRetries = 0
+      this.queue.unshift(...resend)
+      this.pump()
+    }
+  }
+
+  /**
+   * A batch failed for good. Every later message depends on it (seqs are a
+   * chain), so all of them fail too, loudly, with the same root cause.
+   */
+  private fail(batch: Batch<Ticket>, error: Error): void {
+    this.inFlight.delete(batch)
+    const first = this.failure === undefined
+    this.failure ??= error
+    this.buffered -= batch.size
+    this.rejectBatch(batch, error)
+    this.gapWaits.settled(batch, "failed")
+    this.rejectPending(this.failure)
+    this.afterSettle()
+    if (first) this.commands.failed(error)
+  }
+
+  private rejectPending(error: Error): void {
+    // Waiting appends were never counted in `buffered`; batched ones were.
+    for (const waiting of this.waiting.splice(0)) this.commands.reject(waiting.ticket, error)
+    const open = this.builder.discard()
+    if (open) {
+      this.buffered -= open.size
+      this.rejectBatch(open, error)
+    }
+    for (const batch of [...this.queue.splice(0), ...this.parked.splice(0)]) {
+      this.buffered -= batch.size
+      this.rejectBatch(batch, error)
+      this.gapWaits.settled(batch, "failed")
+    }
+    this.sequencer.abandonClaim()
+  }
+
+  private rejectBatch(batch: Batch<Ticket>, error: Error): void {
+    this.commands.reject(batch.ticket, error)
+    for (const ticket of batch.followers ?? []) this.commands.reject(ticket, error)
+  }
+
+  /** Space freed: appends that waited join the open batch, then whatever may go is sent. */
+  private afterSettle(): void {
+    while (this.waiting.length > 0 && !this.overLimit) {
+      const waiting = this.waiting.shift()!
+      const batch = this.addToOpenBatch(waiting.payload, waiting.size)
+      ;(batch.followers ??= []).push(waiting.ticket)
+    }
+    this.pump()
+  }
+
+  /** Decides, for each batch that met a gap and has nothing earlier left in flight: resend, park or fail. */
+  private settleGapWaits(): void {
+    for (let ready = this.gapWaits.takeReady(); ready; ready = this.gapWaits.takeReady()) {
+      const [batch, verdict] = ready
+      if (this.failure || verdict.failed) this.fail(batch, this.failure ?? verdict.error)
+      else if (verdict.parked || this.sequencer.claiming) this.park(batch, undefined)
+      else if (batch.gapRetries++ < MAX_GAP_RETRIES) this.commands.send(batch)
+      else this.fail(batch, verdict.error)
+    }
+  }
+}

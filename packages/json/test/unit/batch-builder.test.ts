@@ -1,0 +1,67 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { BatchBuilder, utf8Length, wireSize, type Batch } from "../../src/batch-builder"
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+function builder(maxBatchBytes: number, maxBatchItems = Number.POSITIVE_INFINITY) {
+  const sealed: Array<Batch<number>> = []
+  const clock: string[] = []
+  let tickets = 0
+  const batches = new BatchBuilder<number>({ json: true, maxBatchBytes, maxBatchItems }, sealed, {
+    startLinger: () => clock.push("start"),
+    cancelLinger: () => clock.push("cancel"),
+  })
+  const add = (text: string) => batches.add(text, wireSize(text), () => tickets++)
+  return { batches, sealed, clock, add }
+}
+
+describe("wire sizes", () => {
+  it("utf8Length is the length TextEncoder produces, for any well-formed string", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (text) => {
+        expect(utf8Length(text)).toBe(encoder.encode(text).length)
+      })
+    )
+  })
+})
+
+describe("BatchBuilder", () => {
+  it("no body exceeds maxBatchBytes unless it holds one larger message, and every message goes out once, in order", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 30 }), { maxLength: 40 }), fc.integer({ min: 3, max: 64 }), (texts, max) => {
+        const { batches, sealed, add } = builder(max)
+        const messages = texts.map((text) => JSON.stringify(text))
+        for (const message of messages) add(message)
+        batches.seal()
+        const bodies = sealed.map((batch) => JSON.parse(decoder.decode(batch.body)) as string[])
+        expect(bodies.flat()).toEqual(texts)
+        for (const batch of sealed) {
+          if (batch.payloads.length > 1) expect(batch.body!.length).toBeLessThanOrEqual(max)
+        }
+      })
+    )
+  })
+
+  it("a batch that fills up is sealed at once; the next message starts a new batch and a new linger", () => {
+    const { sealed, clock, add } = builder(1024, 2)
+    const first = add("1")
+    expect(add("2")).toBe(first)
+    expect(sealed).toEqual([first])
+    const second = add("3")
+    expect(second).not.toBe(first)
+    expect(clock).toEqual(["start", "cancel", "start"])
+  })
+
+  it("the open batch has lingered only once its clock fired, until it is sealed", () => {
+    const { batches, add } = builder(1024)
+    add("1")
+    expect(batches.lingered).toBe(false)
+    batches.lingerElapsed()
+    expect(batches.lingered).toBe(true)
+    add("2")
+    batches.seal()
+    expect(batches.lingered).toBe(false)
+  })
+})
