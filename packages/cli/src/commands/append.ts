@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto"
-import { IdempotentProducer, JsonStream, type ProducerAppendResult } from "@durable-client/state"
+import { IdempotentProducer, JsonStream, isJsonContentType, type DurableStream, type ProducerAppendResult } from "@durable-client/state"
 import type { Command } from "../command"
+import type { CommandContext } from "../context"
 import { usageError } from "../usage-error"
-import { FORMAT_OPTIONS, formatOf, parseJsonArgument, readInput, streamAndData, useJson } from "./shared"
+import { FORMAT_OPTIONS, formatOf, parseJsonArgument, readAllInput, readInput, streamAndData, useJson } from "./shared"
 
 export const append: Command = {
   name: "append",
@@ -12,7 +13,9 @@ export const append: Command = {
     "Without data (or with \"-\") stdin is appended as it arrives, so `tail -f log | durable-client append …`\n" +
     "streams. On a JSON stream the data is JSON: each value one message (JSON lines, concatenated\n" +
     "or pretty-printed values). Writes go through one idempotent producer per run, so a retried request\n" +
-    "is never stored twice. Prints the stream's tail offset after the last append on stdout.",
+    "is never stored twice. Prints the stream's tail offset after the last append on stdout.\n" +
+    "With --raw on a JSON stream the whole input is sent as one request body, as it is (the server\n" +
+    "stores each element of a top-level array as a message); such a request is not retried once sent.",
   options: {
     ...FORMAT_OPTIONS,
     "producer-id": { type: "string", value: "id", description: "producer id (default: a random cli-… id per run)" },
@@ -24,6 +27,7 @@ export const append: Command = {
     const handle = context.handle(url)
     const info = await handle.head({ signal: context.signal })
     const json = useJson(format, info.contentType)
+    if (!json && isJsonContentType(info.contentType)) return appendRawJson(context, handle, data)
     const producerId = args.values["producer-id"]
     const producer = new IdempotentProducer(json ? JsonStream.from(handle) : handle, typeof producerId === "string" ? producerId : `cli-${randomBytes(6).toString("hex")}`)
 
@@ -69,4 +73,22 @@ export const append: Command = {
     )
     await context.out(`${last ?? ""}\n`)
   },
+}
+
+/**
+ * `--raw` on a JSON stream: the bytes as one body, which the server parses
+ * (PROTOCOL §7: a top-level array is one message per element). Not through
+ * the producer, which would send the text as one JSON string; and not in
+ * pieces, since a piece of JSON is not JSON.
+ */
+async function appendRawJson(context: CommandContext, handle: DurableStream, data: string | undefined): Promise<void> {
+  const body = data !== undefined && data !== "-" ? data : await readAllInput(context)
+  if (body.length === 0) {
+    context.progress(`nothing to append to ${context.show(handle.url)}`)
+    await context.out(`${(await handle.head({ signal: context.signal })).offset ?? ""}\n`)
+    return
+  }
+  const result = await handle.append(body, { signal: context.signal })
+  context.progress(`appended ${body.length} bytes as they are to ${context.show(handle.url)}`)
+  await context.out(`${result.offset ?? ""}\n`)
 }

@@ -1,4 +1,4 @@
-import { DurableStreamError, ProtocolHeaders, flagHeader, isDurableStreamError } from "@durable-client/state"
+import { ProtocolHeaders, flagHeader } from "@durable-client/state"
 import { stringOption, wholeNumberOption } from "../args"
 import type { Command } from "../command"
 import { FORK_HEADERS } from "../protocol"
@@ -38,8 +38,13 @@ export const fork: Command = {
     if (ttl !== undefined && expiresAt !== undefined) throw usageError("--ttl and --expires-at exclude each other")
     if (subOffset !== undefined && offset === undefined) throw usageError("--sub-offset needs --offset")
 
+    // A missing source fails here, with an error naming it. Its content type goes with the fork:
+    // optional in the protocol, but a repeated fork is only recognised as the same (200, not 409)
+    // when its settings match, content type included.
+    const info = await context.handle(source).head({ signal: context.signal })
     // The source by its URL path, server prefix included (what the server keys streams by).
     const headers: Record<string, string> = { [FORK_HEADERS.forkedFrom]: from.pathname }
+    if (info.contentType) headers[ProtocolHeaders.contentType] = info.contentType
     if (offset !== undefined) headers[FORK_HEADERS.forkOffset] = offset
     if (subOffset !== undefined && subOffset > 0) headers[FORK_HEADERS.forkSubOffset] = String(subOffset)
     if (ttl !== undefined) headers[ProtocolHeaders.ttl] = String(ttl)
@@ -47,9 +52,7 @@ export const fork: Command = {
 
     // The handle has no fork call yet: a PUT through its request(), so the CLI's headers, retries and
     // error handling apply. A PUT is idempotent (the same fork again answers 200), so retrying is safe.
-    const result = await context
-      .handle(target)
-      .request("create", {
+    const result = await context.handle(target).request("create", {
       method: "PUT",
       headers,
       signal: context.signal,
@@ -62,19 +65,7 @@ export const fork: Command = {
           closed: flagHeader(response.headers, ProtocolHeaders.closed),
         }
       },
-      })
-      .catch((error: unknown) => {
-        // PROTOCOL §5.1: on a fork, 404 means the SOURCE is missing; the SDK's message names the target.
-        if (isDurableStreamError(error) && error.code === "NOT_FOUND") {
-          throw new DurableStreamError("NOT_FOUND", `fork source ${context.show(source)} not found (${error.message})`, {
-            url: error.url,
-            operation: "create",
-            status: error.status,
-            cause: error,
-          })
-        }
-        throw error
-      })
+    })
     context.progress(
       `${result.created ? "forked" : "fork exists already, same settings:"} ${context.show(source)} at ${offset ?? "its tail"} → ${context.show(target)}`
     )
