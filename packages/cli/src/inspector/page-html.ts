@@ -27,6 +27,7 @@ export const INSPECTOR_HTML = `<!doctype html>
   button { font: inherit; padding: 4px 12px; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
   #health { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 1px; background: var(--line); border-bottom: 1px solid var(--line); }
   #health div { background: var(--bg); padding: 6px 16px; }
+  #health div.wide { grid-column: span 2; }
   #health dt { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .04em; }
   #health dd { margin: 0; font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; overflow-wrap: anywhere; }
   .status-live { color: var(--ok); } .status-backoff, .status-catching-up, .status-connecting { color: var(--warn); } .status-error { color: var(--bad); }

@@ -97,6 +97,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       send(response, "text/html; charset=utf-8", INSPECTOR_HTML)
     } else if (url.pathname === INSPECTOR_ROUTES.script) {
       send(response, "text/javascript; charset=utf-8", await script())
+    } else if (url.pathname === "/favicon.ico") {
+      response.writeHead(204).end()
     } else if (url.pathname === INSPECTOR_ROUTES.config) {
       send(response, "application/json", JSON.stringify(pageConfig(target)))
     } else {

@@ -29,6 +29,8 @@ export type HealthEvent =
   | { type: "status"; status: SessionStatus; transport: "sse" | "long-poll" | undefined }
   | { type: "batch"; offset: string; upToDate: boolean; closed: boolean; messages: number; bytes: number; at: number }
   | { type: "error"; code: string; message: string }
+  /** The live transport became known (it is set after the status turns live). */
+  | { type: "transport"; transport: "sse" | "long-poll" | undefined }
 
 export const INITIAL_HEALTH: Health = Object.freeze({
   status: "idle",
@@ -72,6 +74,8 @@ export function nextHealth(health: Health, event: HealthEvent): Health {
     }
     case "error":
       return { ...health, status: "error", error: { code: event.code, message: event.message } }
+    case "transport":
+      return event.transport === undefined || event.transport === health.transport ? health : { ...health, transport: event.transport }
   }
 }
 

@@ -44,7 +44,11 @@ const params = new URLSearchParams(location.search)
 nameInput.value = params.get("stream") ?? config.stream
 offsetInput.value = params.get("offset") ?? "-1"
 renderHealth()
-setInterval(renderHealth, 1000)
+// Ages ("3 s ago") move on without events, and the transport is only known once a live request is answered.
+setInterval(() => {
+  if (current) dispatch({ type: "transport", transport: current.session.liveTransport })
+  renderHealth()
+}, 1000)
 
 form.addEventListener("submit", (event) => {
   event.preventDefault()
@@ -99,6 +103,7 @@ async function showJson(session: JsonReadSession): Promise<void> {
   for await (const batch of session) {
     const bytes = batch.items.reduce<number>((sum, item) => sum + (JSON.stringify(item)?.length ?? 0), 0)
     dispatch({ type: "batch", offset: batch.offset, upToDate: batch.upToDate, closed: batch.closed, messages: batch.items.length, bytes, at: Date.now() })
+    dispatch({ type: "transport", transport: session.liveTransport })
     if (batch.items.length === 0) continue
     if (batch.items.some(isStateMessage)) {
       $("main").classList.add("with-state")
@@ -114,6 +119,7 @@ async function showBytes(session: ReadSession): Promise<void> {
   let decoder: TextDecoder | undefined = new TextDecoder("utf-8", { fatal: true })
   for await (const chunk of session) {
     dispatch({ type: "batch", offset: chunk.offset, upToDate: chunk.upToDate, closed: chunk.closed, messages: chunk.data.length > 0 ? 1 : 0, bytes: chunk.data.length, at: Date.now() })
+    dispatch({ type: "transport", transport: session.liveTransport })
     if (chunk.data.length === 0) continue
     let shown: string
     try {
@@ -171,7 +177,9 @@ function addBatch(offset: string, messages: HTMLElement[]): void {
 }
 
 function dispatch(event: HealthEvent): void {
-  diagnostics.health = nextHealth(diagnostics.health, event)
+  const next = nextHealth(diagnostics.health, event)
+  if (next === diagnostics.health) return
+  diagnostics.health = next
   renderHealth()
 }
 
@@ -191,6 +199,8 @@ function renderHealth(): void {
   $("health").replaceChildren(
     ...fields.map(([name, value, className]) => {
       const cell = document.createElement("div")
+      // Offsets are long (the reference server's are 33 characters): give them room.
+      if (name === "offset") cell.className = "wide"
       const term = document.createElement("dt")
       term.textContent = name
       const detail = document.createElement("dd")
