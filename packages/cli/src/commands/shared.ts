@@ -71,8 +71,7 @@ export async function* readInput(context: CommandContext, json: boolean): AsyncG
     count++
     return { value: parseJsonArgument(text, `stdin value #${count}`) }
   }
-  for await (const chunk of stdin) {
-    if (context.signal.aborted) return
+  for await (const chunk of untilAborted(stdin, context.signal)) {
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk
     if (!json) {
       if (bytes.length > 0) yield bytes
@@ -97,4 +96,30 @@ export async function readAllInput(context: CommandContext): Promise<Uint8Array>
     at += part.length
   }
   return out
+}
+
+/**
+ * The input's chunks until it ends or the command is interrupted. A terminal
+ * may send nothing for a long time: waiting for its next chunk must not
+ * hold up a Ctrl-C, so each read races the signal.
+ */
+async function* untilAborted<T>(input: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  if (signal.aborted) return
+  const iterator = input[Symbol.asyncIterator]()
+  let onAbort: () => void = () => undefined
+  const aborted = new Promise<"aborted">((resolve) => {
+    onAbort = () => resolve("aborted")
+    signal.addEventListener("abort", onAbort, { once: true })
+  })
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted])
+      if (next === "aborted" || next.done) return
+      yield next.value
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort)
+    // Releases the input (for process.stdin: stops reading it), also when we stopped early.
+    void iterator.return?.()
+  }
 }

@@ -77,6 +77,21 @@ describe("create, append and read", () => {
     expect(await handle.read().text()).toBe("first line\nsecond line\n")
   })
 
+  it("Ctrl-C while stdin is silent ends an append with 130, keeping what was read", async () => {
+    const url = server.streamUrl()
+    await runCli(["create", url, "--content-type", "text/plain"])
+    const input = controlledInput()
+    const append = startCli(["append", url], { stdin: input.stdin })
+    input.push("kept\n")
+    const handle = new JsonStream({ url }).stream
+    await expect.poll(async () => (await handle.read().text()), { timeout: 5_000 }).toBe("kept\n")
+    append.interrupt()
+    const result = await append.done
+    expect(result.code).toBe(130)
+    expect(result.stderr).toContain("interrupted")
+    expect(await handle.read().text()).toBe("kept\n")
+  })
+
   it("with --offset-file, starts from the saved offset and saves it after every batch", async () => {
     const dir = await mkdtemp(join(tmpdir(), "durable-client-cli-"))
     try {
