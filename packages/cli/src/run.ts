@@ -28,7 +28,8 @@ export async function run(io: CliEnvironment): Promise<number> {
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = name === "help" ? rest[0] : undefined
       const command = topic === undefined ? undefined : findCommand(topic)
-      io.stdout.write(command ? commandHelp(command) : mainHelp())
+      // Asked for, help is the output; without a command it explains a usage error, on stderr.
+      ;(name === undefined ? io.stderr : io.stdout).write(command ? commandHelp(command) : mainHelp())
       return name === undefined ? EXIT.USAGE : EXIT.OK
     }
     if (name === "--version" || name === "-v") {

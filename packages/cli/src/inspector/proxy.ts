@@ -16,6 +16,7 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   "content-encoding",
   "content-length",
   "set-cookie",
+  "cross-origin-resource-policy",
   "access-control-allow-origin",
   "access-control-allow-credentials",
   "access-control-allow-headers",
@@ -63,6 +64,10 @@ export async function forwardRead(
   answer.headers.forEach((value, name) => {
     if (!DROPPED_RESPONSE_HEADERS.has(name)) passed[name] = value
   })
+  // Our origin's responses are for our page only: no embedding by other sites (a stream's bytes
+  // could happen to parse as a script or a stylesheet), whatever the upstream allowed.
+  passed["cross-origin-resource-policy"] = "same-origin"
+  passed["x-content-type-options"] = "nosniff"
   response.writeHead(answer.status, passed)
   response.flushHeaders()
   if (!answer.body || request.method === "HEAD") {

@@ -105,6 +105,9 @@ describe("the durable-client bin", () => {
     const proxied = await fetch(`${origin}/api/stream/${name}?offset=-1`)
     expect(proxied.status).toBe(200)
     expect(proxied.headers.get("stream-next-offset")).toMatch(/^\d+_\d+$/)
+    // Only our page may use what the proxy returns.
+    expect(proxied.headers.get("cross-origin-resource-policy")).toBe("same-origin")
+    expect(proxied.headers.get("access-control-allow-origin")).toBeNull()
     expect(await proxied.json()).toEqual([{ hello: "inspector" }])
     expect((await fetch(`${origin}/api/stream/${name}`, { method: "POST", body: "[1]" })).status).toBe(405)
     inspect.child.kill("SIGINT")
