@@ -1,12 +1,6 @@
 import { resolve } from "node:path"
 import { DurableStream, type FetchLike } from "@durable-client/state"
-import {
-  listOption,
-  stringOption,
-  booleanOption,
-  wholeNumberOption,
-  type ParsedArgs,
-} from "./args"
+import { booleanOption, listOption, stringOption, wholeNumberOption, type ParsedArgs } from "./args"
 import { writeTo, type CliEnvironment, type CliInput, type CliOutput } from "./io"
 import { createRedactor, urlSecrets, type Redactor } from "./redact"
 import { collectHeaders } from "./request-headers"

@@ -1,9 +1,9 @@
-import { stringOption, booleanOption, wholeNumberOption } from "../args"
+import { isJsonContentType } from "@durable-client/state"
+import { booleanOption, stringOption, wholeNumberOption } from "../args"
 import type { Command } from "../command"
 import { createJsonSequence } from "../json-sequence"
 import { usageError } from "../usage-error"
 import { parseJsonArgument, readAllInput, streamAndData } from "./shared"
-import { isJsonContentType } from "@durable-client/state"
 
 export const create: Command = {
   name: "create",
