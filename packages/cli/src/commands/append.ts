@@ -18,7 +18,11 @@ export const append: Command = {
     "stores each element of a top-level array as a message); such a request is not retried once sent.",
   options: {
     ...FORMAT_OPTIONS,
-    "producer-id": { type: "string", value: "id", description: "producer id (default: a random cli-… id per run)" },
+    "producer-id": {
+      type: "string",
+      value: "id",
+      description: "producer id (default: a random cli-… id per run); a reused id claims a new epoch, fencing older runs",
+    },
   },
   async run(context, args) {
     const { url, data } = streamAndData(context, args.positionals)
@@ -29,7 +33,13 @@ export const append: Command = {
     const json = useJson(format, info.contentType)
     if (!json && isJsonContentType(info.contentType)) return appendRawJson(context, handle, data)
     const producerId = args.values["producer-id"]
-    const producer = new IdempotentProducer(json ? JsonStream.from(handle) : handle, typeof producerId === "string" ? producerId : `cli-${randomBytes(6).toString("hex")}`)
+    // A named producer is reused across runs: each run claims the next epoch (fencing an older run
+    // still writing with it). Without auto-claim a second run would start at the same epoch and
+    // seq, and the server would take its first batch for a duplicate (STALE_EPOCH).
+    const producer =
+      typeof producerId === "string"
+        ? new IdempotentProducer(json ? JsonStream.from(handle) : handle, producerId, { autoClaim: true })
+        : new IdempotentProducer(json ? JsonStream.from(handle) : handle, `cli-${randomBytes(6).toString("hex")}`)
 
     let last = info.offset
     let messages = 0

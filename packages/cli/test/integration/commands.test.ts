@@ -77,6 +77,14 @@ describe("create, append and read", () => {
     expect(await handle.read().text()).toBe("first line\nsecond line\n")
   })
 
+  it("a --producer-id reused by a later run claims a new epoch and appends", async () => {
+    const url = server.streamUrl()
+    await runCli(["create", url, "--content-type", "text/plain"])
+    expect((await runCli(["append", url, "a", "--producer-id", "nightly-job"])).code).toBe(0)
+    expect((await runCli(["append", url, "b", "--producer-id", "nightly-job"])).code).toBe(0)
+    expect((await runCli(["read", url])).stdout).toBe("ab")
+  })
+
   it("Ctrl-C while stdin is silent ends an append with 130, keeping what was read", async () => {
     const url = server.streamUrl()
     await runCli(["create", url, "--content-type", "text/plain"])
