@@ -1,0 +1,7 @@
+export { run, VERSION } from "./run"
+export type { CliEnvironment, CliInput, CliOutput } from "./io"
+export { EXIT, exitCodeFor } from "./exit-codes"
+export type { ExitCode } from "./exit-codes"
+export { startInspector, INSPECTOR_ROUTES } from "./inspector/server"
+export type { Inspector, InspectorConfig, InspectorOptions } from "./inspector/server"
+export { UsageError } from "./usage-error"
