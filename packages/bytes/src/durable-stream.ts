@@ -1,4 +1,5 @@
 import { DurableStreamError, invalidArgument, type StreamOperation } from "./errors"
+import { forkStream, type ForkOptions } from "./fork"
 import { execute, type RequestPlan } from "./http"
 import {
   resolveStreamOptions,
@@ -260,6 +261,15 @@ export class DurableStream {
         body === undefined || this.settings.retryAppends ? undefined : (error) => error.status === 429,
       handle: appendResult,
     })
+  }
+
+  /**
+   * Creates a fork of this stream at `url` (or `target`): its data before
+   * `offset` (default: the tail), then its own. Resolves with the fork's
+   * handle; refusals are `ForkError`s (see fork.ts).
+   */
+  async fork(options: ForkOptions): Promise<DurableStream> {
+    return (await forkStream(this, options)).stream
   }
 
   /** Starts a read session. Nothing is requested until it is consumed. */

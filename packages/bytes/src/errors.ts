@@ -49,6 +49,7 @@ export type StreamOperation =
   | "append"
   | "close"
   | "read"
+  | "fork"
 
 export interface DurableStreamErrorDetails {
   url: string

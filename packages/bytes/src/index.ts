@@ -10,6 +10,8 @@ export type {
   OperationOptions,
   StreamInfo,
 } from "./durable-stream"
+export { FORK_HEADERS, ForkError, forkStream } from "./fork"
+export type { ForkFailure, ForkOptions, ForkResult } from "./fork"
 export { ReadSession } from "./read-session"
 export type {
   LiveMode,

@@ -129,5 +129,7 @@ function describe(operation: StreamOperation): string {
       return "Closing stream"
     case "read":
       return "Reading stream"
+    case "fork":
+      return "Forking into stream"
   }
 }
