@@ -7,6 +7,7 @@ import {
   type AppendResult,
   type CreateResult,
   type DurableStreamOptions,
+  type ForkOptions,
   type ReadOptions,
   type StreamInfo,
 } from "@durable-client/bytes"
@@ -174,6 +175,15 @@ export class JsonStream<T = unknown> {
       body: "final" in options ? this.encodeBatch([final], false) : undefined,
       signal,
     })
+  }
+
+  /**
+   * Forks this stream (see `DurableStream.fork`); `subOffset` counts messages
+   * into the append that starts at `offset`. The fork keeps this handle's
+   * settings and schema.
+   */
+  async fork(options: ForkOptions): Promise<JsonStream<T>> {
+    return JsonStream.from<T>(await this.stream.fork(options), { schema: this.schema })
   }
 
   read(options: ReadOptions = {}): JsonReadSession<T> {
