@@ -1,7 +1,6 @@
-import { ProtocolHeaders, flagHeader } from "@durable-client/state"
+import { forkStream } from "@durable-client/state"
 import { stringOption, wholeNumberOption } from "../args"
 import type { Command } from "../command"
-import { FORK_HEADERS } from "../protocol"
 import { usageError } from "../usage-error"
 
 export const fork: Command = {
@@ -27,8 +26,7 @@ export const fork: Command = {
     if (positionals.length === 0 || positionals.length > 2) throw usageError("give the source and the target (or only the target, with DURABLE_STREAM_URL as source)")
     const source = context.streamUrl(positionals.length === 2 ? positionals[0] : undefined)
     const target = context.streamUrl(positionals[positionals.length - 1])
-    const from = new URL(source)
-    if (from.origin !== new URL(target).origin) throw usageError("a fork must be on the same server as its source")
+    if (new URL(source).origin !== new URL(target).origin) throw usageError("a fork must be on the same server as its source")
     if (source === target) throw usageError("the fork needs a URL of its own")
 
     const offset = stringOption(args.values, "offset")
@@ -38,33 +36,15 @@ export const fork: Command = {
     if (ttl !== undefined && expiresAt !== undefined) throw usageError("--ttl and --expires-at exclude each other")
     if (subOffset !== undefined && offset === undefined) throw usageError("--sub-offset needs --offset")
 
-    // A missing source fails here, with an error naming it. Its content type goes with the fork:
-    // optional in the protocol, but a repeated fork is only recognised as the same (200, not 409)
-    // when its settings match, content type included.
-    const info = await context.handle(source).head({ signal: context.signal })
-    // The source by its URL path, server prefix included (what the server keys streams by).
-    const headers: Record<string, string> = { [FORK_HEADERS.forkedFrom]: from.pathname }
-    if (info.contentType) headers[ProtocolHeaders.contentType] = info.contentType
-    if (offset !== undefined) headers[FORK_HEADERS.forkOffset] = offset
-    if (subOffset !== undefined && subOffset > 0) headers[FORK_HEADERS.forkSubOffset] = String(subOffset)
-    if (ttl !== undefined) headers[ProtocolHeaders.ttl] = String(ttl)
-    if (expiresAt !== undefined) headers[ProtocolHeaders.expiresAt] = expiresAt
-
-    // The handle has no fork call yet: a PUT through its request(), so the CLI's headers, retries and
-    // error handling apply. A PUT is idempotent (the same fork again answers 200), so retrying is safe.
-    const result = await context.handle(target).request("create", {
-      method: "PUT",
-      headers,
+    // The SDK's fork: the source's content type goes with it (a repeated fork is recognised as the
+    // same, 200 not 409), the CLI's headers, retries and deadlines apply, and each failure is typed.
+    const result = await forkStream(context.handle(source), {
+      url: target,
+      offset,
+      subOffset: subOffset !== undefined && subOffset > 0 ? subOffset : undefined,
+      ttlSeconds: ttl,
+      expiresAt,
       signal: context.signal,
-      okStatuses: [200, 201],
-      handle: async (response, reader) => {
-        reader.discard()
-        return {
-          created: response.status === 201,
-          offset: response.headers.get(ProtocolHeaders.nextOffset) ?? undefined,
-          closed: flagHeader(response.headers, ProtocolHeaders.closed),
-        }
-      },
     })
     context.progress(
       `${result.created ? "forked" : "fork exists already, same settings:"} ${context.show(source)} at ${offset ?? "its tail"} → ${context.show(target)}`
