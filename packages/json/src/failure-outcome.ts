@@ -1,4 +1,5 @@
-import { ProtocolHeaders as H, defaultIsRetryable, type DurableStreamError } from "@durable-client/bytes"
+import { type DurableStreamError } from "@durable-client/bytes"
+import { ProtocolHeaders as H, defaultIsRetryable } from "@durable-client/bytes/internal"
 
 /**
  * What a producer's failed request means, once the handle's retries are

@@ -1,15 +1,14 @@
+import { DurableStream, type DurableStreamError } from "@durable-client/bytes"
 import {
-  DurableStream,
   ProtocolHeaders as H,
   describeValue,
   invalidArgument,
   isJsonContentType,
   optionalSignal,
   optionsObject,
-  type DurableStreamError,
-} from "@durable-client/bytes"
+} from "@durable-client/bytes/internal"
 import { encodeBody, toPayload, wireSize, type Batch, type Payload } from "./batch-builder"
-import { callbackFailed, reportCallbackError } from "@durable-client/bytes"
+import { callbackFailed, reportCallbackError } from "@durable-client/bytes/internal"
 import { JsonStream } from "./json-stream"
 import type { Answer, ProducerAppendResult } from "./producer-commands"
 import { ProducerCore } from "./producer-core"

@@ -1,6 +1,7 @@
-import { aliasAsyncIterator, type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
+import { type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
+import { aliasAsyncIterator } from "@durable-client/bytes/internal"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
-import { callbackFailed, reportCallbackError } from "@durable-client/bytes"
+import { callbackFailed, reportCallbackError } from "@durable-client/bytes/internal"
 import { parseJsonBatch, validateItems } from "./json-codec"
 
 /** The messages of one response (or SSE batch), with where to resume after them. */

@@ -1,17 +1,19 @@
 import {
   DurableStreamError,
+  isDurableStreamError,
+  type JsonBatch,
+  type JsonReadSession,
+  type SessionStatus,
+} from "@durable-client/json"
+import {
   callbackFailed,
   describeValue,
   duration,
   invalidArgument,
   optionalSignal,
   optionsObject,
-  isDurableStreamError,
   reportCallbackError,
-  type JsonBatch,
-  type JsonReadSession,
-  type SessionStatus,
-} from "@durable-client/json"
+} from "@durable-client/json/internal"
 import type { Checkpoint } from "./checkpoint-storage"
 import { STATE_DEFAULTS } from "./defaults"
 import { checkMessage } from "./entity-validation"

@@ -1,4 +1,4 @@
-import { ProtocolHeaders, flagHeader } from "@durable-client/state"
+import { ProtocolHeaders, flagHeader } from "@durable-client/state/internal"
 import { stringOption, wholeNumberOption } from "../args"
 import type { Command } from "../command"
 import { FORK_HEADERS } from "../protocol"
