@@ -28,6 +28,6 @@ export type { DurableStreamErrorCode, StreamOperation } from "./errors"
 export type { FetchLike, OnError, RetryWith } from "./http"
 export type { TimeoutOptions } from "./options"
 export type { DynamicValue, HeadersRecord, ParamsRecord } from "./request-values"
-export type { RetryOptions } from "./retry"
+export type { RetryOptions } from "./retry-policy"
 export type { OnCallbackError } from "./callback-error"
 // Plumbing shared by the layers above lives in `./internal` (@durable-client/bytes/internal), not here.

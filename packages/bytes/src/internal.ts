@@ -7,9 +7,8 @@
  * package imports only the layer it depends on.
  */
 /** The retry decision: which failures each operation retries, the backoff and the budget. */
-export { defaultIsRetryable } from "./http"
-export { resolveRetry } from "./retry"
-export type { ResolvedRetry } from "./retry"
+export { defaultIsRetryable, mayHaveBeenStored, resolveRetry } from "./retry-policy"
+export type { ResolvedRetry, RetryRule } from "./retry-policy"
 export type { RequestPlan } from "./http"
 /** Header names and the flag-header convention of the protocol. */
 export { H as ProtocolHeaders, flagHeader, isJsonContentType } from "./protocol-headers"
