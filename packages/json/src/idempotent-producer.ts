@@ -134,9 +134,14 @@ export class IdempotentProducer<T = unknown> {
 
   /**
    * Resolves when the buffer is below `maxBufferedBytes`. Fire-and-forget
-   * writers `await producer.ready` between appends to keep memory bounded on
-   * a slow network.
+   * writers `await producer.waitForCapacity()` between appends to keep memory
+   * bounded on a slow network.
    */
+  waitForCapacity(): Promise<void> {
+    return this.ready
+  }
+
+  /** @deprecated Use `waitForCapacity()`: anything that waits is a verb, and `ready` means "loaded" elsewhere. */
   get ready(): Promise<void> {
     if (!this.core.overLimit) return Promise.resolve()
     this.readyPromise ??= new Promise((resolve) => {
