@@ -1,8 +1,5 @@
-import {
-  ProtocolHeaders as H,
-  isDurableStreamError,
-  type DurableStreamErrorCode,
-} from "@durable-client/json"
+import { isDurableStreamError, type DurableStreamErrorCode } from "@durable-client/json"
+import { ProtocolHeaders as H } from "@durable-client/json/internal"
 import type { CommandType, ErrorCode, ErrorResult } from "../protocol.ts"
 
 /**

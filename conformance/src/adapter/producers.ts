@@ -1,4 +1,5 @@
-import { IdempotentProducer, ProtocolHeaders as H, invalidArgument } from "@durable-client/json"
+import { IdempotentProducer } from "@durable-client/json"
+import { ProtocolHeaders as H, invalidArgument } from "@durable-client/json/internal"
 import type {
   IdempotentAppendBatchCommand,
   IdempotentAppendCommand,

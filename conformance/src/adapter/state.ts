@@ -1,4 +1,5 @@
-import { DurableStream, JsonStream, isJsonContentType } from "@durable-client/json"
+import { DurableStream, JsonStream } from "@durable-client/json"
+import { isJsonContentType } from "@durable-client/json/internal"
 import { DynamicValues } from "../adapter-kit/dynamic-values.ts"
 import { HeaderNames } from "../adapter-kit/header-names.ts"
 import { Recorder } from "../adapter-kit/recorder.ts"

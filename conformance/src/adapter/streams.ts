@@ -1,4 +1,4 @@
-import { ProtocolHeaders as H, flagHeader } from "@durable-client/json"
+import { ProtocolHeaders as H, flagHeader } from "@durable-client/json/internal"
 import { payload } from "../adapter-kit/chunk-data.ts"
 import type {
   AppendCommand,

@@ -1,4 +1,5 @@
-import { DurableStream, IdempotentProducer, resolveRetry } from "@durable-client/json"
+import { DurableStream, IdempotentProducer } from "@durable-client/json"
+import { resolveRetry } from "@durable-client/json/internal"
 import type { Result, ValidateCommand } from "../protocol.ts"
 import { failure } from "./errors.ts"
 

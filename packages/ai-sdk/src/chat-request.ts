@@ -1,11 +1,11 @@
 import {
   DurableStreamError,
-  invalidArgument,
   type DurableStreamErrorCode,
   type FetchLike,
   type HeadersRecord,
   type ParamsRecord,
 } from "@durable-client/json"
+import { invalidArgument } from "@durable-client/json/internal"
 import { CHAT_STREAM_URL_HEADER } from "./protocol"
 
 /**

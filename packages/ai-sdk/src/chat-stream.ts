@@ -1,7 +1,6 @@
 import {
   DurableStreamError,
   IdempotentProducer,
-  invalidArgument,
   JsonStream,
   type FetchLike,
   type HeadersRecord,
@@ -10,6 +9,7 @@ import {
   type RetryOptions,
   type TimeoutOptions,
 } from "@durable-client/json"
+import { invalidArgument } from "@durable-client/json/internal"
 import type { UIMessageChunk } from "ai"
 import { abortChunk, errorChunk, prepareChunk, type ChunkPreparation, type GenerationOutcome } from "./chunks"
 import { createId } from "./create-id"

@@ -1,6 +1,6 @@
 import type { UIMessageChunk } from "ai"
 import { encodeSseChunk, encodeSseDone } from "./chunks"
-import { invalidArgument } from "@durable-client/json"
+import { invalidArgument } from "@durable-client/json/internal"
 
 /**
  * The copy of a generation that goes out in the chat response body, as the

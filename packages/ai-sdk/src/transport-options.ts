@@ -1,6 +1,4 @@
 import {
-  invalidArgument,
-  resolveRetry,
   type FetchLike,
   type HeadersRecord,
   type LiveMode,
@@ -8,6 +6,7 @@ import {
   type RetryOptions,
   type TimeoutOptions,
 } from "@durable-client/json"
+import { invalidArgument, resolveRetry } from "@durable-client/json/internal"
 import { defaultChatStreamStore, type ChatStreamStore } from "./chat-stream-store"
 import { describe, isPlainObject, liveMode, optionalFunction, optionsObject, timeoutsObject, valueRecord } from "./validate"
 

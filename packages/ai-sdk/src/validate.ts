@@ -1,9 +1,5 @@
-import {
-  invalidArgument,
-  type HeadersRecord,
-  type LiveMode,
-  type ParamsRecord,
-} from "@durable-client/json"
+import { type HeadersRecord, type LiveMode, type ParamsRecord } from "@durable-client/json"
+import { invalidArgument } from "@durable-client/json/internal"
 
 /**
  * Option checks shared by the transport and the server helper. Each failure is

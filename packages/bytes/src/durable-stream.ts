@@ -10,6 +10,7 @@ import { H, flagHeader } from "./protocol-headers"
 import { ReadSession, type ReadOptions } from "./read-session"
 import type { HeadersRecord } from "./request-values"
 import { discardBody } from "./response-reader"
+import { retryRuleFor } from "./retry-policy"
 import {
   describeValue,
   optionalBoolean,
@@ -229,7 +230,7 @@ export class DurableStream {
       extraHeaders: options.headers,
       sentStreamSeq: options.seq !== undefined,
       okStatuses: [200, 204],
-      isRetryable: this.settings.retryAppends ? undefined : (error) => error.status === 429,
+      isRetryable: retryRuleFor("unsafe-write", this.settings.retryAppends),
       handle: appendResult,
     })
   }
@@ -257,8 +258,7 @@ export class DurableStream {
       extraHeaders: options.headers,
       okStatuses: [200, 204],
       // A close with data is an append: retrying it blindly could double the data.
-      isRetryable:
-        body === undefined || this.settings.retryAppends ? undefined : (error) => error.status === 429,
+      isRetryable: retryRuleFor(body === undefined ? "repeatable" : "unsafe-write", this.settings.retryAppends),
       handle: appendResult,
     })
   }

@@ -17,7 +17,7 @@ import {
 import { redactSecrets, redactUrl } from "./redact"
 import { errorFromResponse } from "./response-errors"
 import { discardBody, responseReader, type ResponseReader } from "./response-reader"
-import { backoffDelay, isRetryableStatus, type ResolvedRetry } from "./retry"
+import { backoffDelay, nextRetryDelay, type ResolvedRetry, type RetryRule } from "./retry-policy"
 import { headerValueProblem } from "./validate"
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
@@ -82,8 +82,8 @@ export interface RequestPlan<T> {
    * a network error.
    */
   handle: (response: Response, reader: ResponseReader) => Promise<T>
-  /** Which failures may be retried. Default: network, timeout, 429, 5xx but 501. */
-  isRetryable?: (error: DurableStreamError) => boolean
+  /** Which failures may be retried (see retry-policy.ts). Default: `defaultIsRetryable`. */
+  isRetryable?: RetryRule
   /** Replaces the handle's retry policy for this request (validated by the caller). */
   retry?: ResolvedRetry
   /**
@@ -96,11 +96,6 @@ export interface RequestPlan<T> {
    * connection that opens and then dies is not progress; its control events are.
    */
   successResetsRetries?: boolean
-}
-
-export function defaultIsRetryable(error: DurableStreamError): boolean {
-  if (error.code === "NETWORK" || error.code === "TIMEOUT") return true
-  return error.status !== undefined && isRetryableStatus(error.status)
 }
 
 /**
@@ -118,7 +113,7 @@ export class Recovery {
   constructor(
     private readonly context: ClientContext,
     private readonly options: {
-      isRetryable?: (error: DurableStreamError) => boolean
+      isRetryable?: RetryRule
       onBackoff?: (error: DurableStreamError, delayMs: number) => void
       onError?: OnError
       signal?: AbortSignal
@@ -134,12 +129,9 @@ export class Recovery {
   /** Resolves when the caller should try again; rejects with the final error. */
   async recover(error: DurableStreamError): Promise<void> {
     if (error.code === "ABORTED") throw error
-    const isRetryable = this.options.isRetryable ?? defaultIsRetryable
-    // A server asking for a longer wait than the cap gets a typed failure
-    // now, not a caller left waiting a day with no word.
-    const waitTooLong = (error.retryAfterMs ?? 0) > this.context.retry.maxRetryAfterMs
-    if (isRetryable(error) && !waitTooLong && this.attempt < this.context.retry.maxRetries) {
-      await this.wait(error, backoffDelay(this.context.retry, this.attempt, error.retryAfterMs))
+    const delay = nextRetryDelay(this.context.retry, error, this.attempt, this.options.isRetryable)
+    if (delay !== undefined) {
+      await this.wait(error, delay)
       this.attempt++
       return
     }

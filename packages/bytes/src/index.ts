@@ -28,28 +28,8 @@ export type { TransportName } from "./read-transport"
 export { DurableStreamError, isDurableStreamError } from "./errors"
 export type { DurableStreamErrorCode, StreamOperation } from "./errors"
 export type { FetchLike, OnError, RetryWith } from "./http"
-/** For the layers above: the retry decision the bytes layer makes for every request. */
-export { defaultIsRetryable } from "./http"
 export type { TimeoutOptions } from "./options"
 export type { DynamicValue, HeadersRecord, ParamsRecord } from "./request-values"
-export { resolveRetry } from "./retry"
-export type { ResolvedRetry, RetryOptions } from "./retry"
-export { H as ProtocolHeaders, flagHeader, isJsonContentType } from "./protocol-headers"
-export { invalidArgument } from "./errors"
-/** For the layers above: the option checks every entry point shares (INVALID_ARGUMENT naming URL and option). */
-export {
-  describeValue,
-  duration,
-  optionalBoolean,
-  optionalFunction,
-  optionalSignal,
-  optionalString,
-  optionsObject,
-  wholeNumber,
-} from "./validate"
-export type { RequestPlan } from "./http"
-/** For the layers above: see async-iterator.ts. */
-export { aliasAsyncIterator } from "./async-iterator"
-/** For the layers above: how a caller's throwing callback is reported (CALLBACK_FAILED). */
-export { callbackFailed, reportCallbackError } from "./callback-error"
+export type { RetryOptions } from "./retry-policy"
 export type { OnCallbackError } from "./callback-error"
+// Plumbing shared by the layers above lives in `./internal` (@durable-client/bytes/internal), not here.

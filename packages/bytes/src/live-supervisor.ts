@@ -2,7 +2,7 @@ import { AbortReason, linkedController } from "./abort"
 import { DEFAULTS } from "./defaults"
 import type { ResolvedLifecycle } from "./lifecycle"
 import type { TransportName } from "./read-transport"
-import { backoffDelay, type ResolvedRetry } from "./retry"
+import { backoffDelay, type ResolvedRetry } from "./retry-policy"
 
 /** Why live requests are on hold. */
 export type PauseReason = "hidden" | "background" | "offline"

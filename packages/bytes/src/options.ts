@@ -3,7 +3,7 @@ import { invalidArgument } from "./errors"
 import type { ClientContext, FetchLike, OnError } from "./http"
 import { redactUrl } from "./redact"
 import { normalizeStreamUrl, type HeadersRecord, type ParamsRecord } from "./request-values"
-import { resolveRetry, type RetryOptions } from "./retry"
+import { resolveRetry, type RetryOptions } from "./retry-policy"
 import type { LiveMode, LiveSharing, ReadOptions } from "./read-session"
 import {
   appStateActivity,

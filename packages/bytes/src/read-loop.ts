@@ -6,7 +6,7 @@ import { longPollTransport } from "./long-poll-transport"
 import type { ResolvedReadOptions } from "./options"
 import { advance, startPosition, type ReadPosition, type StreamChunk } from "./read-position"
 import type { ConnectionEnd, ReadFacts, Transport, TransportContext, TransportName } from "./read-transport"
-import { backoffDelay } from "./retry"
+import { backoffDelay } from "./retry-policy"
 import { sseTransport } from "./sse-transport"
 
 /** Every transport, by name. A new live mode is a transport file and a line here. */

@@ -217,7 +217,16 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
    * handler finished. Resolves at end of stream or `cancel()`; rejects with
    * the session's error, or the handler's.
    */
-  async subscribe(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
+  forEach(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
+    return this.consume(handler)
+  }
+
+  /** @deprecated Use `forEach(handler)`: `subscribe` names a change listener in every layer (see the root README). */
+  subscribe(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
+    return this.consume(handler)
+  }
+
+  private async consume(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
     const generator = this.claim("subscribe")
     for (;;) {
       const result = await this.pull(generator)

@@ -7,7 +7,7 @@ import { concatBytes } from "./bytes-util"
 import { redactSecrets } from "./redact"
 import { producerFields } from "./producer-fields"
 import { H, flagHeader } from "./protocol-headers"
-import { parseRetryAfter } from "./retry"
+import { parseRetryAfter } from "./retry-policy"
 
 /** Characters of an error body quoted in a message: enough for a server's reason, bounded for logs. */
 const MAX_BODY_IN_MESSAGE = 300

@@ -1,4 +1,5 @@
-import { callbackFailed, reportCallbackError, type MaterializedState, type OnCallbackError } from "@durable-client/state"
+import { type MaterializedState, type OnCallbackError } from "@durable-client/state"
+import { callbackFailed, reportCallbackError } from "@durable-client/state/internal"
 import { DELETED, attachControl, controlOf, type Override, type RowSource } from "./collection-contract"
 import { LiveQuery } from "./live-query"
 import { LiveRow } from "./live-row"

@@ -1,4 +1,5 @@
-import { DurableStreamError, describeValue } from "@durable-client/state"
+import { DurableStreamError } from "@durable-client/state"
+import { describeValue } from "@durable-client/state/internal"
 
 /** Which rows a live query keeps: a predicate, or fields that must be equal (`{ done: false }`). */
 export type Where<T> = ((row: T) => boolean) | Partial<T>

@@ -1,19 +1,21 @@
 import {
-  describeValue,
-  duration,
-  invalidArgument,
   isStateSchema,
-  optionalString,
-  resolveMaterializeOptions,
   type CheckpointStorage,
   type LiveMode,
   type LiveSharing,
   type OnCallbackError,
-  type ResolvedMaterializeOptions,
   type StateMessageError,
   type StateSchema,
   type StreamSource,
 } from "@durable-client/state"
+import {
+  describeValue,
+  duration,
+  invalidArgument,
+  optionalString,
+  resolveMaterializeOptions,
+  type ResolvedMaterializeOptions,
+} from "@durable-client/state/internal"
 import { COLLECTIONS_DEFAULTS } from "./defaults"
 import type { ActionDefinition, ActionDefinitions } from "./action-definitions"
 

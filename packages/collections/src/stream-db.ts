@@ -117,8 +117,21 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
     return this.ready
   }
 
-  /** Stops reading, flushes writes in flight, and releases every listener and timer. */
-  async close(): Promise<void> {
+  /**
+   * Stops reading, flushes writes in flight, and releases every listener and
+   * timer. The stream itself is untouched (`close` ends a stream on the
+   * server; see the root README's verb table).
+   */
+  dispose(): Promise<void> {
+    return this.stop()
+  }
+
+  /** @deprecated Use `dispose()`: `close()` ends the stream on the server in every other layer. */
+  close(): Promise<void> {
+    return this.stop()
+  }
+
+  private async stop(): Promise<void> {
     if (this.closed) return
     this.closed = true
     this.stopObserving()

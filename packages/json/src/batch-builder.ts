@@ -1,4 +1,4 @@
-import { invalidArgument } from "@durable-client/bytes"
+import { invalidArgument } from "@durable-client/bytes/internal"
 import { encodeJsonValue } from "./json-codec"
 
 /**

@@ -1,4 +1,5 @@
-import { ProtocolHeaders as H, defaultIsRetryable, type DurableStreamError } from "@durable-client/bytes"
+import type { DurableStreamError } from "@durable-client/bytes"
+import { ProtocolHeaders as H, defaultIsRetryable, mayHaveBeenStored } from "@durable-client/bytes/internal"
 
 /**
  * What a producer's failed request means, once the handle's retries are
@@ -30,13 +31,10 @@ export function classifyFailure(error: DurableStreamError): FailureOutcome {
 
 /**
  * One failed attempt, while the handle still retries: may it have been
- * stored (no answer at all, or a 5xx, which a proxy may send after the
- * server stored the request), and may it be retried? A 4xx (429 included)
- * is a refusal: nothing was stored. Resending is always safe here: the same
- * epoch, seq and bytes make the server drop a duplicate.
+ * stored, and may it be retried? Both answers come from the bytes layer's
+ * retry policy. Resending is always safe here: the same epoch, seq and bytes
+ * make the server drop a duplicate, so every retryable failure is retried.
  */
 export function classifyAttempt(error: DurableStreamError): { mayBeStored: boolean; retryable: boolean } {
-  const mayBeStored =
-    error.code === "NETWORK" || error.code === "TIMEOUT" || (error.status !== undefined && error.status >= 500)
-  return { mayBeStored, retryable: defaultIsRetryable(error) }
+  return { mayBeStored: mayHaveBeenStored(error), retryable: defaultIsRetryable(error) }
 }

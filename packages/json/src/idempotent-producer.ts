@@ -1,15 +1,14 @@
+import { DurableStream, type DurableStreamError } from "@durable-client/bytes"
 import {
-  DurableStream,
   ProtocolHeaders as H,
   describeValue,
   invalidArgument,
   isJsonContentType,
   optionalSignal,
   optionsObject,
-  type DurableStreamError,
-} from "@durable-client/bytes"
+} from "@durable-client/bytes/internal"
 import { encodeBody, toPayload, wireSize, type Batch, type Payload } from "./batch-builder"
-import { callbackFailed, reportCallbackError } from "@durable-client/bytes"
+import { callbackFailed, reportCallbackError } from "@durable-client/bytes/internal"
 import { JsonStream } from "./json-stream"
 import type { Answer, ProducerAppendResult } from "./producer-commands"
 import { ProducerCore } from "./producer-core"
@@ -135,9 +134,14 @@ export class IdempotentProducer<T = unknown> {
 
   /**
    * Resolves when the buffer is below `maxBufferedBytes`. Fire-and-forget
-   * writers `await producer.ready` between appends to keep memory bounded on
-   * a slow network.
+   * writers `await producer.waitForCapacity()` between appends to keep memory
+   * bounded on a slow network.
    */
+  waitForCapacity(): Promise<void> {
+    return this.ready
+  }
+
+  /** @deprecated Use `waitForCapacity()`: anything that waits is a verb, and `ready` means "loaded" elsewhere. */
   get ready(): Promise<void> {
     if (!this.core.overLimit) return Promise.resolve()
     this.readyPromise ??= new Promise((resolve) => {

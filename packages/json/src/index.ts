@@ -10,6 +10,4 @@ export { JSON_DEFAULTS } from "./defaults"
 export { ValidationError } from "./validation-error"
 export type { ValidationIssue } from "./validation-error"
 export type { StandardSchemaV1 } from "@standard-schema/spec"
-/** For the layers above: the one schema path, and how a caller's throwing callback is reported. */
-export { isStandardSchema, validateWithSchema } from "./schema-validation"
-export type { SchemaVerdict, ValidationContext } from "./schema-validation"
+// Plumbing shared by the layers above lives in `./internal` (@durable-client/json/internal), not here.

@@ -1,6 +1,7 @@
-import { aliasAsyncIterator, type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
+import { type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
+import { aliasAsyncIterator } from "@durable-client/bytes/internal"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
-import { callbackFailed, reportCallbackError } from "@durable-client/bytes"
+import { callbackFailed, reportCallbackError } from "@durable-client/bytes/internal"
 import { parseJsonBatch, validateItems } from "./json-codec"
 
 /** The messages of one response (or SSE batch), with where to resume after them. */
@@ -101,7 +102,16 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
    * moves only after the handler finished. Resolves at end of stream or on
    * `cancel()`; rejects with a read, parse, validation or handler error.
    */
+  forEach(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
+    return this.consume(handler)
+  }
+
+  /** @deprecated Use `forEach(handler)`, the same verb as on the byte reader. */
   subscribeJson(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
+    return this.consume(handler)
+  }
+
+  private consume(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
     return this.session.subscribe(async (chunk) => {
       const batch = await this.decode(chunk)
       await handler(batch)

@@ -1,4 +1,4 @@
-import { describeValue, invalidArgument, isJsonContentType, optionsObject } from "@durable-client/bytes"
+import { describeValue, invalidArgument, isJsonContentType, optionsObject } from "@durable-client/bytes/internal"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
 import { JSON_DEFAULTS } from "./defaults"
 import { isStandardSchema } from "./schema-validation"

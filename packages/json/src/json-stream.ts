@@ -1,9 +1,6 @@
 import {
   DurableStream,
   DurableStreamError,
-  describeValue,
-  invalidArgument,
-  isJsonContentType,
   type AppendResult,
   type CreateResult,
   type DurableStreamOptions,
@@ -11,6 +8,7 @@ import {
   type ReadOptions,
   type StreamInfo,
 } from "@durable-client/bytes"
+import { describeValue, invalidArgument, isJsonContentType } from "@durable-client/bytes/internal"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
 import { JSON_DEFAULTS } from "./defaults"
 import { encodeJsonValue } from "./json-codec"

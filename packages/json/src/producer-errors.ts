@@ -1,4 +1,5 @@
-import { ProtocolHeaders as H, DurableStreamError } from "@durable-client/bytes"
+import { DurableStreamError } from "@durable-client/bytes"
+import { ProtocolHeaders as H } from "@durable-client/bytes/internal"
 
 /** Who is speaking in a producer's errors: the stream and the producer id. */
 export interface ProducerIdentity {

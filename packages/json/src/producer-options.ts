@@ -1,3 +1,4 @@
+import { type RetryOptions } from "@durable-client/bytes"
 import {
   describeValue,
   duration,
@@ -9,8 +10,7 @@ import {
   resolveRetry,
   wholeNumber,
   type ResolvedRetry,
-  type RetryOptions,
-} from "@durable-client/bytes"
+} from "@durable-client/bytes/internal"
 import { JSON_DEFAULTS } from "./defaults"
 
 const DEFAULTS = JSON_DEFAULTS.producer

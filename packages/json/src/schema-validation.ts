@@ -1,6 +1,6 @@
 import type { StreamOperation } from "@durable-client/bytes"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
-import { callbackFailed } from "@durable-client/bytes"
+import { callbackFailed } from "@durable-client/bytes/internal"
 
 /** One schema complaint, with the path into the value as plain keys. */
 export interface ValidationIssue {

@@ -1,4 +1,5 @@
-import { validateWithSchema, type SchemaVerdict, type StreamOperation } from "@durable-client/json"
+import { type StreamOperation } from "@durable-client/json"
+import { validateWithSchema, type SchemaVerdict } from "@durable-client/json/internal"
 import { StateMessageError, describeInvalidMessage } from "./message-validation"
 import type { ChangeMessage, StateMessage } from "./messages"
 import { entityForType, type StateSchema } from "./state-schema"

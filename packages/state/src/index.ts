@@ -1,7 +1,7 @@
 export * from "@durable-client/json"
 export type { ChangeHeaders, ChangeMessage, ControlMessage, ControlType, Operation, StateMessage } from "./messages"
 export { isChangeMessage, isControlMessage } from "./messages"
-export { StateMessageError, assertStateMessage, describeInvalidMessage } from "./message-validation"
+export { StateMessageError } from "./message-validation"
 export { createStateSchema, entityForType, isStateSchema } from "./state-schema"
 export type {
   ChangeOptions,
@@ -22,7 +22,4 @@ export type { StateWriterOptions, WriteResult } from "./state-writer"
 export { createTxid } from "./txid"
 export { STATE_DEFAULTS } from "./defaults"
 export type { StreamSource } from "./stream-source"
-/** For the layer above: how an entry point turns a url or a handle into its JSON handle, and checks materialize's options. */
-export { jsonStreamOf } from "./stream-source"
-export { resolveMaterializeOptions } from "./materialize-options"
-export type { ResolvedMaterializeOptions } from "./materialize-options"
+// Plumbing shared by the layers above lives in `./internal` (@durable-client/state/internal), not here.

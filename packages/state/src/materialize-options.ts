@@ -1,3 +1,4 @@
+import { type JsonStream, type LiveMode, type LiveSharing, type OnCallbackError } from "@durable-client/json"
 import {
   describeValue,
   duration,
@@ -5,11 +6,7 @@ import {
   optionalFunction,
   optionalSignal,
   optionalString,
-  type JsonStream,
-  type LiveMode,
-  type LiveSharing,
-  type OnCallbackError,
-} from "@durable-client/json"
+} from "@durable-client/json/internal"
 import type { CheckpointStorage } from "./checkpoint-storage"
 import { STATE_DEFAULTS } from "./defaults"
 import type { StateMessageError } from "./message-validation"

@@ -1,17 +1,19 @@
 import {
   DurableStreamError,
+  isDurableStreamError,
+  type JsonBatch,
+  type JsonReadSession,
+  type SessionStatus,
+} from "@durable-client/json"
+import {
   callbackFailed,
   describeValue,
   duration,
   invalidArgument,
   optionalSignal,
   optionsObject,
-  isDurableStreamError,
   reportCallbackError,
-  type JsonBatch,
-  type JsonReadSession,
-  type SessionStatus,
-} from "@durable-client/json"
+} from "@durable-client/json/internal"
 import type { Checkpoint } from "./checkpoint-storage"
 import { STATE_DEFAULTS } from "./defaults"
 import { checkMessage } from "./entity-validation"
@@ -160,8 +162,21 @@ export class Materializer {
     }
   }
 
-  /** Stops reading, saves a final checkpoint and releases timers and connections. */
-  async close(): Promise<void> {
+  /**
+   * Stops reading, saves a final checkpoint and releases timers and
+   * connections. The stream itself is untouched (`close` ends a stream on
+   * the server; see the root README's verb table).
+   */
+  dispose(): Promise<void> {
+    return this.stop()
+  }
+
+  /** @deprecated Use `dispose()`: `close()` ends the stream on the server in every other layer. */
+  close(): Promise<void> {
+    return this.stop()
+  }
+
+  private async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     this.controller.abort()

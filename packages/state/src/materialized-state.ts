@@ -1,4 +1,5 @@
-import { callbackFailed, reportCallbackError, type OnCallbackError } from "@durable-client/json"
+import { type OnCallbackError } from "@durable-client/json"
+import { callbackFailed, reportCallbackError } from "@durable-client/json/internal"
 import type { ChangeMessage, Operation, StateMessage } from "./messages"
 
 /** One applied change, as observers see it. `operation` is the effect on the state. */

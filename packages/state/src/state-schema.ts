@@ -1,4 +1,5 @@
-import { DurableStreamError, isStandardSchema, type StandardSchemaV1 } from "@durable-client/json"
+import { DurableStreamError, type StandardSchemaV1 } from "@durable-client/json"
+import { isStandardSchema } from "@durable-client/json/internal"
 import { isRfc3339DateTime } from "./message-validation"
 import type { ChangeMessage } from "./messages"
 

@@ -1,12 +1,5 @@
-import {
-  DurableStream,
-  IdempotentProducer,
-  JsonStream,
-  describeValue,
-  invalidArgument,
-  optionsObject,
-  type IdempotentProducerOptions,
-} from "@durable-client/json"
+import { DurableStream, IdempotentProducer, JsonStream, type IdempotentProducerOptions } from "@durable-client/json"
+import { describeValue, invalidArgument, optionsObject } from "@durable-client/json/internal"
 import { STATE_DEFAULTS } from "./defaults"
 import { isStateSchema, type StateSchema } from "./state-schema"
 import { createTxid } from "./txid"

@@ -1,11 +1,5 @@
-import {
-  DurableStreamError,
-  optionalString,
-  optionsObject,
-  type DurableStream,
-  type IdempotentProducer,
-  type JsonStream,
-} from "@durable-client/json"
+import { DurableStreamError, type DurableStream, type IdempotentProducer, type JsonStream } from "@durable-client/json"
+import { optionalString, optionsObject } from "@durable-client/json/internal"
 import { checkMessage } from "./entity-validation"
 import type { ChangeMessage } from "./messages"
 import type { StateSchema } from "./state-schema"

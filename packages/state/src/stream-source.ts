@@ -1,10 +1,5 @@
-import {
-  DurableStream,
-  JsonStream,
-  describeValue,
-  invalidArgument,
-  type DurableStreamOptions,
-} from "@durable-client/json"
+import { DurableStream, JsonStream, type DurableStreamOptions } from "@durable-client/json"
+import { describeValue, invalidArgument } from "@durable-client/json/internal"
 
 /** The handle settings an entry point takes when it is given a `url` rather than a handle. */
 export const HANDLE_OPTIONS = ["headers", "params", "fetch", "retry", "timeouts", "onError", "retryAppends"] as const

@@ -2,10 +2,10 @@ import {
   DurableStream,
   DurableStreamError,
   IdempotentProducer,
-  invalidArgument,
   isDurableStreamError,
   type StreamChunk,
 } from "@durable-client/state"
+import { invalidArgument } from "@durable-client/state/internal"
 import { Awareness } from "y-protocols/awareness"
 import { applyUpdate, encodeStateAsUpdate, transact, type Doc } from "yjs"
 import { AwarenessChannel } from "./awareness-channel"

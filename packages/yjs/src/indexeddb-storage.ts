@@ -1,4 +1,5 @@
-import { invalidArgument, type Checkpoint, type CheckpointStorage } from "@durable-client/state"
+import { type Checkpoint, type CheckpointStorage } from "@durable-client/state"
+import { invalidArgument } from "@durable-client/state/internal"
 
 export interface IndexedDbStorageOptions {
   /** @default "durable-client" */

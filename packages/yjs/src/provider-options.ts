@@ -1,5 +1,4 @@
 import {
-  invalidArgument,
   type CheckpointStorage,
   type DurableStreamOptions,
   type FetchLike,
@@ -8,6 +7,7 @@ import {
   type RetryOptions,
   type TimeoutOptions,
 } from "@durable-client/state"
+import { invalidArgument } from "@durable-client/state/internal"
 import type { Awareness } from "y-protocols/awareness"
 
 /** How the provider reads live: as the bytes layer's `live` read option. */

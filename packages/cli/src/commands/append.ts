@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto"
-import { IdempotentProducer, JsonStream, isJsonContentType, type DurableStream, type ProducerAppendResult } from "@durable-client/state"
+import { IdempotentProducer, JsonStream, type DurableStream, type ProducerAppendResult } from "@durable-client/state"
+import { isJsonContentType } from "@durable-client/state/internal"
 import type { Command } from "../command"
 import type { CommandContext } from "../context"
 import { usageError } from "../usage-error"

@@ -1,4 +1,4 @@
-import { isJsonContentType } from "@durable-client/state"
+import { isJsonContentType } from "@durable-client/state/internal"
 import { booleanOption, stringOption, wholeNumberOption } from "../args"
 import type { Command } from "../command"
 import { createJsonSequence } from "../json-sequence"

@@ -1,4 +1,4 @@
-import { isJsonContentType } from "@durable-client/state"
+import { isJsonContentType } from "@durable-client/state/internal"
 import type { OptionSpecs, ParsedArgs } from "../args"
 import { booleanOption } from "../args"
 import type { CommandContext } from "../context"

@@ -15,7 +15,10 @@ export async function bundleInspectorPage(): Promise<string> {
     write: false,
     sourcemap: "inline",
     alias: Object.fromEntries(
-      ["bytes", "json", "state"].map((layer) => [`@durable-client/${layer}`, `${packages}${layer}/src/index.ts`])
+      ["bytes", "json", "state"].flatMap((layer) => [
+        [`@durable-client/${layer}`, `${packages}${layer}/src/index.ts`],
+        [`@durable-client/${layer}/internal`, `${packages}${layer}/src/internal.ts`],
+      ])
     ),
     logLevel: "silent",
   })

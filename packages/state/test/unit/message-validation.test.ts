@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest"
 import { checkMessage } from "../../src/entity-validation"
+import { assertStateMessage, describeInvalidMessage } from "../../src/message-validation"
 import {
   StateMessageError,
-  assertStateMessage,
   createStateSchema,
-  describeInvalidMessage,
   isChangeMessage,
   isControlMessage,
   isDurableStreamError,

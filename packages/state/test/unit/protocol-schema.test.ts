@@ -1,9 +1,9 @@
 import fc from "fast-check"
+import { describeInvalidMessage } from "../../src/message-validation"
 import { describe, expect, it } from "vitest"
 import {
   DurableStreamError,
   createStateSchema,
-  describeInvalidMessage,
   type ChangeOptions,
   type StandardSchemaV1,
 } from "../../src/index"

@@ -5,10 +5,10 @@ import {
   DurableStream,
   JsonStream,
   isDurableStreamError,
-  isJsonContentType,
   type JsonReadSession,
   type ReadSession,
 } from "@durable-client/state"
+import { isJsonContentType } from "@durable-client/state/internal"
 import { describeAge, describeLag, INITIAL_HEALTH, nextHealth, type Health, type HealthEvent } from "./health"
 import { createStateTables, isStateMessage } from "./state-table"
 

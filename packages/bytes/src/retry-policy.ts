@@ -1,6 +1,14 @@
 import { DEFAULTS } from "./defaults"
-import { invalidArgument } from "./errors"
+import { invalidArgument, type DurableStreamError } from "./errors"
 import { duration, optionsObject } from "./validate"
+
+/*
+ * The retry policy, in one place: which failures are retryable for which
+ * kind of request, the backoff, how `Retry-After` is read and capped, and the
+ * budget. `http.ts` (every request), `durable-stream.ts` (appends and
+ * closes), the live loop and the producer in @durable-client/json ask this
+ * module; none of them decides on its own. Defaults live in `defaults.ts`.
+ */
 
 /**
  * Exponential backoff with full jitter: attempt n waits a uniformly random
@@ -97,6 +105,57 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
  * Statuses worth retrying: rate limiting and server trouble. 501 means "not
  * implemented" and will never succeed, so it is excluded.
  */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status !== 501)
+}
+
+/** Which failures a request may retry. */
+export type RetryRule = (error: DurableStreamError) => boolean
+
+/** Failures worth retrying for a request that is safe to repeat: network, timeout, 429, 5xx but 501. */
+export function defaultIsRetryable(error: DurableStreamError): boolean {
+  if (error.code === "NETWORK" || error.code === "TIMEOUT") return true
+  return error.status !== undefined && isRetryableStatus(error.status)
+}
+
+/**
+ * Whether a failed write may have been stored anyway: no answer at all, or a
+ * 5xx, which a proxy may send after the server stored the request. A 4xx
+ * (429 included) is a refusal: nothing was stored.
+ */
+export function mayHaveBeenStored(error: DurableStreamError): boolean {
+  return error.code === "NETWORK" || error.code === "TIMEOUT" || (error.status !== undefined && error.status >= 500)
+}
+
+/**
+ * The rule for a request: reads, creates, HEAD, DELETE and a close without
+ * data are safe to repeat. An append (or a close with data) without
+ * producer headers is not: resending one that may have been stored could
+ * double its data, so only a refusal (429) is retried unless the caller
+ * opted in with `retryAppends`. The idempotent producer retries everything
+ * retryable, because the server drops its duplicates.
+ */
+export function retryRuleFor(request: "repeatable" | "unsafe-write", retryAppends = false): RetryRule {
+  if (request === "repeatable" || retryAppends) return defaultIsRetryable
+  return (error) => defaultIsRetryable(error) && !mayHaveBeenStored(error)
+}
+
+/**
+ * The decision after failed attempt number `attempt` (0-based): the delay
+ * before trying again, or `undefined` to give up. Gives up when the failure
+ * is not retryable, when the budget is spent, or when the server's
+ * `Retry-After` exceeds `maxRetryAfterMs` (a typed failure now, not a caller
+ * left waiting a day with no word). Otherwise the full-jitter backoff, with
+ * `Retry-After` as its floor.
+ */
+export function nextRetryDelay(
+  retry: ResolvedRetry,
+  error: DurableStreamError,
+  attempt: number,
+  isRetryable: RetryRule = defaultIsRetryable
+): number | undefined {
+  if (!isRetryable(error)) return undefined
+  if ((error.retryAfterMs ?? 0) > retry.maxRetryAfterMs) return undefined
+  if (attempt >= retry.maxRetries) return undefined
+  return backoffDelay(retry, attempt, error.retryAfterMs)
 }

@@ -1,8 +1,17 @@
 import fc from "fast-check"
 import { http, HttpResponse } from "msw"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import { DurableStream, DurableStreamError } from "../../src/index"
-import { DEFAULT_RETRY, backoffDelay, parseRetryAfter, resolveRetry } from "../../src/retry"
+import { DurableStream, DurableStreamError, type DurableStreamErrorCode } from "../../src/index"
+import {
+  DEFAULT_RETRY,
+  backoffDelay,
+  defaultIsRetryable,
+  mayHaveBeenStored,
+  nextRetryDelay,
+  parseRetryAfter,
+  resolveRetry,
+  retryRuleFor,
+} from "../../src/retry-policy"
 import { FAST_RETRY, readHeaders, rejectionOf, streamUrl, until, useMswServer } from "./support/msw"
 
 const server = useMswServer()
@@ -83,6 +92,39 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Wed, 01 May 2030 11:00:00 GMT", now)).toBe(0)
     expect(parseRetryAfter("soon", now)).toBeUndefined()
     expect(parseRetryAfter(null, now)).toBeUndefined()
+  })
+})
+
+describe("the retry policy's decisions", () => {
+  const url = "https://example.test/s"
+  const failure = (status?: number, code: DurableStreamErrorCode = "UNEXPECTED_STATUS", retryAfterMs?: number) =>
+    new DurableStreamError(code, "failed", { url, status, retryAfterMs })
+
+  it("retries network, timeout, 429 and 5xx but 501", () => {
+    expect(defaultIsRetryable(failure(undefined, "NETWORK"))).toBe(true)
+    expect(defaultIsRetryable(failure(undefined, "TIMEOUT"))).toBe(true)
+    for (const status of [429, 500, 502, 503]) expect(defaultIsRetryable(failure(status))).toBe(true)
+    for (const status of [400, 404, 409, 501]) expect(defaultIsRetryable(failure(status))).toBe(false)
+  })
+
+  it("an unsafe write retries only a refusal, unless retryAppends", () => {
+    const rule = retryRuleFor("unsafe-write")
+    expect(rule(failure(429))).toBe(true)
+    expect(rule(failure(503))).toBe(false)
+    expect(rule(failure(undefined, "NETWORK"))).toBe(false)
+    expect(mayHaveBeenStored(failure(503))).toBe(true)
+    expect(mayHaveBeenStored(failure(429))).toBe(false)
+    expect(retryRuleFor("unsafe-write", true)(failure(503))).toBe(true)
+    expect(retryRuleFor("repeatable")(failure(undefined, "NETWORK"))).toBe(true)
+  })
+
+  it("gives up when not retryable, past the budget, or past the Retry-After cap", () => {
+    const retry = { ...DEFAULT_RETRY, maxRetries: 2, maxRetryAfterMs: 1_000 }
+    expect(nextRetryDelay(retry, failure(404), 0)).toBeUndefined()
+    expect(nextRetryDelay(retry, failure(503), 2)).toBeUndefined()
+    expect(nextRetryDelay(retry, failure(503, "UNEXPECTED_STATUS", 5_000), 0)).toBeUndefined()
+    expect(nextRetryDelay(retry, failure(503, "UNEXPECTED_STATUS", 800), 0)).toBeGreaterThanOrEqual(800)
+    expect(nextRetryDelay(retry, failure(503), 1)).toBeLessThanOrEqual(retry.initialDelayMs * retry.multiplier)
   })
 })
 

@@ -1,0 +1,10 @@
+/**
+ * `@durable-client/json/internal`: the bytes layer's internal entry plus the
+ * JSON layer's own plumbing, for the packages built on this one (state,
+ * ai-sdk, the conformance adapter). Not for applications: no semver promise,
+ * and not documented in any README.
+ */
+export * from "@durable-client/bytes/internal"
+/** The one schema path every layer validates through. */
+export { isStandardSchema, validateWithSchema } from "./schema-validation"
+export type { SchemaVerdict, ValidationContext } from "./schema-validation"
