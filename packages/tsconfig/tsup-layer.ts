@@ -14,6 +14,12 @@ export function layerConfig(entry: string[], external: string[] = []): Options |
     sourcemap: true,
     target: "es2022",
     treeshake: true,
+    // Shared chunks for CJS too (tsup's splitting; esbuild does it for ESM
+    // only). Without it every CJS entry (index, internal, tab-sharing) carries
+    // its own copy of the modules they share: two DurableStreamError classes,
+    // two registries of state schemas, and `instanceof` or a schema check
+    // across entries fails.
+    splitting: true,
     external,
   }) as Options
 }
