@@ -44,11 +44,11 @@ function tokenText(i: number): string {
  * An LLM-like response body: newline-delimited tokens as bytes, sent in
  * chunks that cut across tokens and inside multi-byte characters.
  */
-function llmBody(): ReadableStream<Uint8Array> {
+function llmBody(): ReadableStream<Uint8Array<ArrayBuffer>> {
   const bytes = encoder.encode(Array.from({ length: TOKENS }, (_, i) => tokenText(i) + "\n").join(""))
   let at = 0
   let step = 0
-  return new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array<ArrayBuffer>>(
     {
       pull(controller) {
         if (at >= bytes.length) return controller.close()
