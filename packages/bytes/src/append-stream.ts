@@ -202,6 +202,7 @@ async function sendStreamed(
   // The headers deadline runs from the end of the body: the source sets the pace until then.
   const deadline = new AbortController()
   let timer: ReturnType<typeof setTimeout> | undefined
+  let answered = false
   let sourceError: unknown
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -212,7 +213,8 @@ async function sendStreamed(
         const chunk = await chunks.read()
         if (chunk !== undefined) return controller.enqueue(chunk)
         controller.close()
-        timer = setTimeout(() => deadline.abort(new AbortReason("timeout")), settings.timeouts.headersMs)
+        // A server may answer (a 404, say) before it read the whole body: then no deadline is left to run.
+        if (!answered) timer = setTimeout(() => deadline.abort(new AbortReason("timeout")), settings.timeouts.headersMs)
       } catch (error) {
         sourceError = error
         controller.error(error)
@@ -233,6 +235,7 @@ async function sendStreamed(
       try {
         return await settings.fetch(input, streamed as RequestInit)
       } finally {
+        answered = true
         clearTimeout(timer)
         dispose()
       }
