@@ -1,3 +1,4 @@
+import { appendStream, type AppendStreamOptions, type AppendStreamSource } from "./append-stream"
 import { DurableStreamError, invalidArgument, type StreamOperation } from "./errors"
 import { forkStream, type ForkOptions } from "./fork"
 import { execute, type RequestPlan } from "./http"
@@ -233,6 +234,11 @@ export class DurableStream {
       isRetryable: retryRuleFor("unsafe-write", this.settings.retryAppends),
       handle: appendResult,
     })
+  }
+
+  /** Appends a byte stream or async iterable as ONE append, streamed where the runtime allows (see append-stream.ts). */
+  appendStream(source: AppendStreamSource, options?: AppendStreamOptions): Promise<AppendResult> {
+    return appendStream(this, source, options)
   }
 
   /**

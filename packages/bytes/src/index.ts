@@ -1,4 +1,6 @@
 export { DurableStream } from "./durable-stream"
+export { supportsRequestStreams } from "./append-stream"
+export type { AppendStreamChunk, AppendStreamOptions, AppendStreamSource } from "./append-stream"
 export type {
   AppendData,
   AppendOptions,

@@ -127,6 +127,11 @@ export class IdempotentProducer<T = unknown> {
     return this.core.bufferedBytes
   }
 
+  /** The buffer limit past which appends wait and `ready` pends. */
+  get maxBufferedBytes(): number {
+    return this.options.maxBufferedBytes
+  }
+
   /** The failure that stopped this producer, if any. */
   get error(): Error | undefined {
     return this.core.error
