@@ -1,4 +1,4 @@
-import { describeValue, invalidArgument, optionalBoolean, optionsObject } from "@durable-client/bytes"
+import { describeValue, invalidArgument, optionalBoolean, optionsObject } from "@durable-client/bytes/internal"
 import { IdempotentProducer } from "./idempotent-producer"
 
 export interface ProducerWritableOptions {
