@@ -8,7 +8,8 @@ import {
   type ResolvedStreamOptions,
 } from "./options"
 import { H, flagHeader } from "./protocol-headers"
-import { ReadSession, type ReadOptions } from "./read-session"
+import type { ReadOptions } from "./read-options"
+import { ReadSession } from "./read-session"
 import type { HeadersRecord } from "./request-values"
 import { discardBody } from "./response-reader"
 import { retryRuleFor } from "./retry-policy"

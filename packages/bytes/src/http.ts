@@ -1,4 +1,3 @@
-import { AbortReason, isAbortError, sleep } from "./abort"
 import { AttemptDeadline } from "./attempt-deadline"
 import {
   DurableStreamError,
@@ -14,10 +13,12 @@ import {
   type HeadersRecord,
   type ParamsRecord,
 } from "./request-values"
+import { Recovery } from "./recovery"
 import { redactSecrets, redactUrl } from "./redact"
 import { errorFromResponse } from "./response-errors"
 import { discardBody, responseReader, type ResponseReader } from "./response-reader"
-import { backoffDelay, nextRetryDelay, type ResolvedRetry, type RetryRule } from "./retry-policy"
+import type { ResolvedRetry, RetryRule } from "./retry-policy"
+import { toStreamError } from "./stream-error"
 import { headerValueProblem } from "./validate"
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
@@ -96,94 +97,6 @@ export interface RequestPlan<T> {
    * connection that opens and then dies is not progress; its control events are.
    */
   successResetsRetries?: boolean
-}
-
-/**
- * Decides what happens after a failure: wait and retry (retryable, budget
- * left), retry at once with what `onError` returned, or give up. One
- * instance lives as long as a read session, so `onError` overrides (a
- * refreshed token) apply to every later request of that session.
- */
-export class Recovery {
-  attempt = 0
-  /** `onError` rescues since the last success: after the first, they back off too. */
-  private rescues = 0
-  readonly overrides: RetryWith = {}
-
-  constructor(
-    private readonly context: ClientContext,
-    private readonly options: {
-      isRetryable?: RetryRule
-      onBackoff?: (error: DurableStreamError, delayMs: number) => void
-      onError?: OnError
-      signal?: AbortSignal
-      /**
-       * Sits out a backoff (default: a plain sleep on `signal`). A live read
-       * passes its supervisor's, which ends a backoff early when the network
-       * returns or the device wakes.
-       */
-      wait?: (delayMs: number) => Promise<void>
-    } = {}
-  ) {}
-
-  /** Resolves when the caller should try again; rejects with the final error. */
-  async recover(error: DurableStreamError): Promise<void> {
-    if (error.code === "ABORTED") throw error
-    const delay = nextRetryDelay(this.context.retry, error, this.attempt, this.options.isRetryable)
-    if (delay !== undefined) {
-      await this.wait(error, delay)
-      this.attempt++
-      return
-    }
-    const onError = this.options.onError ?? this.context.onError
-    const decision = onError ? await askOnError(onError, error) : undefined
-    if (decision && typeof decision === "object") {
-      if (decision.headers) this.overrides.headers = { ...this.overrides.headers, ...decision.headers }
-      if (decision.params) this.overrides.params = { ...this.overrides.params, ...decision.params }
-      this.attempt = 0
-      // A refreshed token should work at once; if it keeps failing, don't spin.
-      if (this.rescues > 0) await this.wait(error, backoffDelay(this.context.retry, this.rescues - 1))
-      this.rescues++
-      return
-    }
-    throw error
-  }
-
-  succeeded(): void {
-    this.attempt = 0
-    this.rescues = 0
-  }
-
-  private async wait(error: DurableStreamError, delay: number): Promise<void> {
-    this.options.onBackoff?.(error, delay)
-    try {
-      await (this.options.wait ? this.options.wait(delay) : sleep(delay, this.options.signal))
-    } catch (caught) {
-      throw toStreamError(caught, this.context.url, {
-        operation: error.operation ?? "read",
-        offset: error.offset,
-        signal: this.options.signal,
-      })
-    }
-  }
-}
-
-/**
- * The caller's last word on a failure. An `onError` that throws is a bug in
- * the caller's code, not a verdict: the operation fails with CALLBACK_FAILED
- * (the thrown value as `cause`, the failure it was asked about in the
- * message), never with a raw exception from inside the SDK.
- */
-async function askOnError(onError: OnError, error: DurableStreamError): Promise<RetryWith | void | undefined> {
-  try {
-    return await onError(error)
-  } catch (caught) {
-    throw new DurableStreamError(
-      "CALLBACK_FAILED",
-      `onError threw while handling ${error.code} for stream ${error.url} (see cause): ${error.message}`,
-      { url: error.url, operation: error.operation, offset: error.offset, status: error.status, cause: caught }
-    )
-  }
 }
 
 /**
@@ -333,41 +246,4 @@ function redirectError(
       location,
     }
   )
-}
-
-/** Normalises anything thrown during a request into a DurableStreamError. */
-export function toStreamError(
-  caught: unknown,
-  url: string,
-  plan: { operation: StreamOperation; offset?: string; signal?: AbortSignal }
-): DurableStreamError {
-  if (isDurableStreamError(caught)) return caught
-  const base = { url, operation: plan.operation, offset: plan.offset, cause: caught }
-  if (plan.signal?.aborted) {
-    return new DurableStreamError("ABORTED", `${plan.operation} of stream ${url} was aborted`, base)
-  }
-  if (caught instanceof AbortReason && caught.kind === "timeout") {
-    return timeoutError(url, plan.operation, base)
-  }
-  if (isAbortError(caught)) {
-    // Aborted by something other than our caller (e.g. our per-attempt timer).
-    return timeoutError(url, plan.operation, base)
-  }
-  const reason = caught instanceof Error ? caught.message : String(caught)
-  return new DurableStreamError(
-    "NETWORK",
-    `${plan.operation} of stream ${url} failed: network error (${reason})`,
-    base
-  )
-}
-
-function timeoutError(
-  url: string,
-  operation: StreamOperation,
-  details: { url: string; operation: StreamOperation; offset?: string; cause: unknown }
-): DurableStreamError {
-  // A write that timed out may have reached the server: say so, since the
-  // caller decides whether sending it again could store it twice.
-  const maybeStored = operation === "append" || operation === "close" ? " (it may have been stored)" : ""
-  return new DurableStreamError("TIMEOUT", `${operation} of stream ${url} timed out${maybeStored}`, details)
 }

@@ -15,15 +15,9 @@ export type {
 export { FORK_HEADERS, ForkError, forkStream } from "./fork"
 export type { ForkFailure, ForkOptions, ForkResult } from "./fork"
 export { ReadSession } from "./read-session"
-export type {
-  LiveMode,
-  LiveSharing,
-  ReadOptions,
-  SessionHealth,
-  SessionStatus,
-  SharedReadContext,
-  StreamChunk,
-} from "./read-session"
+export type { SessionHealth, SessionStatus, StreamChunk } from "./read-session"
+export type { LiveMode, ReadOptions } from "./read-options"
+export type { LiveSharing, SharedReadContext } from "./live-sharing"
 export type { ActivitySource, AppStateLike, LifecycleOptions, NetInfoLike, VisibilityDocument } from "./lifecycle"
 export type { PauseReason } from "./live-supervisor"
 export type { TransportName } from "./read-transport"

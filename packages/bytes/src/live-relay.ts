@@ -1,4 +1,5 @@
-import type { LiveMode, SharedReadContext } from "./read-session"
+import type { SharedReadContext } from "./live-sharing"
+import type { LiveMode } from "./read-options"
 import type { StreamChunk } from "./read-position"
 
 /**

@@ -4,7 +4,8 @@ import type { ClientContext, FetchLike, OnError } from "./http"
 import { redactUrl } from "./redact"
 import { normalizeStreamUrl, type HeadersRecord, type ParamsRecord } from "./request-values"
 import { resolveRetry, type RetryOptions } from "./retry-policy"
-import type { LiveMode, LiveSharing, ReadOptions } from "./read-session"
+import type { LiveSharing } from "./live-sharing"
+import type { LiveMode, ReadOptions } from "./read-options"
 import {
   appStateActivity,
   defaultOnline,

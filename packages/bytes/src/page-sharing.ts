@@ -1,5 +1,5 @@
 import { runRelay, type JoinRelay, type RelayHandlers } from "./live-relay"
-import type { LiveSharing } from "./read-session"
+import type { LiveSharing } from "./live-sharing"
 
 export interface PageSharingOptions {
   /** Scope name prefix: readers share only with readers of the same namespace. Default "durable-client". */

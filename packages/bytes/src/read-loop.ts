@@ -1,13 +1,15 @@
 import { catchUpTransport } from "./catch-up-transport"
 import type { DurableStreamError } from "./errors"
-import { Recovery, execute, toStreamError, type ClientContext } from "./http"
+import { execute, type ClientContext } from "./http"
 import { LiveSupervisor, type PauseReason } from "./live-supervisor"
 import { longPollTransport } from "./long-poll-transport"
 import type { ResolvedReadOptions } from "./options"
 import { advance, startPosition, type ReadPosition, type StreamChunk } from "./read-position"
 import type { ConnectionEnd, ReadFacts, Transport, TransportContext, TransportName } from "./read-transport"
+import { Recovery } from "./recovery"
 import { backoffDelay } from "./retry-policy"
 import { sseTransport } from "./sse-transport"
+import { toStreamError } from "./stream-error"
 
 /** Every transport, by name. A new live mode is a transport file and a line here. */
 const TRANSPORTS: Record<TransportName, Transport> = {

@@ -2,93 +2,18 @@ import { AbortReason, linkedController } from "./abort"
 import { aliasAsyncIterator } from "./async-iterator"
 import { concatBytes } from "./bytes-util"
 import { invalidArgument, isDurableStreamError } from "./errors"
-import { toStreamError, type ClientContext, type OnError } from "./http"
+import type { ClientContext } from "./http"
 import type { LifecycleOptions } from "./lifecycle"
 import { resolveReadOptions, type ResolvedReadOptions } from "./options"
 import { readLoop } from "./read-loop"
+import type { ReadOptions } from "./read-options"
 import type { StreamChunk } from "./read-position"
 import type { ReadFacts } from "./read-transport"
-import type { HeadersRecord, ParamsRecord } from "./request-values"
 import { HealthTracker, notify, type SessionHealth, type SessionStatus } from "./session-health"
+import { toStreamError } from "./stream-error"
 
 export type { StreamChunk } from "./read-position"
 export type { SessionHealth, SessionStatus } from "./session-health"
-
-/**
- * `false`: catch up and stop. `"long-poll"` / `"sse"`: catch up and tail with
- * that transport. `"auto"`: catch up with plain (cacheable) GETs, then tail
- * by SSE, falling back to long-poll where SSE cannot work.
- */
-export type LiveMode = false | "long-poll" | "sse" | "auto"
-
-export interface ReadOptions {
-  /** Where to start: `"-1"` (default, the beginning), `"now"` (the tail) or a saved offset. */
-  offset?: string
-  live?: LiveMode
-  signal?: AbortSignal
-  /** Extra headers for this session; functions run on every request. */
-  headers?: HeadersRecord
-  params?: ParamsRecord
-  /** Replaces the handle's `onError` for this session. */
-  onError?: OnError
-  /**
-   * Client-side limit for one long-poll request, replacing the handle's
-   * `timeouts.longPollMs` for this session. It must exceed the server's wait
-   * (30 s on the reference server); on expiry the poll is simply reissued.
-   */
-  longPollTimeoutMs?: number
-  /**
-   * Follow HTTP redirects to where the stream moved. Off by default: a
-   * redirect fails the read with REDIRECTED. When on, `redirectedUrl` says
-   * where the session ended up reading.
-   */
-  followRedirects?: boolean
-  /**
-   * Most bytes an SSE connection may send between two control events before
-   * the session fails with PROTOCOL_VIOLATION. Default 32 MiB.
-   */
-  maxSseBufferBytes?: number
-  /**
-   * Share one live connection among the readers of this stream: pass
-   * `pageSharing()` (readers in this page or process) or `tabSharing()`
-   * (every tab of the origin, and the readers within each) from
-   * `@durable-client/bytes/tab-sharing`. Kept out of the main entry so apps
-   * that don't use it don't ship it.
-   */
-  shareAcrossTabs?: LiveSharing
-  /**
-   * How this live read follows the page and the device: it pauses while the
-   * page is hidden (browsers), the app is in the background (pass React
-   * Native's `AppState`) or the network is down, and reconnects at once on
-   * wake from sleep or when the network returns. Replaces the handle's
-   * `lifecycle` key by key. Catch-up reads (`live: false`) are never paused.
-   */
-  lifecycle?: LifecycleOptions
-}
-
-/**
- * Produces a session's chunks by coordinating with other readers (other
- * components of the page, other tabs): `pageSharing()` and `tabSharing()`
- * from `@durable-client/bytes/tab-sharing`. It gets private, unshared reads
- * of the same stream to do the work.
- */
-export interface LiveSharing {
-  run(context: SharedReadContext): AsyncGenerator<StreamChunk>
-}
-
-export interface SharedReadContext {
-  url: string
-  /** Where this session starts. */
-  offset: string
-  live: LiveMode
-  /** Aborts when the session is cancelled. */
-  signal: AbortSignal
-  /**
-   * An unshared read of the same stream with the session's headers, params,
-   * retries and lifecycle; `pauseWhenHidden` replaces the session's.
-   */
-  read(offset: string, live: LiveMode, options?: { pauseWhenHidden?: boolean }): AsyncIterable<StreamChunk>
-}
 
 /** What the handle passes to a session besides the shared request context. */
 export interface SessionContext extends ClientContext {

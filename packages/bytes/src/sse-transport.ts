@@ -1,11 +1,11 @@
 import { decodeBase64 } from "./base64"
 import { concatBytes, joinJsonArrays } from "./bytes-util"
 import { DurableStreamError } from "./errors"
-import { toStreamError } from "./http"
 import { H, isJsonContentType, mediaType } from "./protocol-headers"
 import type { Answer } from "./read-position"
 import { ENDED, type ConnectionEnd, type TransportContext } from "./read-transport"
 import { readSseEvents } from "./sse-events"
+import { toStreamError } from "./stream-error"
 
 /**
  * SSE: one `live=sse` connection (PROTOCOL §5.8). Data events are held

@@ -1,6 +1,6 @@
 import { runRelay, type JoinRelay, type RelayMessage } from "./live-relay"
 import { joinPage } from "./page-sharing"
-import type { LiveSharing, SharedReadContext } from "./read-session"
+import type { LiveSharing, SharedReadContext } from "./live-sharing"
 
 export { pageSharing, type PageSharingOptions } from "./page-sharing"
 
