@@ -11,7 +11,9 @@ import {
 } from "@durable-client/json"
 import { invalidArgument } from "@durable-client/json/internal"
 import type { UIMessageChunk } from "ai"
+import { ABORTED, abortWaiter, isAbortSignal } from "./abort-waiter"
 import { abortChunk, errorChunk, prepareChunk, type ChunkPreparation, type GenerationOutcome } from "./chunks"
+import { openChunkSource, type ChunkSource } from "./chunk-source"
 import { createId } from "./create-id"
 import { CHAT_STREAM_URL_HEADER, UI_MESSAGE_STREAM_RESPONSE_HEADERS } from "./protocol"
 import { ResponseBranch } from "./response-branch"
@@ -161,7 +163,7 @@ export async function startChatStream(options: ChatStreamOptions): Promise<ChatS
   // the handle's retry policy applies to the batches too.
   const producer = new IdempotentProducer(json, producerId, { ...producerOptions, retry: given.retry })
   // Last: taking a reader locks the caller's stream, which a failed check above must not do.
-  const source = openSource(where, given.stream)
+  const source = openChunkSource(where, given.stream)
 
   try {
     const created = await json.create({ ttlSeconds: given.ttlSeconds })
@@ -209,15 +211,13 @@ export async function startChatStream(options: ChatStreamOptions): Promise<ChatS
 }
 
 interface WriteContext {
-  source: Source
+  source: ChunkSource
   producer: IdempotentProducer<UIMessageChunk>
   branch: ResponseBranch
   messageId: string
   signal: AbortSignal | undefined
   errorText: (error: unknown) => string
 }
-
-const ABORTED = Symbol("aborted")
 
 async function writeGeneration(context: WriteContext): Promise<ChatStreamResult> {
   const { source, producer, branch, signal } = context
@@ -314,66 +314,4 @@ function resolveStreamUrl(value: ChatStreamOptions["streamUrl"] | undefined, mes
   }
   if (value === undefined) throw invalidArgument("(chat stream)", "streamUrl is required: the durable stream this generation is written to")
   return value
-}
-
-interface Source {
-  next(): Promise<IteratorResult<UIMessageChunk>>
-  cancel(reason?: unknown): Promise<void>
-}
-
-/** Reads a ReadableStream with a reader (Safari has no async iteration on streams) or any async iterable. */
-function openSource(where: string, stream: unknown): Source {
-  if (typeof stream === "object" && stream !== null && typeof (stream as ReadableStream).getReader === "function") {
-    const reader = (stream as ReadableStream<UIMessageChunk>).getReader()
-    return {
-      next: async () => {
-        const result = await reader.read()
-        return result.done ? { done: true, value: undefined } : { done: false, value: result.value }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    }
-  }
-  if (typeof stream === "object" && stream !== null && Symbol.asyncIterator in stream) {
-    const iterator = (stream as AsyncIterable<UIMessageChunk>)[Symbol.asyncIterator]()
-    return {
-      next: () => iterator.next(),
-      // Not awaited: an async generator suspended in an await answers return() only after it resumes.
-      cancel: async () => {
-        void Promise.resolve(iterator.return?.()).catch(noop)
-      },
-    }
-  }
-  throw invalidArgument(where, `stream must be a ReadableStream or an async iterable of UI message chunks (got ${describe(stream)})`)
-}
-
-function isAbortSignal(value: unknown): value is AbortSignal {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as AbortSignal).aborted === "boolean" &&
-    typeof (value as AbortSignal).addEventListener === "function"
-  )
-}
-
-/**
- * Races a wait against the signal: `race(p)` settles like `p`, or with ABORTED
- * once the signal fires. Without a signal it is `p` itself: racing a promise
- * that never settles would pile up one reaction per chunk. dispose() removes
- * the listener.
- */
-function abortWaiter(signal: AbortSignal | undefined): {
-  race<T>(promise: Promise<T>): Promise<T | typeof ABORTED>
-  dispose(): void
-} {
-  if (!signal) return { race: (promise) => promise, dispose: noop }
-  let onAbort = noop
-  const aborted = new Promise<typeof ABORTED>((resolve) => {
-    onAbort = () => resolve(ABORTED)
-    if (signal.aborted) resolve(ABORTED)
-    else signal.addEventListener("abort", onAbort, { once: true })
-  })
-  return {
-    race: (promise) => Promise.race([promise, aborted]),
-    dispose: () => signal.removeEventListener("abort", onAbort),
-  }
 }
