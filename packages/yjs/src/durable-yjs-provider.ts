@@ -1,3 +1,7 @@
+// One concept past ~350 lines: the provider's lifecycle (connect, the
+// connection loop, the outbox, destroy) is one state machine over shared
+// state. Its parts with their own state live beside it: checkpoint-schedule,
+// apply-frames, local-outbox, awareness-channel, condition-waiters.
 import {
   DurableStream,
   DurableStreamError,
@@ -7,34 +11,20 @@ import {
 } from "@durable-client/state"
 import { invalidArgument } from "@durable-client/state/internal"
 import { Awareness } from "y-protocols/awareness"
-import { applyUpdate, encodeStateAsUpdate, transact, type Doc } from "yjs"
+import { applyUpdate, encodeStateAsUpdate, type Doc } from "yjs"
+import { applyFrames } from "./apply-frames"
 import { AwarenessChannel } from "./awareness-channel"
 import { ConditionWaiters } from "./condition-waiters"
+import { CheckpointSchedule } from "./checkpoint-schedule"
 import { CheckpointWriter, loadDocCheckpoint } from "./doc-checkpoint"
 import { isRetryableFailure } from "./failure-kinds"
 import { openFramesStream } from "./frames-stream"
 import { LocalOutbox } from "./local-outbox"
 import { Observable } from "./observable"
 import { resolveProviderOptions, type DurableYjsProviderOptions, type ResolvedProviderOptions } from "./provider-options"
+import type { DurableYjsProviderEvents, ProviderStatus } from "./provider-events"
 import { reconnectDelay, sleep } from "./reconnect-delay"
-import { encodeFrame, FrameDecoder, FrameError, YJS_FRAMES_CONTENT_TYPE } from "./update-frames"
-
-/** As in y-websocket: `connecting` until the stream answers, `connected` while reading, `disconnected` otherwise. */
-export type ProviderStatus = "connecting" | "connected" | "disconnected"
-
-export interface DurableYjsProviderEvents {
-  status: (event: { status: ProviderStatus }) => void
-  /** The document caught up with the stream (true), or lost its connection (false). */
-  sync: (synced: boolean) => void
-  /** Same as `sync`, under y-websocket's other name. */
-  synced: (synced: boolean) => void
-  /** A failed request, storage write or connection; `provider.error` holds a failure that stopped it. */
-  error: (error: Error) => void
-  /** A document checkpoint was stored. */
-  checkpoint: (event: { offset: string }) => void
-  /** The number of local updates not yet stored on the server changed (an "unsaved edits" indicator). */
-  pending: (count: number) => void
-}
+import { encodeFrame, FrameDecoder, YJS_FRAMES_CONTENT_TYPE } from "./update-frames"
 
 /** Read failures that say the saved offset does not fit the stream (rather than that the stream is broken). */
 const OFFSET_FAILURES = new Set<string>(["GONE", "INVALID_OFFSET", "PROTOCOL_VIOLATION"])
@@ -72,12 +62,12 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
   private readonly options: ResolvedProviderOptions
   private readonly ownsAwareness: boolean
   private readonly writer: CheckpointWriter | undefined
+  private readonly schedule: CheckpointSchedule
   private readonly outbox = new LocalOutbox()
   private readonly decoder = new FrameDecoder()
   /** Aborted to cut a wait between attempts short (disconnect, destroy). */
   private idle: AbortController | undefined
   private readonly restored: Promise<void>
-  private restoreDone = false
   private statusValue: ProviderStatus = "disconnected"
   private syncedValue = false
   private offsetValue = "-1"
@@ -89,9 +79,6 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
   private producer: IdempotentProducer | undefined
   private nextEpoch = 0
   private awarenessChannel: AwarenessChannel | undefined
-  private dirty = false
-  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
-  private pendingTimer: ReturnType<typeof setTimeout> | undefined
   private destroying: Promise<void> | undefined
   private readonly waiters = new ConditionWaiters()
 
@@ -119,6 +106,12 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     this.awareness = this.options.awareness?.instance ?? new Awareness(doc)
     const { storage } = this.options
     this.writer = storage && new CheckpointWriter(storage, this.options.storageKey, (error) => this.report(error))
+    this.schedule = new CheckpointSchedule(this.writer, {
+      intervalMs: this.options.checkpointIntervalMs,
+      isDestroying: () => this.destroying !== undefined,
+      checkpoint: () => void this.checkpoint(),
+      pending: () => this.outbox.merged(),
+    })
 
     // Content the document had before it met the provider is local too.
     if (doc.store.clients.size > 0) this.outbox.add(encodeStateAsUpdate(doc))
@@ -209,14 +202,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
   /** Stores a checkpoint now (without `storage`, does nothing). */
   async checkpoint(): Promise<void> {
     await this.restored
-    clearTimeout(this.checkpointTimer)
-    this.checkpointTimer = undefined
-    if (!this.writer) return
-    this.dirty = true
-    const saved = await this.writer.saveState(() => {
-      this.dirty = false
-      return { offset: this.offsetValue, state: encodeStateAsUpdate(this.doc) }
-    })
+    const saved = await this.schedule.saveCheckpoint(() => ({ offset: this.offsetValue, state: encodeStateAsUpdate(this.doc) }))
     if (saved) this.emit("checkpoint", { offset: saved.offset })
   }
 
@@ -236,13 +222,13 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
       if (this.ownsAwareness) this.awareness.destroy()
       await this.running
       await this.restored
-      clearTimeout(this.pendingTimer)
+      this.schedule.cancelPendingSave()
       if (this.writer) {
         await this.checkpoint()
         await this.writer.savePending(() => this.outbox.merged())
         await this.writer.idle()
       }
-      clearTimeout(this.checkpointTimer)
+      this.schedule.cancelCheckpoint()
       this.waiters.rejectAll(this.destroyedError())
       this.setStatus("disconnected")
       this.removeAllListeners()
@@ -256,8 +242,8 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
     if (origin === this) return // from the stream or the checkpoint: never sent back
     this.outbox.add(update)
     this.emit("pending", this.outbox.size)
-    this.schedulePendingSave()
-    this.markDirty()
+    this.schedule.schedulePendingSave()
+    this.schedule.markDirty()
     this.sendOutbox()
   }
 
@@ -274,7 +260,7 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
           const before = this.outbox.size
           this.outbox.acknowledge(entry)
           if (this.outbox.size !== before) this.emit("pending", this.outbox.size)
-          this.schedulePendingSave()
+          this.schedule.schedulePendingSave()
           this.waiters.check()
         },
         () => {
@@ -377,30 +363,10 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
   }
 
   private applyChunk(chunk: StreamChunk): void {
-    try {
-      const updates = this.decoder.push(chunk.data)
-      if (updates.length > 0) {
-        // One transaction: observers run once per chunk, not once per update.
-        transact(
-          this.doc,
-          () => {
-            for (const update of updates) applyUpdate(this.doc, update, this)
-          },
-          this
-        )
-      }
-    } catch (error) {
-      const what = error instanceof FrameError ? error.message : `an update Yjs could not apply (${String(error)})`
-      throw new DurableStreamError("PARSE_ERROR", `Stream ${this.url} after offset ${this.offsetValue}: ${what}`, {
-        url: this.url,
-        operation: "read",
-        offset: this.offsetValue,
-        cause: error,
-      })
-    }
+    applyFrames(this.doc, this.decoder, chunk.data, this, { url: this.url, offset: this.offsetValue })
     // A checkpoint may only name an offset between frames.
     if (!this.decoder.hasPartialFrame) this.offsetValue = chunk.offset
-    if (chunk.data.length > 0) this.markDirty()
+    if (chunk.data.length > 0) this.schedule.markDirty()
   }
 
   // ---- checkpoints -------------------------------------------------------------
@@ -421,29 +387,8 @@ export class DurableYjsProvider extends Observable<DurableYjsProviderEvents> {
       // An unreadable checkpoint is a cold open, not a failure.
       this.report(error)
     } finally {
-      this.restoreDone = true
-      if (this.outbox.size > 0) this.schedulePendingSave()
-      if (this.dirty) this.markDirty()
+      this.schedule.restored(this.outbox.size > 0)
     }
-  }
-
-  private markDirty(): void {
-    if (!this.writer) return
-    this.dirty = true
-    if (!this.restoreDone || this.checkpointTimer !== undefined || this.destroying) return
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = undefined
-      if (this.dirty) void this.checkpoint()
-    }, this.options.checkpointIntervalMs)
-  }
-
-  private schedulePendingSave(): void {
-    if (!this.writer || !this.restoreDone || this.pendingTimer !== undefined || this.destroying) return
-    // Coalesces a burst of keystrokes into one write, then stores at once.
-    this.pendingTimer = setTimeout(() => {
-      this.pendingTimer = undefined
-      void this.writer?.savePending(() => this.outbox.merged())
-    }, 0)
   }
 
   // ---- state and events --------------------------------------------------------

@@ -1,5 +1,5 @@
 export { DurableYjsProvider } from "./durable-yjs-provider"
-export type { DurableYjsProviderEvents, ProviderStatus } from "./durable-yjs-provider"
+export type { DurableYjsProviderEvents, ProviderStatus } from "./provider-events"
 export { PROVIDER_DEFAULTS } from "./provider-options"
 export type {
   AwarenessOptions,
