@@ -121,7 +121,8 @@ describe("onError in a live session", () => {
     )
     const stream = new DurableStream({ url, params: { sig: "stale" } })
     const onError = async (): Promise<{ params: Record<string, string> }> => {
-      await new Promise((resolve) => setTimeout(resolve, 1))
+      // A real await: the SDK must wait for the promise, not take it as the answer.
+      await Promise.resolve()
       return { params: { sig: "good" } }
     }
     expect(await stream.read({ onError }).text()).toBe("ok")

@@ -5,6 +5,7 @@
 // another takes over without losing or repeating anything.
 import { Server, type IncomingMessage, type ServerResponse } from "node:http"
 import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
+import { waitFor } from "@durable-client/testing/vitest"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { DurableStream, type ReadSession } from "../../src/index"
 import { pageSharing, tabSharing } from "../../src/tab-sharing"
@@ -30,16 +31,9 @@ function watchLiveRequests(reference: ReferenceServer): LiveRequest[] {
 }
 
 const open = (log: readonly LiveRequest[]): string[] => log.filter((entry) => !entry.closed).map((entry) => entry.reader)
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index)
 
-async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
+const until = (check: () => boolean, what: string): Promise<void> => waitFor(check, what, 5_000)
 
 interface Reader {
   name: string
@@ -98,7 +92,7 @@ describe("pageSharing", () => {
     for (let n = 5; n <= 30; n++) {
       await writer.append(`[${n}]`)
       most = Math.max(most, open(liveRequests).length)
-      await sleep(2)
+      await until(() => [a, b, c].every((reader) => reader.received.at(-1) === n), `everyone to get message ${n}`)
     }
     await until(() => [a, b, c].every((reader) => reader.received.at(-1) === 30), "everyone to get message 30")
     expect(most).toBe(1)
@@ -108,7 +102,7 @@ describe("pageSharing", () => {
     const appending = (async () => {
       for (let n = 31; n <= 60; n++) {
         await writer.append(`[${n}]`)
-        await sleep(2)
+        await until(() => [b, c].every((reader) => reader.received.at(-1) === n), `b and c to get message ${n}`)
       }
     })()
     await a.session.cancel()

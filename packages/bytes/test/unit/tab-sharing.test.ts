@@ -4,6 +4,7 @@
 // Locks path is proven in Chromium (test/browser/tab-sharing.test.ts).
 import { Server, type IncomingMessage, type ServerResponse } from "node:http"
 import { startReferenceServer, type ReferenceServer } from "@durable-client/testing"
+import { waitFor } from "@durable-client/testing/vitest"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DurableStream, type ReadSession } from "../../src/index"
 import { tabSharing } from "../../src/tab-sharing"
@@ -29,15 +30,24 @@ function watchLiveRequests(reference: ReferenceServer): LiveRequest[] {
 }
 
 const openTabs = (log: readonly LiveRequest[]): string[] => log.filter((entry) => !entry.closed).map((entry) => entry.tab)
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index)
 
-async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
+const until = (check: () => boolean, what: string): Promise<void> => waitFor(check, what, 5_000)
+
+/**
+ * Resolves once `count` leader heartbeats went over the tabs' channel: that
+ * many election rounds have passed, each a chance for a follower to claim.
+ */
+function heartbeats(url: string, count: number): Promise<void> {
+  const channel = new BroadcastChannel(`unit-test:${new DurableStream({ url }).url}`)
+  let heard = 0
+  return new Promise<void>((resolve) => {
+    channel.onmessage = (event: MessageEvent<{ kind?: string }>) => {
+      if (event.data?.kind !== "heartbeat" || ++heard < count) return
+      channel.close()
+      resolve()
+    }
+  })
 }
 
 interface Tab {
@@ -83,7 +93,7 @@ describe("tabSharing heartbeat fallback (no Web Locks)", () => {
 
     // All three claim at the first beat (none heard anyone); ids break the tie.
     await until(() => openTabs(liveRequests).length === 1, "one live connection")
-    await sleep(heartbeatMs * 4)
+    await heartbeats(url, 4)
     expect(openTabs(liveRequests)).toHaveLength(1)
     const leaderName = openTabs(liveRequests)[0]!
 
@@ -92,7 +102,7 @@ describe("tabSharing heartbeat fallback (no Web Locks)", () => {
     for (let n = 4; n <= 40; n++) {
       await writer.append(`[${n}]`)
       most = Math.max(most, openTabs(liveRequests).length)
-      await sleep(5)
+      await until(() => tabs.every((tab) => tab.received.at(-1) === n), `every tab to get message ${n}`)
     }
     expect(most).toBe(1)
     expect(openTabs(liveRequests)).toEqual([leaderName])
@@ -104,7 +114,7 @@ describe("tabSharing heartbeat fallback (no Web Locks)", () => {
     while (Date.now() < stallUntil) {
       // busy: no timers, no channel messages
     }
-    await sleep(heartbeatMs * 4)
+    await heartbeats(url, 4)
     expect(liveRequests.length).toBe(seen)
     expect(openTabs(liveRequests)).toEqual([leaderName])
 
@@ -114,14 +124,14 @@ describe("tabSharing heartbeat fallback (no Web Locks)", () => {
     const appending = (async () => {
       for (let n = 41; n <= 80; n++) {
         await writer.append(`[${n}]`)
-        await sleep(5)
+        await until(() => rest.every((tab) => tab.received.at(-1) === n), `the other tabs to get message ${n}`)
       }
     })()
     await leader.session.cancel()
     await leader.finished
     await appending
     await until(() => openTabs(liveRequests).length === 1 && openTabs(liveRequests)[0] !== leaderName, "a new leader")
-    await sleep(heartbeatMs * 4)
+    await heartbeats(url, 4)
     expect(openTabs(liveRequests)).toHaveLength(1)
     expect(openTabs(liveRequests)[0]).not.toBe(leaderName)
 
