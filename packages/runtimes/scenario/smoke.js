@@ -235,7 +235,7 @@ async function statePart(lib, serverUrl, prefix, fetchOption) {
   )
 
   // Checkpoint resume: a new materializer with the same storage reads only the suffix.
-  await within(materializer.close(), "materializer.close() (saves a checkpoint)")
+  await within(materializer.dispose(), "materializer.dispose() (saves a checkpoint)")
   const checkpointOffset = materializer.offset
   const third = await within(writer.write(schema.users.insert({ value: user("u7", "Linus", true) })), "StateWriter.write (1 insert)")
   const resumed = lib.materialize({ stream, schema, live: false, storage })
@@ -247,7 +247,7 @@ async function statePart(lib, serverUrl, prefix, fetchOption) {
 
   unsubscribe()
   active.dispose()
-  await within(db.close(), "db.close()")
+  await within(db.dispose(), "db.dispose()")
   await within(writer.close(), "writer.close()")
   return { users: resumed.state.size("user"), liveQueryUpdates: distinct.length, txid }
 }

@@ -48,8 +48,8 @@ export async function run({ narrator, streamUrl }) {
     await Promise.all([first.ready, second.ready])
     await tour(narrator, first, second)
   } finally {
-    await first.close()
-    await second.close()
+    await first.dispose()
+    await second.dispose()
   }
 }
 

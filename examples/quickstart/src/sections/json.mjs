@@ -16,7 +16,7 @@ export async function run({ narrator, streamUrl }) {
   /** @type {unknown[]} */
   const tailed = []
   const tail = stream.read({ live: "auto" })
-  const tailing = tail.subscribeJson((batch) => {
+  const tailing = tail.forEach((batch) => {
     tailed.push(...batch.items)
   })
 

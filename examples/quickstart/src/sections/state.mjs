@@ -50,7 +50,7 @@ export async function run({ narrator, streamUrl }) {
   check(ada?.name === "Ada Lovelace" && !view.state.has("user", "alan"), "the view holds exactly what the events say")
 
   step("Restart from the checkpoint: only the new suffix is read")
-  await view.close()
+  await view.dispose()
   await writer.write(schema.users.insert({ value: { id: "grace", name: "Grace" } }))
   const restored = materialize({ stream, schema, storage, live: false })
   await restored.done

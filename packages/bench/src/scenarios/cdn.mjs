@@ -30,7 +30,7 @@ export function cdnScenario({ serverUrl, quick }) {
   const open = {
     ours: (url, live, handlers) => {
       const session = new ours.JsonStream({ url }).read({ offset: "-1", live })
-      void session.subscribeJson((batch) => handlers.onBatch(batch.items, batch.upToDate)).catch(handlers.onError)
+      void session.forEach((batch) => handlers.onBatch(batch.items, batch.upToDate)).catch(handlers.onError)
       return () => session.cancel()
     },
     reference: (url, live, handlers) => {

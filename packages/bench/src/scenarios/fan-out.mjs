@@ -12,7 +12,7 @@ export function fanOutScenario({ serverUrl, quick }) {
     ours: (url, onMessage) => {
       const session = new ours.JsonStream({ url }).read({ offset: "now", live: "sse" })
       void session
-        .subscribeJson((batch) => {
+        .forEach((batch) => {
           if (batch.items.length > 0) onMessage()
         })
         .catch(() => undefined)

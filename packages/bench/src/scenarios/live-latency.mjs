@@ -12,7 +12,7 @@ export function liveLatencyScenario({ serverUrl, quick, live }) {
     ours: (url, onMessage) => {
       const session = new ours.JsonStream({ url }).read({ offset: "now", live })
       void session
-        .subscribeJson((batch) => {
+        .forEach((batch) => {
           for (const item of batch.items) onMessage(item)
         })
         .catch(() => undefined)

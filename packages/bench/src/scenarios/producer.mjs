@@ -11,7 +11,7 @@ export function producerScenario({ serverUrl, quick }) {
       const producer = new ours.IdempotentProducer(stream, "bench")
       for (let i = 0; i < count; i++) {
         producer.append(message(i))
-        if (i % 1000 === 999) await producer.ready
+        if (i % 1000 === 999) await producer.waitForCapacity()
       }
       await producer.flush()
       return url

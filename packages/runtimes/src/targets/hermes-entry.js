@@ -79,7 +79,7 @@ async function main() {
   const ids = active.current.map((row) => row.id).join(",")
   check(ids === "u2,u1", `live query rows are ${ids}, expected u2,u1`)
   active.dispose()
-  await db.close()
+  await db.dispose()
   checks.push("stream-db", "query")
 
   const txid = lib.createTxid()
