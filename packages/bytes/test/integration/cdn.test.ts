@@ -63,7 +63,7 @@ describe.skipIf(!nginx)("reads through a caching proxy", () => {
   function startReader(url: string, offset: string, live: LiveMode): Reader {
     const session = new DurableStream({ url: cdn.through(url), contentType: JSON_TYPE }).read({ offset, live })
     const reader: Reader = { session, messages: [], upToDate: false, done: Promise.resolve() }
-    reader.done = session.subscribe((chunk) => {
+    reader.done = session.forEach((chunk) => {
       if (chunk.data.length > 0) reader.messages.push(...(JSON.parse(fromUtf8(chunk.data)) as unknown[]))
       reader.upToDate = chunk.upToDate
     })

@@ -234,7 +234,7 @@ describe("nothing spins", () => {
     const session = handle(at).read({ offset: OFFSET_B, live: "long-poll" })
     const delivered: string[] = []
     const error = await expectErrorCode<DurableStreamError>(
-      session.subscribe((chunk) => void delivered.push(new TextDecoder().decode(chunk.data))),
+      session.forEach((chunk) => void delivered.push(new TextDecoder().decode(chunk.data))),
       "PROTOCOL_VIOLATION"
     )
     expect(error.message).toContain("behind")

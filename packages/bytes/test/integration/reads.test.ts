@@ -101,7 +101,7 @@ describe("end of stream", () => {
     await stream.append("one ")
     const session = stream.read({ live: "sse" })
     const seen: string[] = []
-    const done = session.subscribe(async (chunk) => {
+    const done = session.forEach(async (chunk) => {
       seen.push(fromUtf8(chunk.data))
       if (chunk.upToDate && !chunk.closed && seen.join("") === "one ") {
         await stream.close({ body: "two" })

@@ -87,7 +87,7 @@ describe("robustness", () => {
     const heard: SessionStatus[] = []
     session.onStatusChange((status) => heard.push(status))
     await expect(
-      session.subscribe(() => {
+      session.forEach(() => {
         throw new Error("handler broke")
       })
     ).rejects.toThrow("handler broke")

@@ -85,13 +85,13 @@ describe("pull-based reading and the offset checkpoint", () => {
     expect(session.upToDate).toBe(true)
   })
 
-  it("subscribe advances offset only after an async handler finished", async () => {
+  it("forEach advances offset only after an async handler finished", async () => {
     const fake = pagedFake("api-offset-subscribe", ["aa", "bb"])
     const session = new DurableStream({ url: fake.url }).read()
     const observed: Array<{ during: string; data: string }> = []
     const gate = deferred()
     let handlerRunning = false
-    const done = session.subscribe(async (chunk) => {
+    const done = session.forEach(async (chunk) => {
       handlerRunning = true
       observed.push({ during: session.offset, data: text(chunk.data) })
       if (observed.length === 1) await gate.promise
@@ -110,12 +110,12 @@ describe("pull-based reading and the offset checkpoint", () => {
     expect(session.status).toBe("closed")
   })
 
-  it("subscribe applies backpressure: no request while the handler is busy", async () => {
+  it("forEach applies backpressure: no request while the handler is busy", async () => {
     const fake = pagedFake("api-backpressure", ["a", "b", "c"])
     const session = new DurableStream({ url: fake.url }).read()
     const gates = [deferred(), deferred(), deferred()]
     let calls = 0
-    const done = session.subscribe(async () => {
+    const done = session.forEach(async () => {
       await gates[calls++]!.promise
     })
     for (let i = 0; i < 3; i++) {
@@ -128,12 +128,12 @@ describe("pull-based reading and the offset checkpoint", () => {
     expect(fake.requests).toHaveLength(3)
   })
 
-  it("subscribe rejects with the handler's error and stops reading", async () => {
+  it("forEach rejects with the handler's error and stops reading", async () => {
     const fake = pagedFake("api-handler-error", ["a", "b", "c"])
     const session = new DurableStream({ url: fake.url }).read()
     const boom = new Error("handler failed")
     const error = await rejectionOf(
-      session.subscribe((chunk) => {
+      session.forEach((chunk) => {
         if (text(chunk.data) === "b") throw boom
       })
     )
@@ -143,6 +143,15 @@ describe("pull-based reading and the offset checkpoint", () => {
     expect(fake.requests).toHaveLength(2)
     expect(session.status).toBe("error")
   })
+
+  it("subscribe(handler), the deprecated alias, still consumes like forEach", async () => {
+    const fake = pagedFake("api-subscribe-alias", ["aa", "bb"])
+    const session = new DurableStream({ url: fake.url }).read()
+    const seen: string[] = []
+    await session.subscribe((chunk) => void seen.push(text(chunk.data)))
+    expect(seen).toEqual(["aa", "bb"])
+    expect(session.offset).toBe(offsetOf(4))
+  })
 })
 
 describe("one consumer per session", () => {
@@ -151,7 +160,7 @@ describe("one consumer per session", () => {
     const session = new DurableStream({ url: fake.url }).read()
     const iterator = session[Symbol.asyncIterator]()
     expect(() => session[Symbol.asyncIterator]()).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }))
-    expect((await failure(session.subscribe(() => undefined))).code).toBe("INVALID_ARGUMENT")
+    expect((await failure(session.forEach(() => undefined))).code).toBe("INVALID_ARGUMENT")
     expect((await failure(session.bytes())).code).toBe("INVALID_ARGUMENT")
     expect(text((await take(iterator, 1))[0]!.data)).toBe("a")
   })
@@ -294,11 +303,11 @@ describe("ending a session", () => {
     expect(session.offset).toBe(offsetOf(5))
   })
 
-  it("cancel() ends a subscribe quietly", async () => {
+  it("cancel() ends a forEach quietly", async () => {
     const { fake } = quietLongPoll("cancel-subscribe")
     const session = new DurableStream({ url: fake.url }).read({ live: "long-poll" })
     const chunks: StreamChunk[] = []
-    const done = session.subscribe((chunk) => {
+    const done = session.forEach((chunk) => {
       chunks.push(chunk)
     })
     await until(() => fake.requests.length === 2, "the waiting poll")

@@ -461,7 +461,7 @@ describe("close", () => {
       // Its echo timeout is armed once the (empty) write has returned.
       await until(() => timers.clientTimers().length > 0)
 
-      await db.close()
+      await db.dispose()
       expect(db.status).toBe("closed")
       await expect(hanging).rejects.toMatchObject({ code: "ABORTED" })
       expect(todos.has("h")).toBe(false)
@@ -477,7 +477,7 @@ describe("close", () => {
       })
       await other.ready
       await other.actions.addTodo({ id: "b" })
-      await other.close()
+      await other.dispose()
       await delay(50)
       expect(calls).toEqual(after)
       expect(todos.has("b")).toBe(false)
@@ -491,7 +491,7 @@ describe("close", () => {
     }
   })
 
-  it("close is idempotent and an aborted signal closes the DB", async () => {
+  it("dispose is idempotent and an aborted signal disposes of the DB", async () => {
     const url = server.streamUrl()
     await createStream(url)
     const controller = new AbortController()
@@ -499,7 +499,16 @@ describe("close", () => {
     await db.ready
     controller.abort()
     await until(() => db.status === "closed")
-    await db.close()
+    await db.dispose()
+    await db.dispose()
+    expect(db.status).toBe("closed")
+  })
+
+  it("close(), the deprecated alias, disposes of the DB like dispose()", async () => {
+    const url = server.streamUrl()
+    await createStream(url)
+    const db = createStreamDB({ url, schema })
+    await db.ready
     await db.close()
     expect(db.status).toBe("closed")
   })

@@ -50,7 +50,7 @@ describe("createStreamDB({ stream }) with a configured byte handle", () => {
       await db.actions.addTodo("1")
       await db.actions.addTodo("2")
       expect(db.collections.todos.toArray()).toEqual([row("1"), row("2")])
-      await db.close()
+      await db.dispose()
 
       const seen = watch!
       expect(seen.calls.some((call) => call.method === "POST")).toBe(true)

@@ -112,7 +112,7 @@ describe("persistence", () => {
     expect(first.materializer.startOffset).toBe("-1")
     await first.actions.addTodo({ id: "1", text: "one" })
     await first.actions.addTodo({ id: "2", text: "two" })
-    await first.close()
+    await first.dispose()
     const savedOffset = first.materializer.offset
 
     const writer = new JsonStream({ url })
@@ -140,7 +140,7 @@ describe("persistence", () => {
     await createStream(url, [schema.todos.insert({ value: row("1") }), schema.todos.insert({ value: row("2") })])
     const first = openDB(url)
     await first.ready
-    await first.close()
+    await first.dispose()
     const second = openDB(url)
     await second.ready
     expect(second.materializer.startOffset).toBe("-1")

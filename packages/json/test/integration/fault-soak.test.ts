@@ -171,7 +171,7 @@ describe("fault-proxy soak", () => {
       const acks: Array<Promise<ProducerAppendResult>> = []
       for (let i = 0; i < COUNT; i++) {
         acks.push(producer.append({ i }))
-        if (i % 1000 === 999) await producer.ready
+        if (i % 1000 === 999) await producer.waitForCapacity()
       }
       await producer.flush()
       expect(producer.error).toBeUndefined()
@@ -258,7 +258,7 @@ describe("fault-proxy soak", () => {
           const acks: Array<Promise<ProducerAppendResult>> = []
           for (let i = 0; i < COUNT; i++) {
             acks.push(producer.append({ i }))
-            if (i % 1000 === 999) await settlesWithin(producer.ready, 30_000, `producer.ready after ${i + 1} appends`)
+            if (i % 1000 === 999) await settlesWithin(producer.waitForCapacity(), 30_000, `producer.waitForCapacity() after ${i + 1} appends`)
           }
           await settlesWithin(producer.flush(), 60_000, "producer.flush()")
           expect(producer.error).toBeUndefined()

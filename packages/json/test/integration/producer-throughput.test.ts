@@ -49,7 +49,7 @@ describe("one IdempotentProducer writing 100 000 messages", () => {
         if (i % 1000 === 999) {
           const limit = "maxBufferedBytes" in options ? options.maxBufferedBytes : Infinity
           if (producer.bufferedBytes >= limit) heldBack++
-          await producer.ready
+          await producer.waitForCapacity()
         }
       }
       await producer.flush()

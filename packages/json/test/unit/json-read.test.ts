@@ -126,7 +126,7 @@ describe("messages()", () => {
   })
 })
 
-describe("subscribeJson", () => {
+describe("forEach", () => {
   it("awaits each async handler before the next batch and advances offset only after it", async () => {
     const url = streamUrl("subscribe")
     threePages(url)
@@ -134,7 +134,7 @@ describe("subscribeJson", () => {
     const calls: Array<{ items: unknown[]; offsetDuring: string }> = []
     let running = 0
     let overlapped = false
-    await session.subscribeJson(async (batch) => {
+    await session.forEach(async (batch) => {
       if (running > 0) overlapped = true
       running++
       calls.push({ items: batch.items, offsetDuring: session.offset })
@@ -153,19 +153,29 @@ describe("subscribeJson", () => {
     expect(session.offset).toBe("00000005")
   })
 
-  it("a failing handler rejects subscribeJson and leaves offset at the last handled batch", async () => {
+  it("a failing handler rejects forEach and leaves offset at the last handled batch", async () => {
     const url = streamUrl("subscribe-throws")
     threePages(url)
     const session = new JsonStream({ url }).read()
     const boom = new Error("handler failed")
     let calls = 0
-    const outcome = session.subscribeJson((batch) => {
+    const outcome = session.forEach((batch) => {
       calls++
       if (batch.offset === "00000003") throw boom
     })
     await expect(outcome).rejects.toBe(boom)
     expect(calls).toBe(2)
     expect(session.offset).toBe("00000002")
+  })
+
+  it("subscribeJson(handler), the deprecated alias, still consumes like forEach", async () => {
+    const url = streamUrl("subscribe-json-alias")
+    threePages(url)
+    const session = new JsonStream({ url }).read()
+    const items: unknown[] = []
+    await session.subscribeJson((batch) => void items.push(...batch.items))
+    expect(items).toEqual([{ n: 1 }, { n: 2 }, [3, 3], { n: 4 }, "five"])
+    expect(session.offset).toBe("00000005")
   })
 })
 
@@ -211,7 +221,7 @@ describe("PARSE_ERROR", () => {
     expect((await failure(new JsonStream({ url }).read().json())).code).toBe("PARSE_ERROR")
   })
 
-  it("messages() and subscribeJson() fail the same way and keep the checkpoint", async () => {
+  it("messages() and forEach() fail the same way and keep the checkpoint", async () => {
     const url = streamUrl("parse-variants")
     serveReads(url, {
       "-1": () => jsonResponse("[1]", "00000001"),
@@ -232,7 +242,7 @@ describe("PARSE_ERROR", () => {
     const heard: string[] = []
     viaSubscribe.onStatusChange((status) => heard.push(status))
     const handled: unknown[] = []
-    const error2 = await failure(viaSubscribe.subscribeJson((batch) => void handled.push(...batch.items)))
+    const error2 = await failure(viaSubscribe.forEach((batch) => void handled.push(...batch.items)))
     expect(error2.code).toBe("PARSE_ERROR")
     expect(error2.offset).toBe("00000001")
     expect(handled).toEqual([1])

@@ -134,7 +134,7 @@ describe("asynchronous, transforming schema", () => {
     expect(viaMessages).toEqual(expected)
 
     const viaSubscribe: Person[] = []
-    await stream.read().subscribeJson((batch) => void viaSubscribe.push(...batch.items))
+    await stream.read().forEach((batch) => void viaSubscribe.push(...batch.items))
     expect(viaSubscribe).toEqual(expected)
   })
 
@@ -143,7 +143,7 @@ describe("asynchronous, transforming schema", () => {
     serveWithBadItem(url)
     const session = new JsonStream({ url, schema: createPersonSchema() }).read()
     const handled: Person[] = []
-    const error = await validationFailure(session.subscribeJson((batch) => void handled.push(...batch.items)))
+    const error = await validationFailure(session.forEach((batch) => void handled.push(...batch.items)))
     expect(error.code).toBe("VALIDATION")
     expect(error.offset).toBe("00000001")
     expect(error.issues[0]!.path).toEqual(["user", "age"])
@@ -239,7 +239,7 @@ describe("types", () => {
     expectTypeOf(people.read().json()).resolves.toEqualTypeOf<Person[]>()
     expectTypeOf(people.read().messages()).toEqualTypeOf<AsyncGenerator<Person, void, undefined>>()
     expectTypeOf(untyped.read().json()).resolves.toEqualTypeOf<unknown[]>()
-    expectTypeOf<Parameters<JsonReadSession<Person>["subscribeJson"]>[0]>().parameter(0).toEqualTypeOf<JsonBatch<Person>>()
+    expectTypeOf<Parameters<JsonReadSession<Person>["forEach"]>[0]>().parameter(0).toEqualTypeOf<JsonBatch<Person>>()
 
     const items = await people.read().json()
     expectTypeOf(items[0]!.isAdult).toEqualTypeOf<boolean>()

@@ -29,7 +29,7 @@ function holdEveryRequest(fake: FakeProducerServer): { release(): void; stopHold
 }
 
 describe("backpressure", () => {
-  it("a writer awaiting ready keeps bufferedBytes within maxBufferedBytes + one message; ready pends while over", async () => {
+  it("a writer awaiting waitForCapacity() keeps bufferedBytes within maxBufferedBytes + one message; it pends while over", async () => {
     const maxBufferedBytes = 60
     // Each message is 12 bytes of JSON plus its comma: 13 bytes buffered.
     const messageBytes = 13
@@ -43,13 +43,13 @@ describe("backpressure", () => {
     let pendedWhileOver = 0
     const results: Array<Promise<ProducerAppendResult>> = []
     for (const message of messages) {
-      await producer.ready
+      await producer.waitForCapacity()
       results.push(producer.append(message))
       highest = Math.max(highest, producer.bufferedBytes)
       expect(producer.bufferedBytes).toBeLessThanOrEqual(maxBufferedBytes + messageBytes)
       if (producer.bufferedBytes >= maxBufferedBytes) {
         let ready = false
-        void producer.ready.then(() => {
+        void producer.waitForCapacity().then(() => {
           ready = true
         })
         await settleTurns()
@@ -71,13 +71,13 @@ describe("backpressure", () => {
     expect(fake.messages).toEqual(messages)
   })
 
-  it("ready resolves once acknowledgements bring the buffer below the limit", async () => {
+  it("waitForCapacity() resolves once acknowledgements bring the buffer below the limit", async () => {
     const { fake, producer } = jsonProducer(server, { maxBufferedBytes: 10 })
     const hold = gate()
     fake.fault(() => ({ waitFor: hold.promise }))
     const appended = producer.append("a long enough message")
     let ready = false
-    void producer.ready.then(() => {
+    void producer.waitForCapacity().then(() => {
       ready = true
     })
     await settleTurns()
@@ -88,6 +88,23 @@ describe("backpressure", () => {
     await settleTurns()
     expect(ready).toBe(true)
     expect(producer.bufferedBytes).toBe(0)
+  })
+
+  it("ready, the deprecated alias, resolves like waitForCapacity()", async () => {
+    const { fake, producer } = jsonProducer(server, { maxBufferedBytes: 10 })
+    const hold = gate()
+    fake.fault(() => ({ waitFor: hold.promise }))
+    const appended = producer.append("a long enough message")
+    let ready = false
+    void producer.ready.then(() => {
+      ready = true
+    })
+    await settleTurns()
+    expect(ready).toBe(false)
+    hold.open()
+    await appended
+    await settleTurns()
+    expect(ready).toBe(true)
   })
 
   it("appends made past the limit without waiting still all land, once and in order", async () => {
@@ -102,11 +119,11 @@ describe("backpressure", () => {
     expect(producer.bufferedBytes).toBe(0)
   })
 
-  it("ready does not hang a writer when the producer fails; the next append reports the failure", async () => {
+  it("waitForCapacity() does not hang a writer when the producer fails; the next append reports the failure", async () => {
     const { fake, producer } = jsonProducer(server, { maxBufferedBytes: 5, retry: { maxRetries: 0 } })
     fake.fault(() => ({ status: 500 }))
     const appended = producer.append("over the limit at once")
-    await producer.ready
+    await producer.waitForCapacity()
     expect(producer.bufferedBytes).toBe(0)
     expect((await failure(appended)).status).toBe(500)
     expect((await failure(producer.append("next"))).status).toBe(500)

@@ -55,7 +55,7 @@ describe("materialize({ stream }) with a configured byte handle", () => {
       } else {
         await view.awaitTxid(first.txid, { timeoutMs: 10_000 })
       }
-      await view.close()
+      await view.dispose()
       await writer.detach()
       expect(view.state.get("user", "ada")).toEqual({ id: "ada", name: "Ada" })
       if (live !== false) expect(view.state.get("user", "alan")).toEqual({ id: "alan", name: "Alan" })

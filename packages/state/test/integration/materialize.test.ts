@@ -149,7 +149,7 @@ describe("a writer and live materializers on the reference server", () => {
     await late.done
     expect(late.state.toJSON()).toEqual(sse.state.toJSON())
 
-    await Promise.all([sse.close(), longPoll.close(), writer.close()])
+    await Promise.all([sse.dispose(), longPoll.dispose(), writer.close()])
   })
 
   it("the change feed of a live materializer carries each write's type, key, operation, previous, value and txid", async () => {
@@ -175,7 +175,7 @@ describe("a writer and live materializers on the reference server", () => {
       { type: "tag", key: "t", operation: "insert", previous: undefined, value: { id: "t", label: "x" }, txid: second.txid },
       { type: "user", key: "u1", operation: "delete", previous: { id: "u1", name: "Ada L." }, value: undefined, txid: third.txid },
     ])
-    await Promise.all([m.close(), writer.close()])
+    await Promise.all([m.dispose(), writer.close()])
   })
 
   it("a snapshot appended in several requests reaches a live reader all at once", async () => {
@@ -202,7 +202,7 @@ describe("a writer and live materializers on the reference server", () => {
     })
     expect(visible).toBe(true)
     expect(sizes).toEqual([1, 4])
-    await m.close()
+    await m.dispose()
   })
 })
 
@@ -219,7 +219,7 @@ describe("checkpoints", () => {
     let lastTxid = ""
     for (const batch of before) lastTxid = (await writer.write(batch)).txid
     await first.awaitTxid(lastTxid, WAIT)
-    await first.close()
+    await first.dispose()
     const checkpoint = (await storage.load(json.url))!
     expect(checkpoint.offset).toBe(first.offset)
     expect(checkpoint.state).toEqual(JSON.parse(JSON.stringify(first.state.toJSON())) as StateSnapshot)
@@ -269,7 +269,7 @@ describe("untrusted input on a real stream", () => {
       expect(error.message).toContain(error.offset!)
     }
     expect(errors[1]!.issues).toEqual([{ message: "expected string, got number", path: ["name"] }])
-    await Promise.all([m.close(), writer.close()])
+    await Promise.all([m.dispose(), writer.close()])
   })
 
   it("without onInvalidMessage, a bad message arriving live stops the materializer and fails pending waits", async () => {
@@ -285,7 +285,7 @@ describe("untrusted input on a real stream", () => {
     expect(error).toBeInstanceOf(StateMessageError)
     expect(await waiting).toBe(error)
     expect(m.status).toBe("error")
-    await m.close()
+    await m.dispose()
   })
 })
 
@@ -311,7 +311,7 @@ describe("live checkpoints", () => {
     expect(restarted.startOffset).toBe(live.offset)
     expect(restarted.messagesApplied).toBe(0)
     expect(restarted.state.toJSON()).toEqual(live.state.toJSON())
-    await Promise.all([live.close(), writer.close()])
+    await Promise.all([live.dispose(), writer.close()])
   })
 })
 
@@ -332,10 +332,10 @@ describe("awaitTxid, close and end of stream", () => {
     const { txid } = await writer.write(schema.users.insert({ value: { id: "u", name: "still alive" } }))
     await m.awaitTxid(txid, WAIT)
     expect(m.state.get("user", "u")).toEqual({ id: "u", name: "still alive" })
-    await Promise.all([m.close(), writer.close()])
+    await Promise.all([m.dispose(), writer.close()])
   })
 
-  it("close() leaves no timers behind", async () => {
+  it("dispose() and writer.close() leave no timers behind", async () => {
     const baseline = await settledTimeouts()
     const json = await newStream()
     const writer = new StateWriter(json, { schema, lingerMs: 20 })
@@ -353,7 +353,7 @@ describe("awaitTxid, close and end of stream", () => {
     const pending = views[0]!.awaitTxid("pending-at-close", { timeoutMs: 60_000 }).catch((e: unknown) => e)
     expect(activeTimeouts()).toBeGreaterThan(baseline)
 
-    await Promise.all([...views.map((m) => m.close()), writer.close()])
+    await Promise.all([...views.map((m) => m.dispose()), writer.close()])
     expect(await pending).toMatchObject({ code: "ABORTED" })
     expect((await storage.load("sse"))?.state.tables.tag).toHaveLength(3)
     expect((await storage.load("lp"))?.state.tables.tag).toHaveLength(3)

@@ -259,19 +259,19 @@ describe("checkpoints", () => {
 })
 
 describe("stopping", () => {
-  it("close() before the first response settles ready (rejected, ABORTED) and done", async () => {
+  it("dispose() before the first response settles ready (rejected, ABORTED) and done", async () => {
     const fetch = hangingFetch()
     const m = materialize({ url: FAKE_URL, fetch, live: "long-poll" })
     await fetch.requested
     expect(fetch.requests).toBe(1)
-    await m.close()
+    await m.dispose()
     await expect(m.done).resolves.toBeUndefined()
     await expect(m.ready).rejects.toMatchObject({ code: "ABORTED" })
     expect(m.caughtUp).toBe(false)
     expect(m.status).toBe("closed")
   })
 
-  it("aborting the signal stops it like close()", async () => {
+  it("aborting the signal stops it like dispose()", async () => {
     const controller = new AbortController()
     const m = materialize({ url: FAKE_URL, fetch: hangingFetch(), live: "sse", signal: controller.signal })
     controller.abort()
@@ -289,12 +289,21 @@ describe("stopping", () => {
     expect(fetch.requests).toBe(0)
   })
 
-  it("close() twice is harmless", async () => {
+  it("dispose() twice is harmless", async () => {
     const m = materialize({ url: FAKE_URL, fetch: pagedReadFetch([{ items: [ins("user", "1", 1)] }]), live: false })
     await m.ready
-    await Promise.all([m.close(), m.close()])
-    await m.close()
+    await Promise.all([m.dispose(), m.dispose()])
+    await m.dispose()
     expect(m.state.get("user", "1")).toBe(1)
+  })
+
+  it("close(), the deprecated alias, stops it like dispose()", async () => {
+    const fetch = hangingFetch()
+    const m = materialize({ url: FAKE_URL, fetch, live: "long-poll" })
+    await fetch.requested
+    await m.close()
+    await expect(m.done).resolves.toBeUndefined()
+    expect(m.status).toBe("closed")
   })
 })
 
@@ -320,10 +329,10 @@ describe("awaitTxid", () => {
     await expect(m.awaitTxid("tx-a")).resolves.toBeUndefined()
   })
 
-  it("rejects pending waits with ABORTED on close()", async () => {
+  it("rejects pending waits with ABORTED on dispose()", async () => {
     const m = materialize({ url: FAKE_URL, fetch: pagedReadFetch([{ items: [ins("user", "1", 1)] }]), live: false })
     const waiting = m.awaitTxid("never")
-    await m.close()
+    await m.dispose()
     await expect(waiting).rejects.toMatchObject({ code: "ABORTED" })
   })
 
@@ -385,6 +394,6 @@ describe("awaitTxid", () => {
     const waiting = m.awaitTxid("never", { signal: controller.signal })
     controller.abort()
     await expect(waiting).rejects.toMatchObject({ code: "ABORTED" })
-    await m.close()
+    await m.dispose()
   })
 })
