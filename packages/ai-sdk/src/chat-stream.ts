@@ -262,7 +262,7 @@ async function writeGeneration(context: WriteContext): Promise<ChatStreamResult>
       if (prepared.chunk.type === "finish") held = prepared.chunk
       else write(prepared.chunk)
       // Backpressure: a slow durable-stream server slows the reading of the model.
-      await stop.race(producer.ready)
+      await stop.race(producer.waitForCapacity())
     }
 
     if (producer.error) {

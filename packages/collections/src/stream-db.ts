@@ -103,8 +103,8 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
     this.ready = this.materializer.ready
     const signal = view.signal
     if (signal) {
-      if (signal.aborted) void this.close()
-      else signal.addEventListener("abort", () => void this.close(), { once: true })
+      if (signal.aborted) void this.dispose()
+      else signal.addEventListener("abort", () => void this.dispose(), { once: true })
     }
   }
 
@@ -135,7 +135,7 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
     if (this.closed) return
     this.closed = true
     this.stopObserving()
-    await this.materializer.close()
+    await this.materializer.dispose()
     await this.writer?.detach().catch(() => undefined)
     for (const collection of this.byType.values()) controlOf(collection).release()
   }

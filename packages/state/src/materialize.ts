@@ -69,7 +69,7 @@ export class Materializer {
     const signal = this.options.signal
     if (signal) {
       if (signal.aborted) this.controller.abort()
-      else signal.addEventListener("abort", () => void this.close(), { once: true })
+      else signal.addEventListener("abort", () => void this.dispose(), { once: true })
     }
     this.done = this.run()
     this.done.catch(() => undefined)
@@ -201,7 +201,7 @@ export class Materializer {
         })
         this.session = session
         try {
-          await session.subscribeJson((batch) => this.applyBatch(batch))
+          await session.forEach((batch) => this.applyBatch(batch))
           if (!this.stopped) {
             // End of stream (closed) or a catch-up-only read.
             this.caughtUp = true

@@ -67,7 +67,7 @@ export const append: Command = {
           if (item instanceof Uint8Array) send(item, item.length)
           else send(item.value, JSON.stringify(item.value)?.length ?? 0)
           // Backpressure: a fast stdin waits for the server instead of filling memory.
-          await producer.ready
+          await producer.waitForCapacity()
         }
       }
       // Not given the interrupt signal: what was read is still stored (a second Ctrl-C quits at once).
