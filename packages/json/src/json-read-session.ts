@@ -112,7 +112,7 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
   }
 
   private consume(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
-    return this.session.subscribe(async (chunk) => {
+    return this.session.forEach(async (chunk) => {
       const batch = await this.decode(chunk)
       await handler(batch)
       this.commit(batch)

@@ -22,7 +22,7 @@ const noop = (): void => undefined
  *
  * Backpressure follows the producer: the queuing strategy's high-water mark
  * is `maxBufferedBytes` (chunks counted by about their encoded size), and a
- * write waits on `producer.ready` while the producer's buffer is full, so a
+ * write waits on `producer.waitForCapacity()` while the producer's buffer is full, so a
  * pipe slows down to what the network takes (at most about twice
  * `maxBufferedBytes` is held: the producer's buffer and the stream's queue).
  *
@@ -66,7 +66,7 @@ export function producerWritable<T = unknown>(
         // Not awaited: waiting for each ack would send one message per batch.
         // A failure rejects every later append too, and errors the writable.
         producer.append(chunk).then(undefined, fail)
-        await Promise.race([producer.ready, failed])
+        await Promise.race([producer.waitForCapacity(), failed])
         // An append refused at once (a chunk the stream cannot carry) has failed by now.
         if (failure !== undefined) throw failure
       },
