@@ -57,6 +57,8 @@ export class IdempotentProducer<T = unknown> {
   private closing: Promise<ProducerAppendResult> | undefined
   /** A failure the core reported, for onError once the step that caused it is done. */
   private unreported: Error | undefined
+  /** Messages refused alone (PAYLOAD_TOO_LARGE), for onError; the producer goes on. */
+  private readonly unreportedRefusals: Error[] = []
 
   constructor(
     target: DurableStream | JsonStream<T>,
@@ -92,6 +94,9 @@ export class IdempotentProducer<T = unknown> {
         reject: (ticket, error) => ticket.reject(error),
         failed: (error) => {
           this.unreported = error
+        },
+        messageRefused: (error) => {
+          this.unreportedRefusals.push(error)
         },
         startLinger: () => {
           this.lingerTimer = setTimeout(() => {
@@ -270,9 +275,11 @@ export class IdempotentProducer<T = unknown> {
     }
     if (this.idleWaiters.length > 0 && core.idle) for (const resolve of this.idleWaiters.splice(0)) resolve()
     if (this.quietWaiters.length > 0 && core.inFlightCount === 0) for (const resolve of this.quietWaiters.splice(0)) resolve()
-    const failure = this.unreported
+    const failures = this.unreportedRefusals.splice(0)
+    if (this.unreported) failures.push(this.unreported)
     this.unreported = undefined
-    if (failure && this.options.onError) {
+    for (const failure of failures) {
+      if (!this.options.onError) break
       // Guarded: what the caller's callback throws must not stop the
       // producer settling (flush() would hang) nor replace the failure.
       try {

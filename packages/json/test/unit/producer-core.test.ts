@@ -23,6 +23,7 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
   const checks: Array<Batch<Ticket>> = []
   const clock: string[] = []
   const failures: Error[] = []
+  const refusals: Error[] = []
   const commands: ProducerCommands<Ticket> = {
     createTicket: () => ({ id: tickets++ }),
     send: (batch) => sent.push(batch),
@@ -36,6 +37,7 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
     startLinger: () => clock.push("start"),
     cancelLinger: () => clock.push("cancel"),
     failed: (error) => failures.push(error),
+    messageRefused: (error) => refusals.push(error),
   }
   const core = new ProducerCore<Ticket>(
     {
@@ -57,7 +59,7 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
   /** What went out, as [epoch, seq, body] per send. */
   const wire = (): Array<[number, number, string]> =>
     sent.map((batch) => [batch.epoch, batch.seq, new TextDecoder().decode(batch.body)])
-  return { core, sent, checks, clock, failures, append, wire }
+  return { core, sent, checks, clock, failures, refusals, append, wire }
 }
 
 const stored = (offset: string, serverSeq?: number) => ({ status: 200, offset, serverSeq })
@@ -120,14 +122,63 @@ describe("batching", () => {
     for (const [, , body] of wire()) expect(body.length).toBeLessThanOrEqual(12)
   })
 
-  it("every append of a batch shares its ticket", () => {
+  it("every append has its own ticket; the appends of a batch settle together", () => {
     const { core, append, sent } = setup()
     const first = append("1")
     const second = append("2")
-    expect(second).toBe(first)
+    expect(second).not.toBe(first)
     core.beginFlush()
     core.answered(sent[0]!, stored("2"))
     expect(first.result).toEqual({ offset: "2", duplicate: false })
+    expect(second.result).toEqual({ offset: "2", duplicate: false })
+  })
+})
+
+describe("413 Payload Too Large", () => {
+  const tooLarge = () => httpError(413, {}, "PAYLOAD_TOO_LARGE")
+
+  it("splits a refused batch in two and resends the halves under the refused seq and the next", () => {
+    const { core, append, sent, wire } = setup()
+    const tickets = ["1", "2", "3"].map(append)
+    core.beginFlush()
+    core.refused(sent[0]!, tooLarge())
+    expect(wire()).toEqual([
+      [0, 0, "[1,2,3]"],
+      [0, 0, "[1,2]"],
+    ])
+    core.answered(sent[1]!, stored("a"))
+    expect(wire()[2]).toEqual([0, 1, "[3]"])
+    core.answered(sent[2]!, stored("b"))
+    expect(tickets.map((ticket) => ticket.result?.offset)).toEqual(["a", "a", "b"])
+    expect(core.idle).toBe(true)
+    expect(core.bufferedBytes).toBe(0)
+  })
+
+  it("fails a single refused message alone; later batches in flight are held and renumbered from its seq", () => {
+    const { core, append, sent, wire, failures, refusals } = setup({ maxBatchItems: 1 })
+    const first = append("1")
+    core.answered(sent[0]!, stored("a"))
+    const tickets = ["22", "3", "4"].map(append)
+    expect(wire().slice(1).map(([, seq]) => seq)).toEqual([1, 2, 3])
+    core.refused(sent[1]!, tooLarge())
+    // Seqs 2 and 3 were never stored: the server answers them with gaps.
+    core.refused(sent[3]!, gap(1, 3))
+    expect(sent).toHaveLength(4)
+    core.refused(sent[2]!, gap(1, 2))
+    expect(wire().slice(4)).toEqual([
+      [0, 1, "[3]"],
+      [0, 2, "[4]"],
+    ])
+    core.answered(sent[4]!, stored("b"))
+    core.answered(sent[5]!, stored("c"))
+    expect(first.result?.offset).toBe("a")
+    expect(tickets[0]!.error).toMatchObject({ code: "PAYLOAD_TOO_LARGE" })
+    expect(tickets.slice(1).map((ticket) => ticket.result?.offset)).toEqual(["b", "c"])
+    expect(refusals).toHaveLength(1)
+    expect(failures).toEqual([])
+    expect(core.error).toBeUndefined()
+    expect(core.idle).toBe(true)
+    expect(core.nextSeq).toBe(3)
   })
 })
 
