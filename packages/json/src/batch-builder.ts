@@ -56,6 +56,8 @@ export interface Batch<Ticket> {
    * means another instance used it.
    */
   mayBeStored: boolean
+  /** Restored from a durable outbox: a seq gap with nothing earlier in flight means the seqs from the expected one are free. */
+  restored?: boolean
 }
 
 export interface BatchLimits {

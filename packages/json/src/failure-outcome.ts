@@ -19,13 +19,16 @@ import { ProtocolHeaders as H, defaultIsRetryable, mayHaveBeenStored } from "@du
  * one more case in the core.
  */
 export type FailureOutcome =
-  | { kind: "gap" }
+  | { kind: "gap"; expectedSeq: number | undefined }
   | { kind: "stale-epoch"; serverEpoch: number | undefined }
   | { kind: "too-large" }
   | { kind: "fatal" }
 
 export function classifyFailure(error: DurableStreamError): FailureOutcome {
-  if (error.code === "SEQUENCE_CONFLICT" && error.headers?.has(H.producerExpectedSeq)) return { kind: "gap" }
+  if (error.code === "SEQUENCE_CONFLICT" && error.headers?.has(H.producerExpectedSeq)) {
+    const expectedSeq = Number(error.headers.get(H.producerExpectedSeq))
+    return { kind: "gap", expectedSeq: Number.isSafeInteger(expectedSeq) && expectedSeq >= 0 ? expectedSeq : undefined }
+  }
   if (error.code === "PAYLOAD_TOO_LARGE") return { kind: "too-large" }
   if (error.status === 403 && error.headers?.has(H.producerEpoch)) {
     const serverEpoch = Number(error.headers.get(H.producerEpoch))

@@ -1,10 +1,11 @@
 import type { DurableStreamError } from "@durable-client/bytes"
 import { classifyAck } from "./ack-outcome"
-import { BatchBuilder, newBatch, splitBatch, type Batch, type Payload } from "./batch-builder"
+import { BatchBuilder, encodeBody, newBatch, splitBatch, wireSize, type Batch, type Payload } from "./batch-builder"
 import { classifyAttempt, classifyFailure } from "./failure-outcome"
 import { GapWaits } from "./gap-waits"
 import type { Answer, ProducerAppendResult, ProducerCommands } from "./producer-commands"
 import { epochInUseError, staleEpochError, type ProducerIdentity } from "./producer-errors"
+import type { OutboxSnapshot } from "./producer-outbox"
 import { Sequencer } from "./sequencer"
 
 /**
@@ -16,13 +17,12 @@ import { Sequencer } from "./sequencer"
  * told what happened through its methods (`answered`, `refused`, …). Tests
  * drive it by hand; `IdempotentProducer` wires it to HTTP and timers.
  *
- * Where later features plug in:
- * - a durable outbox persists each batch in `assignTuple`, the one place a
- *   batch gets its (epoch, seq), and removes it where a batch settles
- *   (`ack`, `fail`); batches restored after a restart are resent under
- *   their own tuples before anything new, as a gap resend is
- *   (`commands.send` without `assignTuple`), with the sequencer moved past
- *   their seqs;
+ * Where features plug in:
+ * - a durable outbox: the owner writes `outboxSnapshot()` before each send
+ *   and after each answer; `restore` resends the batches of an earlier
+ *   instance under their own tuples before anything new, as a gap resend
+ *   is (`commands.send` without `assignTuple`), with the sequencer moved
+ *   past their seqs;
  * - a 413 (`tooLarge`): nothing from the refused seq on was stored, so the
  *   halves of the batch (or nothing, for a single message, which fails
  *   alone) and every later batch are held until the window is empty, then
@@ -63,6 +63,8 @@ export class ProducerCore<Ticket> {
   private held: Array<Batch<Ticket>> = []
   /** The lowest seq of the current epoch a 413 refused; nothing from it on was stored. */
   private heldFrom: number | undefined
+  /** A durable outbox is being read: nothing is sent until `restore`. */
+  private restoring = false
   private readonly gapWaits = new GapWaits<Batch<Ticket>>()
   private readonly builder: BatchBuilder<Ticket>
 
@@ -106,7 +108,8 @@ export class ProducerCore<Ticket> {
       this.queue.length === 0 &&
       this.inFlight.size === 0 &&
       this.parked.length === 0 &&
-      this.held.length === 0
+      this.held.length === 0 &&
+      !this.restoring
     )
   }
 
@@ -196,7 +199,14 @@ export class ProducerCore<Ticket> {
       const earlier = [...this.inFlight].filter(
         (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
       )
-      this.gapWaits.wait(batch, earlier, error)
+      const expected = outcome.expectedSeq
+      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq) {
+        // An earlier instance's batch whose predecessors were never stored: renumber from the seq the server expects.
+        this.heldFrom = Math.min(this.heldFrom ?? expected, expected)
+        this.hold(batch)
+      } else {
+        this.gapWaits.wait(batch, earlier, error)
+      }
     } else if (outcome.kind === "stale-epoch") {
       const serverEpoch = outcome.serverEpoch
       if (this.config.autoClaim && serverEpoch !== undefined) {
@@ -214,6 +224,76 @@ export class ProducerCore<Ticket> {
     this.pump()
   }
 
+  /** A durable outbox is being read: appends queue, nothing is sent until `restore` (or `abort`). */
+  holdForRestore(): void {
+    this.restoring = true
+  }
+
+  /**
+   * The outbox of an earlier instance: its sent batches go first, under
+   * their own tuples (an earlier attempt may have been stored: a 204 is our
+   * duplicate), then its unsent messages as new batches, then whatever was
+   * appended meanwhile. The producer continues the restored epoch.
+   */
+  restore(snapshot: OutboxSnapshot): void {
+    this.restoring = false
+    const toBatch = (payloads: Payload[]): Batch<Ticket> => {
+      const batch = newBatch<Ticket>()
+      for (const payload of payloads) {
+        batch.payloads.push(payload)
+        batch.tickets.push(this.commands.createTicket())
+        batch.size += wireSize(payload)
+      }
+      batch.body = encodeBody(batch.payloads, this.config.json)
+      this.buffered += batch.size
+      return batch
+    }
+    const last = snapshot.sent.at(-1)
+    if (last) this.sequencer.resume(last.epoch, last.seq + 1)
+    const pending = snapshot.pending.map(toBatch)
+    for (const batch of pending) batch.restored = true
+    this.queue.unshift(...pending)
+    if (this.failure) return
+    for (const sent of snapshot.sent) {
+      const batch = toBatch(sent.payloads)
+      batch.epoch = sent.epoch
+      batch.seq = sent.seq
+      batch.mayBeStored = true
+      batch.restored = true
+      this.inFlight.add(batch)
+      this.commands.send(batch)
+    }
+    this.pump()
+  }
+
+  /**
+   * What a durable outbox must hold now: batches in flight that may be
+   * stored, by tuple; and, in order, messages known not stored (held after a
+   * 413, parked for auto-claim, in flight behind such a hole, or queued to be
+   * resent), which an instance restoring them sends as new batches.
+   */
+  outboxSnapshot(): OutboxSnapshot {
+    const unsent = [...this.held, ...this.parked]
+    const holes = new Map<number, number>()
+    for (const batch of unsent) holes.set(batch.epoch, Math.min(holes.get(batch.epoch) ?? batch.seq, batch.seq))
+    if (this.heldFrom !== undefined) holes.set(this.sequencer.epoch, Math.min(holes.get(this.sequencer.epoch) ?? this.heldFrom, this.heldFrom))
+    const byTuple = (a: Batch<Ticket>, b: Batch<Ticket>): number => a.epoch - b.epoch || a.seq - b.seq
+    const sent: Array<Batch<Ticket>> = []
+    for (const batch of this.inFlight) {
+      if (batch.close) continue
+      const hole = holes.get(batch.epoch)
+      if (hole !== undefined && batch.seq > hole) unsent.push(batch)
+      else sent.push(batch)
+    }
+    // A stable sort keeps the halves of a split batch in order.
+    unsent.sort(byTuple)
+    const resent = this.queue.filter((batch) => !batch.close && (batch.seq >= 0 || batch.restored))
+    return {
+      sent: sent.sort(byTuple).map((batch) => ({ epoch: batch.epoch, seq: batch.seq, payloads: batch.payloads })),
+      pending: [...unsent, ...resent].map((batch) => batch.payloads),
+    }
+  }
+
   /** A new epoch (seq back to 0), past any epoch that fenced us; clears a failure. Call with nothing in flight. */
   restart(): void {
     this.failure = undefined
@@ -223,6 +303,7 @@ export class ProducerCore<Ticket> {
 
   /** The producer's signal fired: everything pending fails with `error`. */
   abort(error: Error): void {
+    this.restoring = false
     this.failure ??= error
     this.rejectPending(error)
     this.afterSettle()
@@ -236,7 +317,7 @@ export class ProducerCore<Ticket> {
   /** Sends what may go now: sealed batches first, then the open batch once it lingered. */
   private pump(): void {
     for (;;) {
-      if (this.failure || this.sequencer.claiming) return
+      if (this.failure || this.sequencer.claiming || this.restoring) return
       if (this.heldFrom !== undefined && !this.releaseHeld()) return
       if (this.inFlight.size >= this.sequencer.window(this.config.maxInFlight)) return
       if (this.queue.length === 0) {

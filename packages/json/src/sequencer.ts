@@ -49,6 +49,12 @@ export class Sequencer {
     batch.mayBeStored = false
   }
 
+  /** Continues an epoch an earlier instance used (a durable outbox): seqs go on after its last. */
+  resume(epoch: number, nextSeq: number): void {
+    this.epochValue = epoch
+    this.nextSeqValue = nextSeq
+  }
+
   /** Seqs from `seq` on were not stored (a 413): they are handed out again, in order. */
   rewind(seq: number): void {
     this.nextSeqValue = Math.min(this.nextSeqValue, seq)
