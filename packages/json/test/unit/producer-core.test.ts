@@ -376,3 +376,50 @@ describe("abort", () => {
     expect(failures).toEqual([])
   })
 })
+
+describe("durable outbox", () => {
+  const tooLarge = () => httpError(413, {}, "PAYLOAD_TOO_LARGE")
+
+  it("restores sent batches under their own tuples before anything appended meanwhile, and takes a 204 as our duplicate", () => {
+    const { core, append, sent, wire } = setup()
+    core.holdForRestore()
+    const later = append("9")
+    core.beginFlush()
+    expect(sent).toHaveLength(0)
+    expect(core.idle).toBe(false)
+    core.restore({ sent: [{ epoch: 2, seq: 7, payloads: ["1", "2"] }], pending: [["3"]] })
+    expect(wire()).toEqual([[2, 7, "[1,2]"]])
+    core.answered(sent[0]!, duplicate(7))
+    // The epoch is confirmed: what follows pipelines, in order.
+    expect(wire().slice(1)).toEqual([
+      [2, 8, "[3]"],
+      [2, 9, "[9]"],
+    ])
+    core.answered(sent[1]!, stored("b"))
+    core.answered(sent[2]!, stored("c"))
+    expect(later.result).toEqual({ offset: "c", duplicate: false })
+    expect(core.idle).toBe(true)
+  })
+
+  it("renumbers a restored batch from the seq a gap names when nothing earlier is in flight", () => {
+    const { core, sent, wire } = setup()
+    core.holdForRestore()
+    core.restore({ sent: [{ epoch: 0, seq: 5, payloads: ["1"] }], pending: [] })
+    core.refused(sent[0]!, gap(3, 5))
+    // The same batch, renumbered in place and sent again.
+    expect(sent).toHaveLength(2)
+    expect(wire()[1]).toEqual([0, 3, "[1]"])
+    expect(core.nextSeq).toBe(4)
+  })
+
+  it("snapshots halves of a split batch as not stored, in order, and batches behind the hole with them", () => {
+    const { core, append, sent } = setup({ maxBatchItems: 2 })
+    append("1")
+    append("2")
+    core.answered(sent[0]!, stored("a"))
+    for (const text of ["3", "4", "5", "6"]) append(text)
+    expect(core.outboxSnapshot().sent.map((batch) => batch.seq)).toEqual([1, 2])
+    core.refused(sent[1]!, tooLarge())
+    expect(core.outboxSnapshot()).toEqual({ sent: [], pending: [["3"], ["4"], ["5", "6"]] })
+  })
+})
