@@ -29,23 +29,21 @@ export function toPayload(value: unknown, json: boolean, url: string): Payload {
 }
 
 /**
- * A batch of messages that is stored, or fails, as a whole. `Ticket` is the
- * caller's handle on the appends waiting for it (the producer's shared
- * promise); the batch only carries it, so an append stays a push and a size
- * count, with no allocation per message.
+ * A batch of messages sent as one request. `Ticket` is the caller's handle on
+ * one append (the producer's promise); `tickets` runs beside `payloads`, so a
+ * batch a 413 refused can be split and each message settled on its own.
  */
 export interface Batch<Ticket> {
-  /** The encoded messages, kept so a batch can be re-encoded (or, one day, split). */
+  /** The encoded messages, kept so a batch can be re-encoded or split. */
   readonly payloads: Payload[]
+  /** One ticket per message, beside `payloads`; a close has one ticket (for its final message, if any). */
+  readonly tickets: Ticket[]
   /** Bytes the messages add to a body: what the batch counts against `maxBufferedBytes`. */
   size: number
   /** The request body, set when the batch is sealed; absent for a close without a final message. */
   body: Uint8Array | undefined
   /** A close request (`Stream-Closed: true`), optionally with a final message. */
   readonly close: boolean
-  readonly ticket: Ticket
-  /** Tickets of appends that waited for buffer space and then joined this batch. */
-  followers: Ticket[] | undefined
   /** The (epoch, seq) tuple it is sent under; -1 until it is first sent. */
   epoch: number
   seq: number
@@ -58,6 +56,8 @@ export interface Batch<Ticket> {
    * means another instance used it.
    */
   mayBeStored: boolean
+  /** Restored from a durable outbox: a seq gap with nothing earlier in flight means the seqs from the expected one are free. */
+  restored?: boolean
 }
 
 export interface BatchLimits {
@@ -74,8 +74,26 @@ export interface LingerClock {
 }
 
 /** A batch not yet sent or sealed. */
-export function newBatch<Ticket>(ticket: Ticket, close = false, body?: Uint8Array): Batch<Ticket> {
-  return { payloads: [], size: 0, body, close, ticket, followers: undefined, epoch: -1, seq: -1, gapRetries: 0, mayBeStored: false }
+export function newBatch<Ticket>(tickets: Ticket[] = [], close = false, body?: Uint8Array): Batch<Ticket> {
+  return { payloads: [], tickets, size: 0, body, close, epoch: -1, seq: -1, gapRetries: 0, mayBeStored: false }
+}
+
+/**
+ * The two halves of a sealed batch of several messages (a 413 refused it),
+ * each sealed, in order, carrying the parent's tuple until it is renumbered.
+ */
+export function splitBatch<Ticket>(batch: Batch<Ticket>, json: boolean): [Batch<Ticket>, Batch<Ticket>] {
+  const middle = Math.ceil(batch.payloads.length / 2)
+  const half = (from: number, to: number): Batch<Ticket> => {
+    const part = newBatch(batch.tickets.slice(from, to))
+    part.payloads.push(...batch.payloads.slice(from, to))
+    for (const payload of part.payloads) part.size += wireSize(payload)
+    part.body = encodeBody(part.payloads, json)
+    part.epoch = batch.epoch
+    part.seq = batch.seq
+    return part
+  }
+  return [half(0, middle), half(middle, batch.payloads.length)]
 }
 
 /**
@@ -105,14 +123,14 @@ export class BatchBuilder<Ticket> {
 
   /**
    * Adds a message of `size` wire bytes and returns the batch it joined
-   * (sealed already when that filled it). `createTicket` is called when a
-   * new batch starts.
+   * (sealed already when that filled it); `ticket` settles this message.
    */
-  add(payload: Payload, size: number, createTicket: () => Ticket): Batch<Ticket> {
+  add(payload: Payload, size: number, ticket: Ticket): Batch<Ticket> {
     // A message that would push the body past maxBatchBytes starts the next batch.
     if (this.open && this.bodyLength(this.open.size + size) > this.limits.maxBatchBytes) this.seal()
-    const batch = (this.open ??= newBatch(createTicket()))
+    const batch = (this.open ??= newBatch())
     batch.payloads.push(payload)
+    batch.tickets.push(ticket)
     batch.size += size
     if (this.bodyLength(batch.size) >= this.limits.maxBatchBytes || batch.payloads.length >= this.limits.maxBatchItems) {
       this.seal()

@@ -10,18 +10,26 @@ import { ProtocolHeaders as H, defaultIsRetryable, mayHaveBeenStored } from "@du
  *   earlier one on the wire; it can be resent once the earlier ones settle.
  * - "stale-epoch": a 403 with `Producer-Epoch`: a newer epoch fenced us.
  *   `serverEpoch` is undefined when the header is not a safe integer.
+ * - "too-large": a 413. Nothing from this seq on was stored: a batch of
+ *   several messages is split and renumbered, a single message fails alone
+ *   (PAYLOAD_TOO_LARGE) and the producer goes on.
  * - "fatal": anything else. The batch, and every later one, fails with it.
  *
- * Pure. A new answer the producer should handle (say, splitting a batch a
- * 413 refused) is one more kind here and one more case in the core.
+ * Pure. A new answer the producer should handle is one more kind here and
+ * one more case in the core.
  */
 export type FailureOutcome =
-  | { kind: "gap" }
+  | { kind: "gap"; expectedSeq: number | undefined }
   | { kind: "stale-epoch"; serverEpoch: number | undefined }
+  | { kind: "too-large" }
   | { kind: "fatal" }
 
 export function classifyFailure(error: DurableStreamError): FailureOutcome {
-  if (error.code === "SEQUENCE_CONFLICT" && error.headers?.has(H.producerExpectedSeq)) return { kind: "gap" }
+  if (error.code === "SEQUENCE_CONFLICT" && error.headers?.has(H.producerExpectedSeq)) {
+    const expectedSeq = Number(error.headers.get(H.producerExpectedSeq))
+    return { kind: "gap", expectedSeq: Number.isSafeInteger(expectedSeq) && expectedSeq >= 0 ? expectedSeq : undefined }
+  }
+  if (error.code === "PAYLOAD_TOO_LARGE") return { kind: "too-large" }
   if (error.status === 403 && error.headers?.has(H.producerEpoch)) {
     const serverEpoch = Number(error.headers.get(H.producerEpoch))
     return { kind: "stale-epoch", serverEpoch: Number.isSafeInteger(serverEpoch) ? serverEpoch : undefined }

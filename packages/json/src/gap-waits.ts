@@ -1,7 +1,7 @@
 import type { DurableStreamError } from "@durable-client/bytes"
 
 /** How a batch left the in-flight window, as a batch waiting behind it sees it. */
-export type Settled = "acked" | "failed" | "parked"
+export type Settled = "acked" | "failed" | "parked" | "held"
 
 /** What a batch that met a gap learns once every batch it waited for has settled. */
 export interface GapVerdict {

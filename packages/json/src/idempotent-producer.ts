@@ -12,6 +12,7 @@ import { callbackFailed, reportCallbackError } from "@durable-client/bytes/inter
 import { JsonStream } from "./json-stream"
 import type { Answer, ProducerAppendResult } from "./producer-commands"
 import { ProducerCore } from "./producer-core"
+import { decodeOutboxEntry, encodeOutboxEntry, outboxKey } from "./producer-outbox"
 import { notOpenError, producerAbortedError } from "./producer-errors"
 import {
   resolveProducerOptions,
@@ -57,6 +58,10 @@ export class IdempotentProducer<T = unknown> {
   private closing: Promise<ProducerAppendResult> | undefined
   /** A failure the core reported, for onError once the step that caused it is done. */
   private unreported: Error | undefined
+  /** Messages refused alone (PAYLOAD_TOO_LARGE), for onError; the producer goes on. */
+  private readonly unreportedRefusals: Error[] = []
+  /** Writes to the outbox, one after another (each writes the core's snapshot at its turn). */
+  private persisting: Promise<void> = Promise.resolve()
 
   constructor(
     target: DurableStream | JsonStream<T>,
@@ -93,6 +98,9 @@ export class IdempotentProducer<T = unknown> {
         failed: (error) => {
           this.unreported = error
         },
+        messageRefused: (error) => {
+          this.unreportedRefusals.push(error)
+        },
         startLinger: () => {
           this.lingerTimer = setTimeout(() => {
             this.lingerTimer = undefined
@@ -105,6 +113,10 @@ export class IdempotentProducer<T = unknown> {
         },
       }
     )
+    if (this.options.outbox) {
+      this.core.holdForRestore()
+      void this.restoreOutbox()
+    }
     const signal = this.options.signal
     if (signal) {
       if (signal.aborted) this.abort()
@@ -191,6 +203,8 @@ export class IdempotentProducer<T = unknown> {
         this.core.endFlush()
       }
     }
+    // The outbox forgets what was acknowledged before flush() says it is done.
+    if (this.options.outbox && !this.core.error) await waitWithSignal(this.persist(), signal, this.url)
     const failure = this.core.error
     if (failure) throw failure
   }
@@ -270,9 +284,11 @@ export class IdempotentProducer<T = unknown> {
     }
     if (this.idleWaiters.length > 0 && core.idle) for (const resolve of this.idleWaiters.splice(0)) resolve()
     if (this.quietWaiters.length > 0 && core.inFlightCount === 0) for (const resolve of this.quietWaiters.splice(0)) resolve()
-    const failure = this.unreported
+    const failures = this.unreportedRefusals.splice(0)
+    if (this.unreported) failures.push(this.unreported)
     this.unreported = undefined
-    if (failure && this.options.onError) {
+    for (const failure of failures) {
+      if (!this.options.onError) break
       // Guarded: what the caller's callback throws must not stop the
       // producer settling (flush() would hang) nor replace the failure.
       try {
@@ -286,14 +302,70 @@ export class IdempotentProducer<T = unknown> {
 
   /** One POST of the batch (the handle retries network errors, 429 and 5xx under the same tuple). */
   private async transmit(batch: Batch<Settlement>): Promise<void> {
+    if (this.options.outbox) {
+      // Persisted before it is sent: a crash from here on leaves it for the next instance to resend.
+      try {
+        await this.persist()
+      } catch (error) {
+        this.outboxFailed(error)
+        return
+      }
+      if (this.core.error) return
+    }
     let answer: Answer
     try {
       answer = await this.post(batch)
     } catch (error) {
       this.step(() => this.core.refused(batch, error as DurableStreamError))
+      this.persistAfterAnswer()
       return
     }
     this.step(() => this.core.answered(batch, answer))
+    this.persistAfterAnswer()
+  }
+
+  /** Reads the outbox an earlier instance left; its batches go before anything appended since. */
+  private async restoreOutbox(): Promise<void> {
+    const outbox = this.options.outbox!
+    try {
+      const text = await outbox.get(outboxKey(this.url, this.producerId))
+      const snapshot =
+        text === undefined || text === null
+          ? { sent: [], pending: [] }
+          : decodeOutboxEntry(this.url, this.producerId, this.json, text)
+      this.step(() => this.core.restore(snapshot))
+    } catch (error) {
+      this.outboxFailed(error)
+    }
+  }
+
+  /** Writes the core's snapshot (or deletes the entry when nothing is pending), after any write already queued. */
+  private persist(): Promise<void> {
+    const outbox = this.options.outbox!
+    const key = outboxKey(this.url, this.producerId)
+    const write = async (): Promise<void> => {
+      const snapshot = this.core.outboxSnapshot()
+      if (snapshot.sent.length === 0 && snapshot.pending.length === 0) await outbox.delete(key)
+      else await outbox.set(key, encodeOutboxEntry(this.url, this.producerId, this.json, snapshot))
+    }
+    this.persisting = this.persisting.catch(noop).then(write)
+    return this.persisting
+  }
+
+  private persistAfterAnswer(): void {
+    if (this.options.outbox && !this.core.error) this.persist().catch((error: unknown) => this.outboxFailed(error))
+  }
+
+  /** The outbox cannot be read or written: without it nothing is safe to send, so the producer stops. */
+  private outboxFailed(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error))
+    if (this.core.error) return
+    this.state = "closed"
+    this.abortController.abort(failure)
+    this.step(() => {
+      this.core.abort(failure)
+      this.unreported = failure
+    })
   }
 
   private async checkClosed(batch: Batch<Settlement>, answer: Answer): Promise<void> {

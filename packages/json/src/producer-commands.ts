@@ -10,7 +10,7 @@ import type { Batch, LingerClock } from "./batch-builder"
 
 /** What the core asks of its owner. Every call is synchronous; results come back through the core's methods. */
 export interface ProducerCommands<Ticket> extends LingerClock {
-  /** A handle for the appends of a new batch (or of one waiting append). */
+  /** A handle on one append's result. */
   createTicket(): Ticket
   /** POST the batch under its `epoch` and `seq` (its first send, or a resend after a gap); then `answered` or `refused`. */
   send(batch: Batch<Ticket>): void
@@ -20,6 +20,8 @@ export interface ProducerCommands<Ticket> extends LingerClock {
   reject(ticket: Ticket, error: Error): void
   /** The producer has failed: called once, after every pending append has been rejected. */
   failed(error: Error): void
+  /** One message was refused on its own (PAYLOAD_TOO_LARGE); its ticket is rejected and the producer goes on. */
+  messageRefused(error: Error): void
 }
 
 export interface ProducerAppendResult {

@@ -1,10 +1,11 @@
 import type { DurableStreamError } from "@durable-client/bytes"
 import { classifyAck } from "./ack-outcome"
-import { BatchBuilder, newBatch, type Batch, type Payload } from "./batch-builder"
+import { BatchBuilder, encodeBody, newBatch, splitBatch, wireSize, type Batch, type Payload } from "./batch-builder"
 import { classifyAttempt, classifyFailure } from "./failure-outcome"
 import { GapWaits } from "./gap-waits"
 import type { Answer, ProducerAppendResult, ProducerCommands } from "./producer-commands"
 import { epochInUseError, staleEpochError, type ProducerIdentity } from "./producer-errors"
+import type { OutboxSnapshot } from "./producer-outbox"
 import { Sequencer } from "./sequencer"
 
 /**
@@ -16,17 +17,17 @@ import { Sequencer } from "./sequencer"
  * told what happened through its methods (`answered`, `refused`, …). Tests
  * drive it by hand; `IdempotentProducer` wires it to HTTP and timers.
  *
- * Where later features plug in:
- * - a durable outbox persists each batch in `assignTuple`, the one place a
- *   batch gets its (epoch, seq), and removes it where a batch settles
- *   (`ack`, `fail`); batches restored after a restart are resent under
- *   their own tuples before anything new, as a gap resend is
- *   (`commands.send` without `assignTuple`), with the sequencer moved past
- *   their seqs;
- * - splitting a batch a 413 refused is a new kind in `classifyFailure` and
- *   a case in `refused`: nothing from that seq on was stored, so the halves
- *   of `batch.payloads` and the later batches are held and renumbered from
- *   it, the way `park` holds and renumbers for auto-claim.
+ * Where features plug in:
+ * - a durable outbox: the owner writes `outboxSnapshot()` before each send
+ *   and after each answer; `restore` resends the batches of an earlier
+ *   instance under their own tuples before anything new, as a gap resend
+ *   is (`commands.send` without `assignTuple`), with the sequencer moved
+ *   past their seqs;
+ * - a 413 (`tooLarge`): nothing from the refused seq on was stored, so the
+ *   halves of the batch (or nothing, for a single message, which fails
+ *   alone) and every later batch are held until the window is empty, then
+ *   renumbered from that seq, the way `park` holds and renumbers for
+ *   auto-claim.
  */
 
 export interface ProducerCoreConfig extends ProducerIdentity {
@@ -58,6 +59,12 @@ export class ProducerCore<Ticket> {
   private readonly queue: Array<Batch<Ticket>> = []
   private readonly inFlight = new Set<Batch<Ticket>>()
   private parked: Array<Batch<Ticket>> = []
+  /** After a 413: batches waiting to be renumbered from `heldFrom`, in their order on the stream. */
+  private held: Array<Batch<Ticket>> = []
+  /** The lowest seq of the current epoch a 413 refused; nothing from it on was stored. */
+  private heldFrom: number | undefined
+  /** A durable outbox is being read: nothing is sent until `restore`. */
+  private restoring = false
   private readonly gapWaits = new GapWaits<Batch<Ticket>>()
   private readonly builder: BatchBuilder<Ticket>
 
@@ -100,27 +107,29 @@ export class ProducerCore<Ticket> {
       this.waiting.length === 0 &&
       this.queue.length === 0 &&
       this.inFlight.size === 0 &&
-      this.parked.length === 0
+      this.parked.length === 0 &&
+      this.held.length === 0 &&
+      !this.restoring
     )
   }
 
   /** Queues one encoded message of `size` wire bytes; returns the ticket its result comes through. */
   append(payload: Payload, size: number): Ticket {
+    const ticket = this.commands.createTicket()
     if (this.waiting.length > 0 || this.overLimit) {
-      const ticket = this.commands.createTicket()
       this.waiting.push({ payload, size, ticket })
       return ticket
     }
-    const batch = this.addToOpenBatch(payload, size)
+    this.addToOpenBatch(payload, size, ticket)
     this.pump()
-    return batch.ticket
+    return ticket
   }
 
   /** Queues the close request (after everything appended so far); returns its ticket. */
   enqueueClose(body: Uint8Array | undefined): Ticket {
-    const batch = newBatch(this.commands.createTicket(), true, body)
+    const batch = newBatch([this.commands.createTicket()], true, body)
     this.queue.push(batch)
-    return batch.ticket
+    return batch.tickets[0]!
   }
 
   /** flush() or close() starts waiting: the open batch goes at once. Pair with `endFlush`. */
@@ -190,7 +199,14 @@ export class ProducerCore<Ticket> {
       const earlier = [...this.inFlight].filter(
         (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
       )
-      this.gapWaits.wait(batch, earlier, error)
+      const expected = outcome.expectedSeq
+      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq) {
+        // An earlier instance's batch whose predecessors were never stored: renumber from the seq the server expects.
+        this.heldFrom = Math.min(this.heldFrom ?? expected, expected)
+        this.hold(batch)
+      } else {
+        this.gapWaits.wait(batch, earlier, error)
+      }
     } else if (outcome.kind === "stale-epoch") {
       const serverEpoch = outcome.serverEpoch
       if (this.config.autoClaim && serverEpoch !== undefined) {
@@ -199,10 +215,83 @@ export class ProducerCore<Ticket> {
         if (serverEpoch !== undefined) this.sequencer.fence(serverEpoch)
         this.fail(batch, staleEpochError(this.config, batch.epoch, serverEpoch, error))
       }
+    } else if (outcome.kind === "too-large") {
+      this.tooLarge(batch, error)
     } else {
       this.fail(batch, error)
     }
     this.settleGapWaits()
+    this.pump()
+  }
+
+  /** A durable outbox is being read: appends queue, nothing is sent until `restore` (or `abort`). */
+  holdForRestore(): void {
+    this.restoring = true
+  }
+
+  /**
+   * The outbox of an earlier instance: its sent batches go first, under
+   * their own tuples (an earlier attempt may have been stored: a 204 is our
+   * duplicate), then its unsent messages as new batches, then whatever was
+   * appended meanwhile. The producer continues the restored epoch.
+   */
+  restore(snapshot: OutboxSnapshot): void {
+    this.restoring = false
+    const toBatch = (payloads: Payload[]): Batch<Ticket> => {
+      const batch = newBatch<Ticket>()
+      for (const payload of payloads) {
+        batch.payloads.push(payload)
+        batch.tickets.push(this.commands.createTicket())
+        batch.size += wireSize(payload)
+      }
+      batch.body = encodeBody(batch.payloads, this.config.json)
+      this.buffered += batch.size
+      return batch
+    }
+    const last = snapshot.sent.at(-1)
+    if (last) this.sequencer.resume(last.epoch, last.seq + 1)
+    const pending = snapshot.pending.map(toBatch)
+    for (const batch of pending) batch.restored = true
+    this.queue.unshift(...pending)
+    if (this.failure) return
+    for (const sent of snapshot.sent) {
+      const batch = toBatch(sent.payloads)
+      batch.epoch = sent.epoch
+      batch.seq = sent.seq
+      batch.mayBeStored = true
+      batch.restored = true
+      this.inFlight.add(batch)
+      this.commands.send(batch)
+    }
+    this.pump()
+  }
+
+  /**
+   * What a durable outbox must hold now: batches in flight that may be
+   * stored, by tuple; and, in order, messages known not stored (held after a
+   * 413, parked for auto-claim, in flight behind such a hole, or queued to be
+   * resent), which an instance restoring them sends as new batches.
+   */
+  outboxSnapshot(): OutboxSnapshot {
+    const unsent = [...this.held, ...this.parked]
+    const holes = new Map<number, number>()
+    for (const batch of unsent) holes.set(batch.epoch, Math.min(holes.get(batch.epoch) ?? batch.seq, batch.seq))
+    if (this.heldFrom !== undefined) holes.set(this.sequencer.epoch, Math.min(holes.get(this.sequencer.epoch) ?? this.heldFrom, this.heldFrom))
+    const byTuple = (a: Batch<Ticket>, b: Batch<Ticket>): number => a.epoch - b.epoch || a.seq - b.seq
+    const sent: Array<Batch<Ticket>> = []
+    for (const batch of this.inFlight) {
+      if (batch.close) continue
+      const hole = holes.get(batch.epoch)
+      if (hole !== undefined && batch.seq > hole) unsent.push(batch)
+      else sent.push(batch)
+    }
+    // A stable sort keeps the halves of a split batch in order.
+    unsent.sort(byTuple)
+    const resent = this.queue.filter((batch) => !batch.close && (batch.seq >= 0 || batch.restored))
+    return {
+      sent: sent.sort(byTuple).map((batch) => ({ epoch: batch.epoch, seq: batch.seq, payloads: batch.payloads })),
+      pending: [...unsent, ...resent].map((batch) => batch.payloads),
+    }
   }
 
   /** A new epoch (seq back to 0), past any epoch that fenced us; clears a failure. Call with nothing in flight. */
@@ -214,21 +303,22 @@ export class ProducerCore<Ticket> {
 
   /** The producer's signal fired: everything pending fails with `error`. */
   abort(error: Error): void {
+    this.restoring = false
     this.failure ??= error
     this.rejectPending(error)
     this.afterSettle()
   }
 
-  private addToOpenBatch(payload: Payload, size: number): Batch<Ticket> {
-    const batch = this.builder.add(payload, size, () => this.commands.createTicket())
+  private addToOpenBatch(payload: Payload, size: number, ticket: Ticket): void {
+    this.builder.add(payload, size, ticket)
     this.buffered += size
-    return batch
   }
 
   /** Sends what may go now: sealed batches first, then the open batch once it lingered. */
   private pump(): void {
     for (;;) {
-      if (this.failure || this.sequencer.claiming) return
+      if (this.failure || this.sequencer.claiming || this.restoring) return
+      if (this.heldFrom !== undefined && !this.releaseHeld()) return
       if (this.inFlight.size >= this.sequencer.window(this.config.maxInFlight)) return
       if (this.queue.length === 0) {
         if (this.builder.openCount === 0) return
@@ -251,8 +341,7 @@ export class ProducerCore<Ticket> {
     this.inFlight.delete(batch)
     this.sequencer.acknowledged(batch.epoch, answer.status)
     this.buffered -= batch.size
-    this.commands.resolve(batch.ticket, result)
-    for (const ticket of batch.followers ?? []) this.commands.resolve(ticket, result)
+    for (const ticket of batch.tickets) this.commands.resolve(ticket, result)
     this.gapWaits.settled(batch, "acked")
     this.afterSettle()
   }
@@ -267,10 +356,13 @@ export class ProducerCore<Ticket> {
     this.fail(batch, epochInUseError(this.config, batch, serverSeq))
   }
 
-  /** Auto-claim: hold the batch until every request of the fenced epoch is back, then renumber. */
-  private park(batch: Batch<Ticket>, serverEpoch: number | undefined): void {
+  /** Auto-claim: hold the batch (or the halves that replace it) until every request of the fenced epoch is back, then renumber. */
+  private park(batch: Batch<Ticket>, serverEpoch: number | undefined, replacement = [batch]): void {
     this.inFlight.delete(batch)
-    this.parked.push(batch)
+    this.parked.push(...replacement)
+    // Batches a 413 held go with the claim: they are renumbered in the new epoch anyway.
+    this.parked.push(...this.held.splice(0))
+    this.heldFrom = undefined
     if (serverEpoch !== undefined) this.sequencer.claim(serverEpoch)
     this.gapWaits.settled(batch, "parked")
     if (this.inFlight.size === 0 && this.sequencer.claiming) {
@@ -307,7 +399,8 @@ export class ProducerCore<Ticket> {
       this.buffered -= open.size
       this.rejectBatch(open, error)
     }
-    for (const batch of [...this.queue.splice(0), ...this.parked.splice(0)]) {
+    this.heldFrom = undefined
+    for (const batch of [...this.queue.splice(0), ...this.parked.splice(0), ...this.held.splice(0)]) {
       this.buffered -= batch.size
       this.rejectBatch(batch, error)
       this.gapWaits.settled(batch, "failed")
@@ -316,16 +409,67 @@ export class ProducerCore<Ticket> {
   }
 
   private rejectBatch(batch: Batch<Ticket>, error: Error): void {
-    this.commands.reject(batch.ticket, error)
-    for (const ticket of batch.followers ?? []) this.commands.reject(ticket, error)
+    for (const ticket of batch.tickets) this.commands.reject(ticket, error)
+  }
+
+  /**
+   * A 413: the server stored nothing from this seq on. Several messages are
+   * split in two (each half may draw its own 413); a single message fails
+   * alone. The halves and every later batch of the epoch are held and, once
+   * the window is empty, renumbered from the refused seq.
+   */
+  private tooLarge(batch: Batch<Ticket>, error: DurableStreamError): void {
+    const splittable = batch.payloads.length > 1
+    const halves = splittable ? splitBatch(batch, this.config.json) : []
+    if (!splittable) {
+      this.inFlight.delete(batch)
+      this.buffered -= batch.size
+      this.rejectBatch(batch, error)
+      this.commands.messageRefused(error)
+    }
+    if (this.sequencer.claiming) {
+      // Its epoch is being left behind: the halves are renumbered with the parked batches.
+      this.park(batch, undefined, halves)
+      return
+    }
+    this.inFlight.delete(batch)
+    this.heldFrom = Math.min(this.heldFrom ?? batch.seq, batch.seq)
+    this.insertHeld(halves, batch.seq)
+    this.gapWaits.settled(batch, "held")
+  }
+
+  /** Holds a later batch of the epoch whose seq a 413 left dangling (it met, or will meet, a gap). */
+  private hold(batch: Batch<Ticket>): void {
+    this.inFlight.delete(batch)
+    this.insertHeld([batch], batch.seq)
+    this.gapWaits.settled(batch, "held")
+  }
+
+  private mustHold(batch: Batch<Ticket>): boolean {
+    return this.heldFrom !== undefined && batch.epoch === this.sequencer.epoch && batch.seq > this.heldFrom
+  }
+
+  private insertHeld(batches: Array<Batch<Ticket>>, seq: number): void {
+    let at = this.held.findIndex((other) => other.seq > seq)
+    if (at === -1) at = this.held.length
+    this.held.splice(at, 0, ...batches)
+  }
+
+  /** Once nothing is in flight, the held batches go first, renumbered from the refused seq. */
+  private releaseHeld(): boolean {
+    if (this.inFlight.size > 0) return false
+    this.sequencer.rewind(this.heldFrom!)
+    this.heldFrom = undefined
+    for (const batch of this.held) batch.gapRetries = 0
+    this.queue.unshift(...this.held.splice(0))
+    return true
   }
 
   /** Space freed: appends that waited join the open batch, then whatever may go is sent. */
   private afterSettle(): void {
     while (this.waiting.length > 0 && !this.overLimit) {
       const waiting = this.waiting.shift()!
-      const batch = this.addToOpenBatch(waiting.payload, waiting.size)
-      ;(batch.followers ??= []).push(waiting.ticket)
+      this.addToOpenBatch(waiting.payload, waiting.size, waiting.ticket)
     }
     this.pump()
   }
@@ -335,6 +479,7 @@ export class ProducerCore<Ticket> {
     for (let ready = this.gapWaits.takeReady(); ready; ready = this.gapWaits.takeReady()) {
       const [batch, verdict] = ready
       if (this.failure || verdict.failed) this.fail(batch, this.failure ?? verdict.error)
+      else if (this.mustHold(batch)) this.hold(batch)
       else if (verdict.parked || this.sequencer.claiming) this.park(batch, undefined)
       else if (batch.gapRetries++ < MAX_GAP_RETRIES) this.commands.send(batch)
       else this.fail(batch, verdict.error)

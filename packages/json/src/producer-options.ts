@@ -12,6 +12,7 @@ import {
   type ResolvedRetry,
 } from "@durable-client/bytes/internal"
 import { JSON_DEFAULTS } from "./defaults"
+import type { ProducerOutbox } from "./producer-outbox"
 
 const DEFAULTS = JSON_DEFAULTS.producer
 
@@ -68,6 +69,13 @@ export interface IdempotentProducerOptions {
    * CALLBACK_FAILED error (see the README).
    */
   onError?: (error: Error) => void
+  /**
+   * Keeps sent, unacknowledged batches (with their epoch and seq) across a
+   * crash: a producer created later with the same id and outbox resends
+   * them, exactly once, before anything new. See `createMemoryOutbox` and
+   * `webStorageOutbox`.
+   */
+  outbox?: ProducerOutbox
 }
 
 export interface ResolvedProducerOptions {
@@ -81,6 +89,7 @@ export interface ResolvedProducerOptions {
   retry: ResolvedRetry
   signal: AbortSignal | undefined
   onError: ((error: Error) => void) | undefined
+  outbox: ProducerOutbox | undefined
 }
 
 /**
@@ -116,6 +125,7 @@ export function resolveProducerOptions(
     }),
     signal: optionalSignal(url, options.signal, "signal"),
     onError: optionalFunction<(error: Error) => void>(url, options.onError, "onError"),
+    outbox: resolveOutbox(url, options.outbox),
   }
 }
 
@@ -124,4 +134,19 @@ function stripUndefined(url: string, value: RetryOptions | undefined): RetryOpti
   const out: Record<string, unknown> = {}
   for (const [key, field] of Object.entries(given)) if (field !== undefined) out[key] = field
   return out as RetryOptions
+}
+
+function resolveOutbox(url: string, outbox: unknown): ProducerOutbox | undefined {
+  if (outbox === undefined) return undefined
+  const candidate = outbox as Partial<ProducerOutbox> | null
+  if (
+    typeof candidate !== "object" ||
+    candidate === null ||
+    typeof candidate.get !== "function" ||
+    typeof candidate.set !== "function" ||
+    typeof candidate.delete !== "function"
+  ) {
+    throw invalidArgument(url, `outbox must have get, set and delete functions (got ${describeValue(outbox)})`)
+  }
+  return candidate as ProducerOutbox
 }

@@ -49,6 +49,17 @@ export class Sequencer {
     batch.mayBeStored = false
   }
 
+  /** Continues an epoch an earlier instance used (a durable outbox): seqs go on after its last. */
+  resume(epoch: number, nextSeq: number): void {
+    this.epochValue = epoch
+    this.nextSeqValue = nextSeq
+  }
+
+  /** Seqs from `seq` on were not stored (a 413): they are handed out again, in order. */
+  rewind(seq: number): void {
+    this.nextSeqValue = Math.min(this.nextSeqValue, seq)
+  }
+
   /** A batch sent under `epoch` was acknowledged; `status` 200 means it was stored just now. */
   acknowledged(epoch: number, status: number): void {
     if (epoch !== this.epochValue) return

@@ -13,7 +13,7 @@ function builder(maxBatchBytes: number, maxBatchItems = Number.POSITIVE_INFINITY
     startLinger: () => clock.push("start"),
     cancelLinger: () => clock.push("cancel"),
   })
-  const add = (text: string) => batches.add(text, wireSize(text), () => tickets++)
+  const add = (text: string) => batches.add(text, wireSize(text), tickets++)
   return { batches, sealed, clock, add }
 }
 

@@ -23,6 +23,7 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
   const checks: Array<Batch<Ticket>> = []
   const clock: string[] = []
   const failures: Error[] = []
+  const refusals: Error[] = []
   const commands: ProducerCommands<Ticket> = {
     createTicket: () => ({ id: tickets++ }),
     send: (batch) => sent.push(batch),
@@ -36,6 +37,7 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
     startLinger: () => clock.push("start"),
     cancelLinger: () => clock.push("cancel"),
     failed: (error) => failures.push(error),
+    messageRefused: (error) => refusals.push(error),
   }
   const core = new ProducerCore<Ticket>(
     {
@@ -57,7 +59,7 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
   /** What went out, as [epoch, seq, body] per send. */
   const wire = (): Array<[number, number, string]> =>
     sent.map((batch) => [batch.epoch, batch.seq, new TextDecoder().decode(batch.body)])
-  return { core, sent, checks, clock, failures, append, wire }
+  return { core, sent, checks, clock, failures, refusals, append, wire }
 }
 
 const stored = (offset: string, serverSeq?: number) => ({ status: 200, offset, serverSeq })
@@ -120,14 +122,63 @@ describe("batching", () => {
     for (const [, , body] of wire()) expect(body.length).toBeLessThanOrEqual(12)
   })
 
-  it("every append of a batch shares its ticket", () => {
+  it("every append has its own ticket; the appends of a batch settle together", () => {
     const { core, append, sent } = setup()
     const first = append("1")
     const second = append("2")
-    expect(second).toBe(first)
+    expect(second).not.toBe(first)
     core.beginFlush()
     core.answered(sent[0]!, stored("2"))
     expect(first.result).toEqual({ offset: "2", duplicate: false })
+    expect(second.result).toEqual({ offset: "2", duplicate: false })
+  })
+})
+
+describe("413 Payload Too Large", () => {
+  const tooLarge = () => httpError(413, {}, "PAYLOAD_TOO_LARGE")
+
+  it("splits a refused batch in two and resends the halves under the refused seq and the next", () => {
+    const { core, append, sent, wire } = setup()
+    const tickets = ["1", "2", "3"].map(append)
+    core.beginFlush()
+    core.refused(sent[0]!, tooLarge())
+    expect(wire()).toEqual([
+      [0, 0, "[1,2,3]"],
+      [0, 0, "[1,2]"],
+    ])
+    core.answered(sent[1]!, stored("a"))
+    expect(wire()[2]).toEqual([0, 1, "[3]"])
+    core.answered(sent[2]!, stored("b"))
+    expect(tickets.map((ticket) => ticket.result?.offset)).toEqual(["a", "a", "b"])
+    expect(core.idle).toBe(true)
+    expect(core.bufferedBytes).toBe(0)
+  })
+
+  it("fails a single refused message alone; later batches in flight are held and renumbered from its seq", () => {
+    const { core, append, sent, wire, failures, refusals } = setup({ maxBatchItems: 1 })
+    const first = append("1")
+    core.answered(sent[0]!, stored("a"))
+    const tickets = ["22", "3", "4"].map(append)
+    expect(wire().slice(1).map(([, seq]) => seq)).toEqual([1, 2, 3])
+    core.refused(sent[1]!, tooLarge())
+    // Seqs 2 and 3 were never stored: the server answers them with gaps.
+    core.refused(sent[3]!, gap(1, 3))
+    expect(sent).toHaveLength(4)
+    core.refused(sent[2]!, gap(1, 2))
+    expect(wire().slice(4)).toEqual([
+      [0, 1, "[3]"],
+      [0, 2, "[4]"],
+    ])
+    core.answered(sent[4]!, stored("b"))
+    core.answered(sent[5]!, stored("c"))
+    expect(first.result?.offset).toBe("a")
+    expect(tickets[0]!.error).toMatchObject({ code: "PAYLOAD_TOO_LARGE" })
+    expect(tickets.slice(1).map((ticket) => ticket.result?.offset)).toEqual(["b", "c"])
+    expect(refusals).toHaveLength(1)
+    expect(failures).toEqual([])
+    expect(core.error).toBeUndefined()
+    expect(core.idle).toBe(true)
+    expect(core.nextSeq).toBe(3)
   })
 })
 
@@ -323,5 +374,52 @@ describe("abort", () => {
     expect(core.idle).toBe(true)
     // An abort is not a failure of the stream: onError is for those.
     expect(failures).toEqual([])
+  })
+})
+
+describe("durable outbox", () => {
+  const tooLarge = () => httpError(413, {}, "PAYLOAD_TOO_LARGE")
+
+  it("restores sent batches under their own tuples before anything appended meanwhile, and takes a 204 as our duplicate", () => {
+    const { core, append, sent, wire } = setup()
+    core.holdForRestore()
+    const later = append("9")
+    core.beginFlush()
+    expect(sent).toHaveLength(0)
+    expect(core.idle).toBe(false)
+    core.restore({ sent: [{ epoch: 2, seq: 7, payloads: ["1", "2"] }], pending: [["3"]] })
+    expect(wire()).toEqual([[2, 7, "[1,2]"]])
+    core.answered(sent[0]!, duplicate(7))
+    // The epoch is confirmed: what follows pipelines, in order.
+    expect(wire().slice(1)).toEqual([
+      [2, 8, "[3]"],
+      [2, 9, "[9]"],
+    ])
+    core.answered(sent[1]!, stored("b"))
+    core.answered(sent[2]!, stored("c"))
+    expect(later.result).toEqual({ offset: "c", duplicate: false })
+    expect(core.idle).toBe(true)
+  })
+
+  it("renumbers a restored batch from the seq a gap names when nothing earlier is in flight", () => {
+    const { core, sent, wire } = setup()
+    core.holdForRestore()
+    core.restore({ sent: [{ epoch: 0, seq: 5, payloads: ["1"] }], pending: [] })
+    core.refused(sent[0]!, gap(3, 5))
+    // The same batch, renumbered in place and sent again.
+    expect(sent).toHaveLength(2)
+    expect(wire()[1]).toEqual([0, 3, "[1]"])
+    expect(core.nextSeq).toBe(4)
+  })
+
+  it("snapshots halves of a split batch as not stored, in order, and batches behind the hole with them", () => {
+    const { core, append, sent } = setup({ maxBatchItems: 2 })
+    append("1")
+    append("2")
+    core.answered(sent[0]!, stored("a"))
+    for (const text of ["3", "4", "5", "6"]) append(text)
+    expect(core.outboxSnapshot().sent.map((batch) => batch.seq)).toEqual([1, 2])
+    core.refused(sent[1]!, tooLarge())
+    expect(core.outboxSnapshot()).toEqual({ sent: [], pending: [["3"], ["4"], ["5", "6"]] })
   })
 })
