@@ -31,7 +31,7 @@ const LAYERS = readdirSync(packagesDir).filter((name) => {
     return false
   }
 })
-const ATTW_PROFILES = { cli: "esm-only" }
+const ATTW_PROFILES = { cli: "esm-only", testing: "esm-only" }
 const bin = (name) => join(packageDir, "node_modules/.bin", name)
 
 function run(command, args) {
