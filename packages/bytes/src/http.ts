@@ -20,6 +20,7 @@ import { discardBody, responseReader, type ResponseReader } from "./response-rea
 import { backoffDelay, nextRetryDelay, type ResolvedRetry, type RetryRule } from "./retry-policy"
 import { headerValueProblem } from "./validate"
 
+/** The subset of `fetch` the SDK calls; inject your own (tests, auth, a polyfill). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
 /** What `onError` may return to retry with fresh credentials or params. */

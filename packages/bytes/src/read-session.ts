@@ -21,6 +21,7 @@ export type { SessionHealth, SessionStatus } from "./session-health"
  */
 export type LiveMode = false | "long-poll" | "sse" | "auto"
 
+/** Options of `DurableStream.read`. */
 export interface ReadOptions {
   /** Where to start: `"-1"` (default, the beginning), `"now"` (the tail) or a saved offset. */
   offset?: string
@@ -76,6 +77,7 @@ export interface LiveSharing {
   run(context: SharedReadContext): AsyncGenerator<StreamChunk>
 }
 
+/** What a `LiveSharing` strategy knows about the read it may share. */
 export interface SharedReadContext {
   url: string
   /** Where this session starts. */

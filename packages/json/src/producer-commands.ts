@@ -22,6 +22,7 @@ export interface ProducerCommands<Ticket> extends LingerClock {
   failed(error: Error): void
 }
 
+/** What a producer append resolves with once its batch is stored. */
 export interface ProducerAppendResult {
   /** Stream tail after the batch holding this message; absent on some duplicate acks. */
   offset: string | undefined

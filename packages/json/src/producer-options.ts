@@ -15,6 +15,7 @@ import { JSON_DEFAULTS } from "./defaults"
 
 const DEFAULTS = JSON_DEFAULTS.producer
 
+/** Options of `IdempotentProducer`. */
 export interface IdempotentProducerOptions {
   /**
    * Starting epoch; bump it when a producer restarts with persisted identity.

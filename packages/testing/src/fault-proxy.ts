@@ -23,6 +23,7 @@ import { endToEndHeaders } from "./proxy-headers";
 import { createSeededRandom, randomSeed } from "./seeded-random";
 import { sendSlowlorisResponse } from "./slowloris-response";
 
+/** Options of `startFaultProxy`. */
 export interface FaultProxyOptions {
   /** Origin to forward to, e.g. the reference server's `url`. */
   target: string;
@@ -36,6 +37,7 @@ export interface FaultProxyOptions {
   seed?: number;
 }
 
+/** What a fault proxy has done so far, per outcome. */
 export interface FaultProxyStats {
   /** Every request received, eligible for faults or not. */
   requests: number;
@@ -56,6 +58,7 @@ export interface FaultProxyStats {
   upstreamErrors: number;
 }
 
+/** A running fault proxy, from `startFaultProxy`. */
 export interface FaultProxy {
   /** Origin of the proxy; request paths are forwarded unchanged. */
   readonly url: string;
