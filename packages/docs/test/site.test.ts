@@ -47,8 +47,9 @@ describe.skipIf(!chromium)("the docs site in Chromium", () => {
   })
 
   it("renders an API page with the doc comments", async () => {
-    const { page, errors } = await open("modules/_durable-client_testing.index.html")
-    await expect.poll(() => page.textContent("body")).toContain("startReferenceServer")
+    const { page, errors } = await open("classes/_durable-client_bytes.index.DurableStream.html")
+    await expect.poll(() => page.locator("h1").first().textContent()).toContain("DurableStream")
+    expect(await page.textContent("body")).toContain("A handle on one stream URL")
     await page.screenshot({ path: `${artifactsDir}docs-api.png`, fullPage: true })
     expect(errors).toEqual([])
   })
