@@ -28,6 +28,7 @@ export interface KeyValueStorage {
   setItem(key: string, value: string): void
 }
 
+/** Defaults of the chat stream stores (`localStorageChatStreamStore`). */
 export const CHAT_STREAM_STORE_DEFAULTS = Object.freeze({
   /** Key of a chat's record: this prefix and the chat id. */
   prefix: "durable-client:ai-sdk:chat:",

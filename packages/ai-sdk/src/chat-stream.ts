@@ -25,6 +25,7 @@ export type ChatStreamProducerOptions = Pick<
   "lingerMs" | "maxBatchBytes" | "maxBatchItems" | "maxInFlight" | "maxBufferedBytes"
 >
 
+/** Options of `startChatStream`: the generation to record and the stream to record it into. */
 export interface ChatStreamOptions {
   /**
    * The generation's UI message chunks: what `toUIMessageStream({ stream:
@@ -114,6 +115,7 @@ export interface ChatStream {
   response(init?: ResponseInit): Response
 }
 
+/** Defaults of `startChatStream`. */
 export const CHAT_STREAM_DEFAULTS = Object.freeze({
   producerId: "ai-sdk",
   errorText: "An error occurred.",

@@ -15,6 +15,7 @@ export type ChatRequestBody =
   | Record<string, unknown>
   | (() => Record<string, unknown> | Promise<Record<string, unknown>>)
 
+/** Options of `DurableChatTransport`. */
 export interface DurableChatTransportOptions {
   /**
    * The app's chat route. It answers a POST with the generation's stream URL
@@ -64,6 +65,7 @@ export interface ResolvedTransportOptions {
   timeouts: TimeoutOptions | undefined
 }
 
+/** Defaults of `DurableChatTransport`. */
 export const DURABLE_CHAT_TRANSPORT_DEFAULTS = Object.freeze({
   api: "/api/chat",
   live: "auto" as const,

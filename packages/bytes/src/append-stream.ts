@@ -13,6 +13,7 @@ export type AppendStreamChunk = Uint8Array | ArrayBuffer | string
 /** What `appendStream` takes: a byte stream (a fetch body, say) or any async iterable of chunks. */
 export type AppendStreamSource = ReadableStream<AppendStreamChunk> | AsyncIterable<AppendStreamChunk>
 
+/** Options of `DurableStream.appendStream`. */
 export interface AppendStreamOptions extends AppendOptions {
   /**
    * `true` sends the source as one streaming request body (`duplex: "half"`)

@@ -25,8 +25,10 @@ import {
 
 export type { DurableStreamOptions } from "./options"
 
+/** What an append accepts: bytes, or a string sent as UTF-8. */
 export type AppendData = Uint8Array | ArrayBuffer | string
 
+/** Options of `DurableStream.create`. */
 export interface CreateOptions {
   contentType?: string
   /** Sliding idle timeout in whole seconds. Exclusive with `expiresAt`. */
@@ -41,6 +43,7 @@ export interface CreateOptions {
   headers?: HeadersRecord
 }
 
+/** What `DurableStream.create` learned about the stream. */
 export interface CreateResult {
   /** `true` for 201 (new stream), `false` for 200 (it existed with this configuration). */
   created: boolean
@@ -49,6 +52,7 @@ export interface CreateResult {
   contentType: string | undefined
 }
 
+/** A stream's metadata, from `DurableStream.head`. */
 export interface StreamInfo {
   contentType: string | undefined
   /** The tail: where a read from `now` would start. */
@@ -59,6 +63,7 @@ export interface StreamInfo {
   etag: string | undefined
 }
 
+/** Options of `DurableStream.append`. */
 export interface AppendOptions {
   /** Application writer sequence (`Stream-Seq`): must strictly increase (byte-wise). */
   seq?: string
@@ -74,12 +79,14 @@ export interface OperationOptions {
   headers?: HeadersRecord
 }
 
+/** What an append left the stream at. */
 export interface AppendResult {
   /** The stream's tail after this append. */
   offset: string | undefined
   closed: boolean
 }
 
+/** Options of `DurableStream.close`. */
 export interface CloseOptions {
   /** Final data, appended atomically with the close. */
   body?: AppendData

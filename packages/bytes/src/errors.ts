@@ -79,6 +79,7 @@ export interface DurableStreamErrorDetails {
  */
 const BRAND = Symbol.for("durable-client.DurableStreamError")
 
+/** The one error type of the SDK: branch on `code`; `url`, `operation` and `status` say what failed. */
 export class DurableStreamError extends Error {
   override readonly name: string = "DurableStreamError"
   readonly code: DurableStreamErrorCode

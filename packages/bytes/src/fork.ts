@@ -25,6 +25,7 @@ export const FORK_HEADERS = Object.freeze({
   forkSubOffset: "Stream-Fork-Sub-Offset",
 })
 
+/** Options of `DurableStream.fork`. */
 export interface ForkOptions {
   /** The fork's URL, on the same server (same origin) as the source. Exclusive with `target`. */
   url?: string | URL
@@ -52,6 +53,7 @@ export interface ForkOptions {
   headers?: HeadersRecord
 }
 
+/** The fork created by `DurableStream.fork`. */
 export interface ForkResult extends CreateResult {
   /** The fork's handle: the target given, or a handle with the source's settings at `url`. */
   stream: DurableStream

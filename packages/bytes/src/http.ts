@@ -21,6 +21,7 @@ import type { ResolvedRetry, RetryRule } from "./retry-policy"
 import { toStreamError } from "./stream-error"
 import { headerValueProblem } from "./validate"
 
+/** The subset of `fetch` the SDK calls; inject your own (tests, auth, a polyfill). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
 /** What `onError` may return to retry with fresh credentials or params. */

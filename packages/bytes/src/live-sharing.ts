@@ -11,6 +11,7 @@ export interface LiveSharing {
   run(context: SharedReadContext): AsyncGenerator<StreamChunk>
 }
 
+/** What a `LiveSharing` gets for one session: where it starts, and a way to read the stream unshared. */
 export interface SharedReadContext {
   url: string
   /** Where this session starts. */

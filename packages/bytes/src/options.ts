@@ -46,6 +46,7 @@ export interface TimeoutOptions {
 
 export type ResolvedTimeouts = Readonly<Required<TimeoutOptions>>
 
+/** Options of a `DurableStream` handle. */
 export interface DurableStreamOptions {
   /** The stream's URL. Any layout: the protocol fixes none. */
   url: string | URL

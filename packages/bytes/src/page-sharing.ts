@@ -1,6 +1,7 @@
 import { runRelay, type JoinRelay, type RelayHandlers } from "./live-relay"
 import type { LiveSharing } from "./live-sharing"
 
+/** Options of `pageSharing`. */
 export interface PageSharingOptions {
   /** Scope name prefix: readers share only with readers of the same namespace. Default "durable-client". */
   namespace?: string

@@ -10,6 +10,7 @@ import type { HeadersRecord, ParamsRecord } from "./request-values"
  */
 export type LiveMode = false | "long-poll" | "sse" | "auto"
 
+/** Options of `DurableStream.read`. */
 export interface ReadOptions {
   /** Where to start: `"-1"` (default, the beginning), `"now"` (the tail) or a saved offset. */
   offset?: string

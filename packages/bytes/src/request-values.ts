@@ -7,7 +7,9 @@ export type DynamicValue =
   | string
   | (() => string | undefined | Promise<string | undefined>)
 
+/** Request headers; a function value is called per request (fresh tokens). */
 export type HeadersRecord = Record<string, DynamicValue | undefined>
+/** Query parameters; a function value is called per request. */
 export type ParamsRecord = Record<string, DynamicValue | undefined>
 
 export async function resolveValues(

@@ -3,6 +3,7 @@ import type { DurableStreamError } from "./errors"
 import type { PauseReason } from "./live-supervisor"
 import type { TransportName } from "./read-transport"
 
+/** Where a read session is in its life, as reported by `onStatusChange`. */
 export type SessionStatus =
   | "connecting"
   | "catching-up"

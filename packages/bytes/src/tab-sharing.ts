@@ -38,6 +38,7 @@ interface ElectionMessage {
 
 type Message = ChunkMessage | ElectionMessage
 
+/** Shares one live connection per stream across the tabs of an origin (BroadcastChannel and Web Locks); pass it as a read's `shareAcrossTabs`. */
 export function tabSharing(options: TabSharingOptions = {}): LiveSharing {
   return {
     run: (context) => {

@@ -23,6 +23,7 @@ export const EXIT = Object.freeze({
   TERMINATED: 143,
 })
 
+/** An exit code of the `durable-client` command. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
 const BY_CODE: Record<string, ExitCode> = {

@@ -10,6 +10,7 @@ import { createRedactor, maskUserInfo } from "./redact"
 import { ENV } from "./target"
 import { isUsageError, usageError } from "./usage-error"
 
+/** The CLI's version, from its package.json. */
 export const VERSION: string = packageJson.version
 
 /**

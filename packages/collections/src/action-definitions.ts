@@ -4,14 +4,17 @@ import type { DraftCollection } from "./optimistic-layers"
 /** Row type of a collection in a state schema. */
 export type RowOf<H> = H extends EntityHelpers<infer D> ? EntityValue<D> : never
 
+/** Writable collections an optimistic action changes, one per entity type. */
 export type Draft<S extends StateSchema> = { readonly [K in keyof S]: DraftCollection<RowOf<S[K]>> }
 
+/** What an action's `write` receives besides its arguments. */
 export interface ActionContext<S extends StateSchema> {
   /** Stamped on the changes written; the action settles when the stream echoes it. */
   txid: string
   schema: S
 }
 
+/** One optimistic action: a local change shown at once, and the changes it writes. */
 export interface ActionDefinition<S extends StateSchema, Args> {
   /** Applied at once, on top of confirmed rows, until the write is echoed or fails. */
   optimistic?: (draft: Draft<S>, args: Args) => void
@@ -30,8 +33,10 @@ export interface ActionDefinition<S extends StateSchema, Args> {
 
 // `any` here only lets each action declare its own argument type; it is inferred per action below.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** The actions of a `StreamDB`, by name. */
 export type ActionDefinitions<S extends StateSchema> = Record<string, ActionDefinition<S, any>>
 
+/** What a settled action resolves with. */
 export interface ActionResult {
   txid: string
 }

@@ -4,6 +4,7 @@ import { describeValue } from "@durable-client/state/internal"
 /** Which rows a live query keeps: a predicate, or fields that must be equal (`{ done: false }`). */
 export type Where<T> = ((row: T) => boolean) | Partial<T>
 
+/** Sort direction of an `orderBy` field. */
 export type SortDirection = "asc" | "desc"
 
 /** A comparator, a field name (ascending), or fields with directions in priority order. */
@@ -12,6 +13,7 @@ export type OrderBy<T> =
   | (keyof T & string)
   | Partial<Record<keyof T & string, SortDirection>>
 
+/** Filter, order and limit of a live query. */
 export interface QueryOptions<T> {
   where?: Where<T>
   orderBy?: OrderBy<T>

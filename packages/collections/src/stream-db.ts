@@ -38,6 +38,7 @@ export type {
 } from "./action-definitions"
 export type { DraftCollection } from "./optimistic-layers"
 
+/** The collections of a `StreamDB`, one per entity type of its schema. */
 export type Collections<S extends StateSchema> = { readonly [K in keyof S]: Collection<RowOf<S[K]>> }
 
 /**

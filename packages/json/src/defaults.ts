@@ -6,6 +6,7 @@
 
 const MiB = 1024 * 1024
 
+/** Defaults of the JSON layer (`JsonStream`, `IdempotentProducer`). */
 export const JSON_DEFAULTS = Object.freeze({
   /** What `JsonStream` creates streams as. Any `application/json` variant is accepted. */
   contentType: "application/json",

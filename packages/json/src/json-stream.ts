@@ -15,6 +15,7 @@ import { encodeJsonValue } from "./json-codec"
 import { JsonReadSession } from "./json-read-session"
 import { resolveJsonStreamOptions } from "./json-stream-options"
 
+/** Options of a `JsonStream` handle. */
 export interface JsonStreamOptions<T> extends Omit<DurableStreamOptions, "contentType"> {
   /**
    * Content type to create with; any `application/json` variant (such as
@@ -31,6 +32,7 @@ export interface JsonFromOptions<T> {
   schema?: StandardSchemaV1<unknown, T>
 }
 
+/** Options of `JsonStream.create`. */
 export interface JsonCreateOptions {
   ttlSeconds?: number
   expiresAt?: Date | string

@@ -24,6 +24,7 @@ export interface ProducerCommands<Ticket> extends LingerClock {
   messageRefused(error: Error): void
 }
 
+/** What a producer append resolves with once its batch is stored. */
 export interface ProducerAppendResult {
   /** Stream tail after the batch holding this message; absent on some duplicate acks. */
   offset: string | undefined

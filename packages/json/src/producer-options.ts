@@ -16,6 +16,7 @@ import type { ProducerOutbox } from "./producer-outbox"
 
 const DEFAULTS = JSON_DEFAULTS.producer
 
+/** Options of `IdempotentProducer`. */
 export interface IdempotentProducerOptions {
   /**
    * Starting epoch; bump it when a producer restarts with persisted identity.

@@ -1,6 +1,7 @@
 import { describeValue, invalidArgument, optionalBoolean, optionsObject } from "@durable-client/bytes/internal"
 import { IdempotentProducer } from "./idempotent-producer"
 
+/** Options of `producerWritable`. */
 export interface ProducerWritableOptions {
   /**
    * What `close()` on the writable does after flushing: `true` closes the

@@ -12,7 +12,8 @@
 //   ESM and bundler. "strict" is the profile for dual ESM+CJS packages
 //   like ours ("esm-only" would skip the require() side). The CLI is a Node
 //   program shipped as ESM only (a bin and a small `run`/`startInspector`
-//   entry), so it is checked with "esm-only"; the cells that profile ignores
+//   entry), so it is checked with "esm-only", and so is the Node test kit
+//   (@durable-client/testing); the cells that profile ignores
 //   are printed as "(ignored)" and are not problems.
 //
 // One line per check (PASS / FAIL), then "N passed, N failed, N skipped".
@@ -31,7 +32,7 @@ const LAYERS = readdirSync(packagesDir).filter((name) => {
     return false
   }
 })
-const ATTW_PROFILES = { cli: "esm-only" }
+const ATTW_PROFILES = { cli: "esm-only", testing: "esm-only" }
 const bin = (name) => join(packageDir, "node_modules/.bin", name)
 
 function run(command, args) {

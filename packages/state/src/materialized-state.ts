@@ -15,6 +15,7 @@ export interface Change<V = unknown> {
   txid?: string
 }
 
+/** Called with the changes each applied message made. */
 export type ChangeObserver = (changes: readonly Change[]) => void
 
 /** Plain-JSON form of a state, for checkpoints. */
@@ -48,6 +49,7 @@ export interface MaterializedStateOptions {
   onCallbackError?: OnCallbackError
 }
 
+/** The rows of a State Protocol stream in memory, by type and key, kept up to date by applying its messages. */
 export class MaterializedState {
   private readonly tables = new Map<string, Map<string, unknown>>()
   private readonly observers = new Set<ChangeObserver>()

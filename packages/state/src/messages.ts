@@ -1,8 +1,10 @@
 /** State Protocol message shapes (STATE-PROTOCOL.md §4–5). */
 
 export type Operation = "insert" | "update" | "delete"
+/** The kind of a control message. */
 export type ControlType = "snapshot-start" | "snapshot-end" | "reset"
 
+/** Headers of a change message. */
 export interface ChangeHeaders {
   operation: Operation
   /** Opaque id grouping changes; writers stamp it so they can await its echo. */
@@ -13,6 +15,7 @@ export interface ChangeHeaders {
   offset?: string
 }
 
+/** A State Protocol change: insert, update or delete of one row. */
 export interface ChangeMessage<V = unknown> {
   type: string
   key: string
@@ -22,6 +25,7 @@ export interface ChangeMessage<V = unknown> {
   headers: ChangeHeaders
 }
 
+/** A State Protocol control message: snapshot bounds or a reset. */
 export interface ControlMessage {
   headers: {
     control: ControlType
@@ -29,13 +33,16 @@ export interface ControlMessage {
   }
 }
 
+/** Any State Protocol message. */
 export type StateMessage = ChangeMessage | ControlMessage
 
+/** Whether a message is a control message. */
 export function isControlMessage(message: unknown): message is ControlMessage {
   const headers = (message as { headers?: unknown } | null)?.headers
   return typeof headers === "object" && headers !== null && "control" in headers
 }
 
+/** Whether a message is a change message. */
 export function isChangeMessage(message: unknown): message is ChangeMessage {
   const headers = (message as { headers?: unknown } | null)?.headers
   return typeof headers === "object" && headers !== null && "operation" in headers

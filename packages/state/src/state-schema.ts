@@ -13,11 +13,13 @@ export interface EntityDefinition<S extends StandardSchemaV1 = StandardSchemaV1>
   schema: S
 }
 
+/** Entity definitions by collection name, the input of `createStateSchema`. */
 export type StateSchemaDefinition = Record<string, EntityDefinition>
 
 /** The value type of an entity, from its schema's output type. */
 export type EntityValue<D extends EntityDefinition> = StandardSchemaV1.InferOutput<D["schema"]>
 
+/** Optional headers of a change built by the schema helpers. */
 export interface ChangeOptions {
   txid?: string
   /** RFC 3339 time, or a Date. */
@@ -41,6 +43,7 @@ export interface EntityHelpers<D extends EntityDefinition = EntityDefinition> {
   ): ChangeMessage<EntityValue<D>>
 }
 
+/** A State Protocol schema: per collection, helpers that build and validate its changes. */
 export type StateSchema<Def extends StateSchemaDefinition = StateSchemaDefinition> = {
   readonly [K in keyof Def]: EntityHelpers<Def[K]>
 }

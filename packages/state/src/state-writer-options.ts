@@ -4,6 +4,7 @@ import { STATE_DEFAULTS } from "./defaults"
 import { isStateSchema, type StateSchema } from "./state-schema"
 import { createTxid } from "./txid"
 
+/** Options of `StateWriter`. */
 export interface StateWriterOptions extends IdempotentProducerOptions {
   /**
    * Producer id.

@@ -8,6 +8,7 @@ import { createTxid } from "./txid"
 
 export type { StateWriterOptions } from "./state-writer-options"
 
+/** What a `StateWriter.write` resolves with. */
 export interface WriteResult {
   /** The txid stamped on every change of this write; await its echo on a materializer. */
   txid: string

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm test`: build once, then run every suite — typecheck and lint, vitest
+// `pnpm test`: build once, then run every suite — typecheck and lint, the docs site, vitest
 // (unit, integration, browser), the conformance suite, the package-shape checks and the runtime
 // matrix — each printing its own "N passed, N failed, N skipped" line. A
 // failing suite does not stop the others, so one run shows everything that is
@@ -11,6 +11,8 @@ const suites = [
   // Types (including the type tests under test/types) and the isomorphism and
   // package-shape rules: a broken one fails `pnpm test`, not just `pnpm lint`.
   ["typecheck + lint", ["lint"]],
+  // The docs site: an export without a doc comment or a broken link fails it.
+  ["docs", ["--filter", "@durable-client/docs", "run", "docs"]],
   ["vitest", ["exec", "vitest", "run", "--config", "packages/testing/vitest.config.ts"]],
   ["conformance", ["conformance"]],
   ["package shape", ["check:packages"]],

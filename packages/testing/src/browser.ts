@@ -58,6 +58,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Options of `serveStatic`. */
 export interface StaticServerOptions {
   /**
    * Loopback host to listen on, default `127.0.0.1`. Its port alone already
@@ -67,6 +68,7 @@ export interface StaticServerOptions {
   host?: string;
 }
 
+/** A running static file server, from `serveStatic`. */
 export interface StaticServer {
   /** Origin, e.g. `http://127.0.0.1:41234` (no trailing slash). */
   readonly url: string;
@@ -181,6 +183,7 @@ function fromDirectory(root: string): (path: string) => Promise<Uint8Array | und
   };
 }
 
+/** Options of `bundleForBrowser`. */
 export interface BundleOptions {
   /** Compile-time constants, e.g. `{ "process.env.NODE_ENV": '"production"' }`. */
   define?: Record<string, string>;

@@ -34,6 +34,7 @@ const LISTEN_LINE = "listen 127.0.0.1:8080;";
 const ORIGIN_LINE = "server 127.0.0.1:4437;";
 const CACHE_PATH = "/var/cache/nginx/durable-streams";
 
+/** Options of `startCachingProxy`. */
 export interface CachingProxyOptions {
   /** Origin the cache forwards to, e.g. the reference server's `url`. */
   origin: string;
@@ -44,6 +45,7 @@ export interface CachingProxyOptions {
   configPath?: string;
 }
 
+/** A running nginx cache, from `startCachingProxy`. */
 export interface CachingProxy {
   /** Origin of the cache, e.g. `http://127.0.0.1:43117`; stream paths are forwarded unchanged. */
   readonly url: string;

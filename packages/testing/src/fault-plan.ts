@@ -26,6 +26,7 @@ export type FaultKind =
    */
   | "slowloris";
 
+/** Every fault kind, in the order the proxy draws them. */
 export const FAULT_KINDS: readonly FaultKind[] = [
   "dropDuringRequest",
   "dropDuringResponse",

@@ -27,6 +27,7 @@ import { endToEndHeaders } from "./proxy-headers";
 import { createSeededRandom, randomSeed } from "./seeded-random";
 import { sendSlowlorisResponse } from "./slowloris-response";
 
+/** Options of `startFaultProxy`. */
 export interface FaultProxyOptions {
   /** Origin to forward to, e.g. the reference server's `url`. */
   target: string;
@@ -40,6 +41,7 @@ export interface FaultProxyOptions {
   seed?: number;
 }
 
+/** What a fault proxy has done so far, per outcome. */
 export interface FaultProxyStats {
   /** Every request received, eligible for faults or not. */
   requests: number;
@@ -60,6 +62,7 @@ export interface FaultProxyStats {
   upstreamErrors: number;
 }
 
+/** A running fault proxy, from `startFaultProxy`. */
 export interface FaultProxy {
   /** Origin of the proxy; request paths are forwarded unchanged. */
   readonly url: string;

@@ -15,12 +15,14 @@ export interface FetchWatch {
   restore(): void;
 }
 
+/** One request seen by `watchFetch`. */
 export interface WatchedRequest {
   method: string;
   url: URL;
   headers: Headers;
 }
 
+/** Records the `fetch` calls made to one stream URL until `restore()`. */
 export function watchFetch(streamUrl: string): FetchWatch {
   const path = new URL(streamUrl).pathname;
   const original = globalThis.fetch;

@@ -90,8 +90,10 @@ export type HostileBehaviour =
    */
   | { kind: "echo"; status: number };
 
+/** The `kind` of a hostile behaviour. */
 export type HostileBehaviourKind = HostileBehaviour["kind"];
 
+/** Limits of an `endlessSse` behaviour where the script leaves them out. */
 export const ENDLESS_SSE_DEFAULTS = Object.freeze({
   data: JSON.stringify(["x".repeat(1024)]),
   intervalMs: 0,

@@ -25,6 +25,7 @@ export interface HostileRequest {
 /** An exact path, or a predicate over the logged request. */
 export type RequestMatcher = string | ((request: HostileRequest) => boolean);
 
+/** A running hostile server, from `startHostileServer`. */
 export interface HostileServer {
   /** Origin, e.g. `http://127.0.0.1:43117` (no trailing slash). */
   readonly url: string;

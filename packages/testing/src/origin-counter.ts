@@ -36,6 +36,7 @@ export interface OriginRequestFilter {
   query?: Record<string, string | null>;
 }
 
+/** A running origin counter, from `startOriginCounter`. */
 export interface OriginCounter {
   /** Origin of the counter; put a cache in front of this, not of the target. */
   readonly url: string;

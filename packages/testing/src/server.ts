@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { Server } from "node:http";
 import { DurableStreamTestServer } from "@durable-streams/server";
 
+/** Options of `startReferenceServer`. */
 export interface ReferenceServerOptions {
   /**
    * How long the server holds a caught-up long-poll (and an idle SSE
@@ -21,6 +22,7 @@ export interface ReferenceServerOptions {
  */
 export type ServerFault = Parameters<DurableStreamTestServer["injectFault"]>[1];
 
+/** A running reference server, from `startReferenceServer`. */
 export interface ReferenceServer {
   /** Origin of the server, e.g. `http://127.0.0.1:43117` (no trailing slash). */
   readonly url: string;
@@ -42,6 +44,7 @@ export interface ReferenceServer {
   stop(): Promise<void>;
 }
 
+/** The long-poll timeout the test server uses by default (the real server's is 30 s). */
 export const DEFAULT_TEST_LONG_POLL_TIMEOUT_MS = 500;
 
 // Module-wide so names stay unique across several servers in one worker; the

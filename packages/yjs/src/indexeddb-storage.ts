@@ -1,6 +1,7 @@
 import { type Checkpoint, type CheckpointStorage } from "@durable-client/state"
 import { invalidArgument } from "@durable-client/state/internal"
 
+/** Options of `indexedDbStorage`. */
 export interface IndexedDbStorageOptions {
   /** @default "durable-client" */
   databaseName?: string

@@ -1,6 +1,7 @@
 /** As in y-websocket: `connecting` until the stream answers, `connected` while reading, `disconnected` otherwise. */
 export type ProviderStatus = "connecting" | "connected" | "disconnected"
 
+/** Events a `DurableYjsProvider` emits (`on`, `off`, `once`). */
 export interface DurableYjsProviderEvents {
   status: (event: { status: ProviderStatus }) => void
   /** The document caught up with the stream (true), or lost its connection (false). */

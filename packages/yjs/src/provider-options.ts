@@ -13,6 +13,7 @@ import type { Awareness } from "y-protocols/awareness"
 /** How the provider reads live: as the bytes layer's `live` read option. */
 export type ProviderLiveMode = "auto" | "sse" | "long-poll"
 
+/** Options of the awareness (presence) stream. */
 export interface AwarenessOptions {
   /** The Awareness to share. Default: a new one on the document (destroyed with the provider). */
   instance?: Awareness
@@ -29,6 +30,7 @@ export interface AwarenessOptions {
   timeoutMs?: number
 }
 
+/** Backoff between reconnection attempts. */
 export interface ReconnectOptions {
   /** First wait after a lost connection. @default 250 */
   initialDelayMs?: number
@@ -36,6 +38,7 @@ export interface ReconnectOptions {
   maxDelayMs?: number
 }
 
+/** Options of `DurableYjsProvider`. */
 export interface DurableYjsProviderOptions {
   /** The document's stream (created if missing unless `create: false`). */
   url: string | URL
@@ -94,6 +97,7 @@ export interface ResolvedProviderOptions {
   signal: AbortSignal | undefined
 }
 
+/** Defaults of `DurableYjsProvider`. */
 export const PROVIDER_DEFAULTS = Object.freeze({
   create: true,
   connect: true,

@@ -6,6 +6,7 @@ import { INSPECTOR_HTML } from "./page-html"
 import { forwardRead } from "./proxy"
 import { inspectTarget, upstreamUrl, type InspectTarget } from "./target"
 
+/** Options of `startInspector`. */
 export interface InspectorOptions {
   /** A stream URL (opened at once) or a URL prefix ending in `/` (the page asks for a name). */
   url: string
@@ -24,6 +25,7 @@ export interface InspectorOptions {
   pageScript?: string | (() => Promise<string>)
 }
 
+/** A running inspector, from `startInspector`. */
 export interface Inspector {
   /** The page, e.g. `http://127.0.0.1:43117/?stream=chat`. */
   readonly url: string
