@@ -1,15 +1,39 @@
 /**
- * Strict RFC 4648 base64 decoding (standard alphabet, padded). Written out
- * because `atob` is absent from some React Native runtimes and yields a
- * binary string rather than bytes. Returns `undefined` for invalid input so
- * the caller can raise an error that names the stream.
+ * Strict RFC 4648 base64 (standard alphabet, padded), for SSE data of binary
+ * streams and for bytes kept in string stores (Yjs checkpoints). Written out
+ * because `atob`/`btoa` are absent from some React Native runtimes and work
+ * on binary strings rather than bytes. Decoding returns `undefined` for
+ * invalid input so the caller can raise an error that names the stream.
  */
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 const LOOKUP = (() => {
   const table = new Int16Array(128).fill(-1)
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i
+  for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i
   return table
 })()
+
+export function encodeBase64(bytes: Uint8Array): string {
+  const parts: string[] = []
+  let line = ""
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!
+    const b = bytes[i + 1]
+    const c = bytes[i + 2]
+    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0)
+    line +=
+      ALPHABET[n >> 18]! +
+      ALPHABET[(n >> 12) & 63]! +
+      (b === undefined ? "=" : ALPHABET[(n >> 6) & 63]!) +
+      (c === undefined ? "=" : ALPHABET[n & 63]!)
+    // Keep each string short: repeated += on one huge string is slow in some engines.
+    if (line.length >= 8192) {
+      parts.push(line)
+      line = ""
+    }
+  }
+  parts.push(line)
+  return parts.join("")
+}
 
 export function decodeBase64(input: string): Uint8Array | undefined {
   // SSE may split a long payload over several data lines; line breaks are not data.

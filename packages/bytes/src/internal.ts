@@ -28,3 +28,5 @@ export {
 export { aliasAsyncIterator } from "./async-iterator"
 /** How a caller's throwing callback is reported (CALLBACK_FAILED). */
 export { callbackFailed, reportCallbackError } from "./callback-error"
+/** Base64 without `atob`/`btoa` (missing in some React Native runtimes). */
+export { decodeBase64, encodeBase64 } from "./base64"

@@ -1,5 +1,5 @@
 import type { Checkpoint, CheckpointStorage } from "@durable-client/state"
-import { decodeBase64, encodeBase64 } from "./base64"
+import { decodeBase64, encodeBase64 } from "@durable-client/state/internal"
 
 /**
  * A document's local checkpoint, kept in the state layer's `CheckpointStorage`

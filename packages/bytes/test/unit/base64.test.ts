@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { decodeBase64 } from "../../src/base64"
+import { decodeBase64, encodeBase64 } from "../../src/base64"
 
 describe("decodeBase64", () => {
   it("decodes padded RFC 4648 input to the exact bytes", () => {
@@ -47,5 +47,20 @@ describe("decodeBase64", () => {
         }
       )
     )
+  })
+})
+
+describe("encodeBase64", () => {
+  it("round-trips any bytes and matches the platform's encoding", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20_000 }), (bytes) => {
+        const text = encodeBase64(bytes)
+        expect(text).toBe(Buffer.from(bytes).toString("base64"))
+        expect(decodeBase64(text)).toEqual(bytes)
+      }),
+      { numRuns: 50 }
+    )
+    expect(decodeBase64("abc")).toBeUndefined()
+    expect(decodeBase64("ab!=")).toBeUndefined()
   })
 })

@@ -2,7 +2,6 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { encodeFrame, FrameDecoder, FrameError } from "../../src/index"
 import { varintLength } from "../../src/update-frames"
-import { decodeBase64, encodeBase64 } from "../../src/base64"
 
 describe("update frames", () => {
   it("decode back to the same updates however the bytes are cut into chunks", () => {
@@ -49,20 +48,5 @@ describe("update frames", () => {
   it("refuses bytes that are not frames", () => {
     expect(() => new FrameDecoder().push(new Uint8Array([0]))).toThrow(FrameError)
     expect(() => new FrameDecoder().push(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x7f]))).toThrow(/not a stream of Yjs frames/)
-  })
-})
-
-describe("base64", () => {
-  it("round-trips any bytes and matches the platform's encoding", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 20_000 }), (bytes) => {
-        const text = encodeBase64(bytes)
-        expect(text).toBe(Buffer.from(bytes).toString("base64"))
-        expect(decodeBase64(text)).toEqual(bytes)
-      }),
-      { numRuns: 50 }
-    )
-    expect(decodeBase64("abc")).toBeUndefined()
-    expect(decodeBase64("ab!=")).toBeUndefined()
   })
 })
