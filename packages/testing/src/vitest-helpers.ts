@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest"
 import { startReferenceServer, type ReferenceServer } from "./server"
 
 export { watchFetch, type FetchWatch, type WatchedRequest } from "./fetch-watch"
+export { countingFetch, raisedError, type CountingFetch } from "./bad-input"
 
 /** Starts an msw server for the calling test file; an unhandled request fails the test. */
 export function useMswServer(): SetupServer {

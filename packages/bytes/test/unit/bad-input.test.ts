@@ -3,37 +3,13 @@
  * callers make: each must throw (or reject with) INVALID_ARGUMENT naming the
  * option and the stream, before a single request goes out.
  */
+import { countingFetch, raisedError } from "@durable-client/testing/vitest"
 import { describe, expect, it } from "vitest"
-import { DurableStream, isDurableStreamError } from "../../src/index"
+import { DurableStream, type DurableStreamError } from "../../src/index"
 
 type Fetch = typeof globalThis.fetch
 
 const URL_TEXT = "http://streams.test/v1/stream/bad-input"
-
-function spyFetch(): { fetch: Fetch; calls: number } {
-  const spy = {
-    calls: 0,
-    fetch: (async () => {
-      spy.calls++
-      return new Response("", { status: 500 })
-    }) as Fetch,
-  }
-  return spy
-}
-
-/** Runs `call` (sync or async) and returns the DurableStreamError it raised. */
-async function invalid(call: () => unknown): Promise<{ code: string; message: string; url: string }> {
-  let caught: unknown
-  try {
-    await call()
-  } catch (error) {
-    caught = error
-  }
-  if (!isDurableStreamError(caught)) {
-    throw new Error(`expected a DurableStreamError, got ${caught === undefined ? "success" : String(caught)}`)
-  }
-  return caught
-}
 
 const controller = new AbortController()
 const badNumbers: Array<[string, unknown]> = [
@@ -178,8 +154,8 @@ const cases: Case[] = [
 
 describe("bad input to the bytes layer", () => {
   it.each(cases)("$name → INVALID_ARGUMENT naming $option, no request", async ({ option, run }) => {
-    const spy = spyFetch()
-    const error = await invalid(() => run(spy.fetch))
+    const spy = countingFetch()
+    const error = await raisedError<DurableStreamError>(() => run(spy.fetch))
     expect(error.code, error.message).toBe("INVALID_ARGUMENT")
     expect(error.message).toContain(option)
     expect(error.url === URL_TEXT || error.message.includes(error.url)).toBe(true)
@@ -187,17 +163,17 @@ describe("bad input to the bytes layer", () => {
   })
 
   it("says to pass controller.signal when given the controller", async () => {
-    const error = await invalid(() => handle(spyFetch().fetch).read({ signal: controller as never }))
+    const error = await raisedError<DurableStreamError>(() => handle(countingFetch().fetch).read({ signal: controller as never }))
     expect(error.message).toContain("controller.signal")
   })
 
   it("never quotes a header value it refuses: it may be a token", async () => {
-    const error = await invalid(() => handle(spyFetch().fetch, { headers: { authorization: "Bearer s3cr3t-TOKEN\r\n" } }))
+    const error = await raisedError<DurableStreamError>(() => handle(countingFetch().fetch, { headers: { authorization: "Bearer s3cr3t-TOKEN\r\n" } }))
     expect(`${error.message} ${String(error)} ${JSON.stringify(error)}`).not.toContain("s3cr3t-TOKEN")
   })
 
   it("never prints credentials from a URL it refuses", async () => {
-    const error = await invalid(() => new DurableStream({ url: "https://user:hunter2@streams.test/v1/stream/x" }))
+    const error = await raisedError<DurableStreamError>(() => new DurableStream({ url: "https://user:hunter2@streams.test/v1/stream/x" }))
     expect(error.message).toContain("credentials")
     expect(`${error.message} ${error.url}`).not.toContain("hunter2")
   })

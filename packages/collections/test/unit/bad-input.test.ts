@@ -3,38 +3,15 @@
  * must throw INVALID_ARGUMENT naming the option and the stream, before a
  * single request goes out.
  */
+import { countingFetch, raisedError } from "@durable-client/testing/vitest"
 import { describe, expect, it } from "vitest"
-import { DurableStream, createStreamDB, isDurableStreamError, type DurableStreamError } from "../../src/index"
+import { DurableStream, createStreamDB, type DurableStreamError } from "../../src/index"
 import { schema } from "../support/db"
 import { harness } from "../support/harness"
 
 type Fetch = typeof globalThis.fetch
 
 const URL_TEXT = "http://collections.test/v1/stream/bad-input"
-
-function spyFetch(): { fetch: Fetch; calls: number } {
-  const spy = {
-    calls: 0,
-    fetch: (async () => {
-      spy.calls++
-      return new Response("", { status: 500 })
-    }) as Fetch,
-  }
-  return spy
-}
-
-function invalid(call: () => unknown): DurableStreamError {
-  let caught: unknown
-  try {
-    call()
-  } catch (error) {
-    caught = error
-  }
-  if (!isDurableStreamError(caught)) {
-    throw new Error(`expected a DurableStreamError, got ${caught === undefined ? "success" : String(caught)}`)
-  }
-  return caught
-}
 
 interface Case {
   name: string
@@ -75,9 +52,9 @@ const cases: Case[] = [
 ]
 
 describe("bad input to createStreamDB", () => {
-  it.each(cases)("$name → INVALID_ARGUMENT naming $option, no request", ({ option, run }) => {
-    const spy = spyFetch()
-    const error = invalid(() => run(spy.fetch))
+  it.each(cases)("$name → INVALID_ARGUMENT naming $option, no request", async ({ option, run }) => {
+    const spy = countingFetch()
+    const error = await raisedError<DurableStreamError>(() => run(spy.fetch))
     expect(error.code, error.message).toBe("INVALID_ARGUMENT")
     expect(error.message).toContain(option)
     expect([URL_TEXT, "(no url)"]).toContain(error.url)
@@ -91,9 +68,9 @@ describe("bad query options", () => {
     ["null options", null, "options"],
     ["where as a number", { where: 5 }, "where"],
     ["orderBy as a number", { orderBy: 1 }, "orderBy"],
-  ])("%s → INVALID_ARGUMENT naming %s and the collection's stream", (_name, options, option) => {
+  ])("%s → INVALID_ARGUMENT naming %s and the collection's stream", async (_name, options, option) => {
     const { todos } = harness()
-    const error = invalid(() => todos.query(options as never))
+    const error = await raisedError<DurableStreamError>(() => todos.query(options as never))
     expect(error.code).toBe("INVALID_ARGUMENT")
     expect(error.message).toContain(option)
     expect(error.message).toContain("todos of stream http://collections.test/todos")

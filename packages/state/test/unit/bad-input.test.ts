@@ -3,13 +3,13 @@
  * make: each must throw INVALID_ARGUMENT naming the option and the stream,
  * before a single request goes out.
  */
+import { countingFetch, raisedError } from "@durable-client/testing/vitest"
 import { describe, expect, it } from "vitest"
 import {
   DurableStream,
   IdempotentProducer,
   JsonStream,
   StateWriter,
-  isDurableStreamError,
   materialize,
   memoryStorage,
   type DurableStreamError,
@@ -18,31 +18,6 @@ import {
 type Fetch = typeof globalThis.fetch
 
 const URL_TEXT = "http://state.test/v1/stream/bad-input"
-
-function spyFetch(): { fetch: Fetch; calls: number } {
-  const spy = {
-    calls: 0,
-    fetch: (async () => {
-      spy.calls++
-      return new Response("", { status: 500 })
-    }) as Fetch,
-  }
-  return spy
-}
-
-/** Runs `call` (sync or async) and returns the DurableStreamError it raised. */
-async function invalid(call: () => unknown): Promise<DurableStreamError> {
-  let caught: unknown
-  try {
-    await call()
-  } catch (error) {
-    caught = error
-  }
-  if (!isDurableStreamError(caught)) {
-    throw new Error(`expected a DurableStreamError, got ${caught === undefined ? "success" : String(caught)}`)
-  }
-  return caught
-}
 
 interface Case {
   name: string
@@ -99,8 +74,8 @@ const cases: Case[] = [
 
 describe("bad input to the state layer", () => {
   it.each(cases)("$name → INVALID_ARGUMENT naming $option, no request", async ({ option, run }) => {
-    const spy = spyFetch()
-    const error = await invalid(() => run(spy.fetch))
+    const spy = countingFetch()
+    const error = await raisedError<DurableStreamError>(() => run(spy.fetch))
     expect(error.code, error.message).toBe("INVALID_ARGUMENT")
     expect(error.message).toContain(option)
     // The stream the mistake was made for, or "(no url)" when there is none to name yet.
