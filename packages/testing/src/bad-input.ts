@@ -4,12 +4,13 @@
  * or rejected. Typed by the caller: the kit does not depend on the SDK.
  */
 
-/** A fetch that counts its calls and answers 500. */
+/** What `countingFetch` returns: the fetch to inject, and how often it was called. */
 export interface CountingFetch {
   fetch: typeof globalThis.fetch;
   readonly calls: number;
 }
 
+/** A fetch that counts its calls and answers 500: after a bad call, `calls` should still be 0. */
 export function countingFetch(): CountingFetch {
   let calls = 0;
   return {
