@@ -52,6 +52,12 @@ describe("readSseEvents: line endings", () => {
     expect(await parseText(stream)).toEqual(expected)
   })
 
+  it("reads a CRLF split by an empty chunk as one line end", async () => {
+    // A CR ends a line at once; the LF that follows, even after an empty read, must not add a blank line.
+    const chunks = ["data: first\r", "", "\ndata: second\r", "\n\r\n"].map((text) => bytes(text))
+    expect(await parse(chunks)).toEqual([{ event: undefined, data: "first\nsecond" }])
+  })
+
   it("delivers the last event when the stream ends right after its CR terminator", async () => {
     // A trailing CR could be the first half of a CRLF while the stream is
     // open; at end of stream it is a line end, so the event is complete.
