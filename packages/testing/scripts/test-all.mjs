@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm test`: build once, then run every suite — typecheck and lint, the docs site, vitest
-// (unit, integration, browser), the conformance suite, the package-shape checks and the runtime
-// matrix — each printing its own "N passed, N failed, N skipped" line. A
+// (unit, integration, browser), the conformance suite, the package-shape checks, the bundle-size
+// budget and the runtime matrix — each printing its own "N passed, N failed, N skipped" line. A
 // failing suite does not stop the others, so one run shows everything that is
 // wrong; the last line is the total over all of them and the exit code is
 // non-zero if anything failed.
@@ -16,6 +16,8 @@ const suites = [
   ["vitest", ["exec", "vitest", "run", "--config", "packages/testing/vitest.config.ts"]],
   ["conformance", ["conformance"]],
   ["package shape", ["check:packages"]],
+  // Each layer's min+gzip size against packages/bench/size-budgets.json.
+  ["bundle size", ["--filter", "@durable-client/bench", "run", "size"]],
   ["runtime matrix", ["test:runtimes"]],
 ]
 const SUMMARY = /^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/
