@@ -18,7 +18,8 @@ export function resolveEsm(specifier) {
  * Bundles `entry` as an app would ship it (esbuild, browser platform, es2022, minified, every
  * dependency included except `external`) and returns its size minified and min+gzip (level 9).
  * With `sources: true` our own packages resolve to their TypeScript sources instead of dist, so
- * `modules` names the source file each byte came from (sizes agree with dist within a few bytes).
+ * `modules` names the source file each byte came from (sizes agree with dist within a few bytes),
+ * with `gzipped` per module: how much the min+gzip total shrinks without that module's bytes.
  */
 export async function measureBundle(entry, { external = [], sources = false } = {}) {
   const result = await build({
@@ -35,14 +36,67 @@ export async function measureBundle(entry, { external = [], sources = false } = 
     absWorkingDir: repositoryRoot,
     external: ["react", ...external],
     plugins: sources ? [ourSources] : [],
+    sourcemap: sources ? "external" : false,
+    outdir: "out",
   })
-  const code = result.outputFiles[0].contents
-  const inputs = Object.values(result.metafile.outputs)[0].inputs
-  const modules = Object.entries(inputs)
+  const code = result.outputFiles.find((file) => file.path.endsWith(".js")).contents
+  const gzipped = gzipSize(code)
+  const inputs = Object.values(result.metafile.outputs).find((output) => output.entryPoint).inputs
+  let modules = Object.entries(inputs)
     .map(([path, { bytesInOutput }]) => ({ path: shortPath(path), minified: bytesInOutput }))
     .filter((module) => module.minified > 0)
-    .sort((a, b) => b.minified - a.minified)
-  return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length, modules }
+  if (sources) {
+    const map = JSON.parse(result.outputFiles.find((file) => file.path.endsWith(".map")).text)
+    const owners = byteOwners(code, map)
+    modules = modules.map((module) => {
+      const index = map.sources.findIndex((source) => shortPath(source) === module.path)
+      const rest = code.filter((_, at) => owners[at] !== index)
+      return { ...module, gzipped: gzipped - gzipSize(rest) }
+    })
+  }
+  return { minified: code.length, gzipped, modules: modules.sort((a, b) => b.minified - a.minified) }
+}
+
+const gzipSize = (code) => gzipSync(code, { level: 9 }).length
+
+/** For each byte of the output, the index of the source it maps to (-1: none), from a v3 source map. */
+export function byteOwners(code, map) {
+  const owners = new Int32Array(code.length).fill(-1)
+  const lineStarts = [0]
+  code.forEach((byte, at) => byte === 10 && lineStarts.push(at + 1))
+  let source = 0
+  map.mappings.split(";").forEach((line, lineIndex) => {
+    let column = 0
+    let previous
+    for (const segment of line.split(",").filter(Boolean)) {
+      const [columnDelta, sourceDelta] = decodeVlq(segment)
+      column += columnDelta
+      if (sourceDelta !== undefined) source += sourceDelta
+      const start = lineStarts[lineIndex] + column
+      if (previous) owners.fill(previous.source, previous.start, start)
+      previous = { start, source: sourceDelta === undefined ? -1 : source }
+    }
+    if (previous) owners.fill(previous.source, previous.start, lineStarts[lineIndex + 1] ?? code.length)
+  })
+  return owners
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+function decodeVlq(segment) {
+  const values = []
+  let value = 0
+  let shift = 0
+  for (const char of segment) {
+    const digit = BASE64.indexOf(char)
+    value += (digit & 31) << shift
+    shift += 5
+    if (digit & 32) continue
+    values.push(value & 1 ? -(value >>> 1) : value >>> 1)
+    value = 0
+    shift = 0
+  }
+  return values
 }
 
 /** `@durable-client/<layer>[/<entry>]` → `packages/<layer>/src/<entry or index>.ts`. */

@@ -2,7 +2,7 @@
 // `pnpm size [--modules] [--sources]`: the bundle-size budget, a suite of `pnpm test`. Bundles each
 // layer's main entry from its built dist as an app would (src/bundle-measure.mjs) and fails when
 // one is over its budget in size-budgets.json. `--modules` adds what each module contributes
-// (measured against the sources, so the names are source files).
+// (measured against the sources, so the names are source files), minified and min+gzip.
 import { readFileSync } from "node:fs"
 import { measureBundle, resolveEsm } from "./bundle-measure.mjs"
 
@@ -23,7 +23,10 @@ for (const [specifier, { budget, goal, external = [] }] of Object.entries(layers
   )
   if (args.includes("--modules")) {
     const bySource = await measureBundle(specifier, { external, sources: true })
-    for (const { path, minified } of bySource.modules) console.log(`    ${String(minified).padStart(6)}  ${path}`)
+    console.log("     minified  min+gzip  module (min+gzip: what the total loses without it)")
+    for (const { path, minified, gzipped } of bySource.modules) {
+      console.log(`    ${String(minified).padStart(9)} ${String(gzipped).padStart(9)}  ${path}`)
+    }
   }
 }
 console.log(`${passed} passed, ${failed} failed, 0 skipped`)
