@@ -60,7 +60,7 @@ export async function measureBundle(entry, { external = [], sources = false } = 
 const gzipSize = (code) => gzipSync(code, { level: 9 }).length
 
 /** For each byte of the output, the index of the source it maps to (-1: none), from a v3 source map. */
-export function byteOwners(code, map) {
+function byteOwners(code, map) {
   const owners = new Int32Array(code.length).fill(-1)
   const lineStarts = [0]
   code.forEach((byte, at) => byte === 10 && lineStarts.push(at + 1))
