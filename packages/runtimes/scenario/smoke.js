@@ -69,7 +69,10 @@ async function messagesPart(lib, serverUrl, prefix, fetchOption, expectLiveTrans
   const tailADone = consume(tailA, seenA)
   await writeRange(0, ROUND)
   await waitFor(() => seenA.length >= ROUND, `tail A to receive messages 0..${ROUND - 1}`, () => `has ${seenA.length}`)
-  await sleep(50) // let the next live request go out, so cancel() aborts a request in flight
+  // Cancel only once the tail is live, so cancel() aborts a live request in
+  // flight and the transport the runtime chose is known (a fixed wait was
+  // too short on a loaded machine).
+  await waitFor(() => tailA.liveTransport !== undefined, "tail A to go live", () => `liveTransport ${tailA.liveTransport}`)
   await within(tailA.cancel(), "tailA.cancel()")
   await within(tailADone, "tail A to end quietly after cancel()")
   expectRange(seenA, 0, ROUND, "tail A")
