@@ -190,3 +190,30 @@ describe("Materializer.fork", () => {
     await view.dispose()
   })
 })
+
+describe("materialize({ from })", () => {
+  it("starts from a copy of a checkpoint when storage holds none; a saved one wins", async () => {
+    const source = await sourceWithUsers(3, globalThis.fetch)
+    const first = materialize({ stream: source, live: false })
+    await first.ready
+    const checkpoint = first.capture()
+    await source.append(ins("user", "next", { name: "after the checkpoint" }))
+
+    const storage = memoryStorage()
+    const resumed = materialize({ stream: source, live: false, from: checkpoint, storage })
+    await resumed.ready
+    expect(resumed.startOffset).toBe(checkpoint.offset)
+    expect(resumed.messagesApplied).toBe(1)
+    expect(resumed.state.size("user")).toBe(31)
+    // The checkpoint given was copied, not adopted.
+    expect(checkpoint.state.tables.user).toHaveLength(30)
+    await resumed.dispose()
+
+    // Storage now holds the later checkpoint, which goes before `from`.
+    const again = materialize({ stream: source, live: false, from: checkpoint, storage })
+    await again.ready
+    expect(again.startOffset).toBe(resumed.offset)
+    expect(again.messagesApplied).toBe(0)
+    await Promise.all([again.dispose(), first.dispose()])
+  })
+})
