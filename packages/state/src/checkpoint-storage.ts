@@ -71,7 +71,7 @@ export function keyValueStorage(backend: KeyValueBackend, prefix = "durable-clie
 export function isCheckpoint(value: unknown): value is Checkpoint {
   if (typeof value !== "object" || value === null) return false
   const { offset, state } = value as Partial<Checkpoint>
-  return typeof offset === "string" && offset !== "" && isStateSnapshot(state)
+  return typeof offset === "string" && isStateSnapshot(state)
 }
 
 /** Shape check for a stored state, so a damaged one is "no checkpoint" rather than a restore failure. */

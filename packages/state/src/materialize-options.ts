@@ -131,7 +131,7 @@ export function resolveMaterializeOptions(given: MaterializeOptions, entry = "ma
 function startCheckpoint(url: string, from: unknown, offset: unknown): Checkpoint | undefined {
   if (from === undefined) return undefined
   if (offset !== undefined) throw invalidArgument(url, "from and offset are mutually exclusive (from carries its offset)")
-  if (!isCheckpoint(from)) {
+  if (!isCheckpoint(from) || from.offset === "") {
     throw invalidArgument(url, `from must be a checkpoint { offset, state } (got ${describeValue(from)})`)
   }
   try {

@@ -56,7 +56,7 @@ export async function forkViewOptions(source: ForkSource, given: ViewForkOptions
   if (!isCheckpoint(at)) {
     throw invalidArgument(url, `at must be a checkpoint { offset, state } of this view, as capture() returns (got ${describeValue(at)})`, "fork")
   }
-  if (at.offset === "-1" || at.offset === "now") {
+  if (at.offset === "" || at.offset === "-1" || at.offset === "now") {
     // No server offset names "the start" or "the tail when reading began" (FK-02).
     const cause = invalidArgument(
       String(forkUrl ?? target?.url ?? url),
