@@ -36,6 +36,8 @@ export interface Features {
   batchItems?: boolean
   /** Zero is refused where a positive number is needed (not read as "default"). */
   strictZeroValidation?: boolean
+  /** Extension: forks made by the client (`fork`). */
+  fork?: boolean
 }
 
 export type FeatureName = keyof Features
@@ -50,6 +52,7 @@ export const FEATURE_NAMES: readonly FeatureName[] = [
   "retryOptions",
   "batchItems",
   "strictZeroValidation",
+  "fork",
 ]
 
 /**
@@ -127,6 +130,22 @@ export interface ReadCommand extends PathCommand {
   maxChunks?: number
   /** Stop as soon as the reader is up to date. */
   waitForUpToDate?: boolean
+}
+
+/**
+ * Extension: the client forks `source` into `path` (PROTOCOL §4.2): the fork
+ * holds the source's data before `offset` (default: its tail), refined by
+ * `subOffset` (messages on JSON streams, bytes otherwise). → `{status (201
+ * created, 200 the same fork again), offset?, contentType?}`.
+ */
+export interface ForkCommand extends PathCommand {
+  type: "fork"
+  /** The source's path; the runner fills in the case's stream. */
+  source: string
+  offset?: string
+  subOffset?: number
+  ttlSeconds?: number
+  expiresAt?: string
 }
 
 export interface HeadCommand extends PathCommand {
@@ -245,6 +264,7 @@ export type Command =
   | ReadCommand
   | HeadCommand
   | DeleteCommand
+  | ForkCommand
   | IdempotentAppendCommand
   | IdempotentAppendBatchCommand
   | IdempotentCloseCommand

@@ -43,6 +43,8 @@ export interface AdapterDefinition {
     delete: Handler<"delete">
     validate: Handler<"validate">
     benchmark: Handler<"benchmark">
+    /** Forks made by the client; without it `fork` is NOT_SUPPORTED (and the `fork` feature should be off). */
+    fork?: Handler<"fork">
   }
 }
 
@@ -76,6 +78,8 @@ export function dispatcher(adapter: AdapterDefinition): (cmd: Command) => Promis
       case "validate":
       case "benchmark":
         return (handlers[cmd.type] as Handler<typeof cmd.type>)(cmd as never)
+      case "fork":
+        return handlers.fork ? handlers.fork(cmd) : notSupported(cmd.type, "this client cannot fork a stream")
       case "idempotent-append":
         return producers.append(cmd)
       case "idempotent-append-batch":

@@ -12,7 +12,7 @@ import { errorResult } from "./errors.ts"
 import { Producers } from "./producers.ts"
 import { read } from "./read.ts"
 import { AdapterState } from "./state.ts"
-import { append, close, connect, create, head, remove } from "./streams.ts"
+import { append, close, connect, create, fork, head, remove } from "./streams.ts"
 import { validate } from "./validate.ts"
 
 const FEATURES: Features = {
@@ -25,6 +25,7 @@ const FEATURES: Features = {
   retryOptions: true,
   batchItems: true,
   strictZeroValidation: true,
+  fork: true,
 }
 
 const sdkVersion = (
@@ -50,6 +51,7 @@ const handle = dispatcher({
     delete: (cmd) => remove(state, cmd),
     validate: (cmd) => validate(cmd),
     benchmark: (cmd) => benchmark(state, cmd),
+    fork: (cmd) => fork(state, cmd),
   },
 })
 

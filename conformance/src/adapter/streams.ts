@@ -1,3 +1,4 @@
+import { forkStream } from "@durable-client/json"
 import { ProtocolHeaders as H, flagHeader } from "@durable-client/json/internal"
 import { payload } from "../adapter-kit/chunk-data.ts"
 import type {
@@ -6,6 +7,7 @@ import type {
   ConnectCommand,
   CreateCommand,
   DeleteCommand,
+  ForkCommand,
   HeadCommand,
   Result,
 } from "../protocol.ts"
@@ -32,6 +34,28 @@ export async function create(state: AdapterState, cmd: CreateCommand): Promise<R
     status: result.created ? 201 : 200,
     offset: result.offset,
     streamClosed: result.closed,
+    contentType: result.contentType,
+  }
+}
+
+export async function fork(state: AdapterState, cmd: ForkCommand): Promise<Result> {
+  const source = state.stream(cmd.source, cmd.headers)
+  // The fork's handle: the same headers and dynamic values, on the fork's path.
+  const target = state.stream(cmd.path, cmd.headers)
+  const result = await forkStream(source, {
+    target,
+    offset: cmd.offset,
+    subOffset: cmd.subOffset,
+    ttlSeconds: cmd.ttlSeconds,
+    expiresAt: cmd.expiresAt,
+  })
+  state.learn(cmd.source, source)
+  state.rememberContentType(cmd.path, result.contentType)
+  return {
+    type: "fork",
+    success: true,
+    status: result.created ? 201 : 200,
+    offset: result.offset,
     contentType: result.contentType,
   }
 }

@@ -13,6 +13,7 @@ export const ADAPTER_ACTIONS = [
   "read",
   "head",
   "delete",
+  "fork",
   "idempotent-append",
   "idempotent-append-batch",
   "idempotent-close",
@@ -238,6 +239,9 @@ export function impliedFeatures(c: Case): FeatureName[] {
         if (args.live === "sse") needs.add("sse")
         if (args.live === "long-poll") needs.add("longPoll")
         if (args.live === "auto" || args.live === true) needs.add("auto")
+        break
+      case "fork":
+        needs.add("fork")
         break
       case "set-dynamic-header":
       case "set-dynamic-param":

@@ -146,6 +146,7 @@ export class CaseRun {
   private async command(step: Step, args: Record<string, unknown>): Promise<ResultLike | undefined> {
     const command: Record<string, unknown> & { type: string } = { type: step.action, ...args }
     if (PATH_COMMANDS.has(step.action) && command.path === undefined) command.path = this.stream
+    if (step.action === "fork" && command.source === undefined) command.source = this.stream
     // Cases say `live: auto`; on the wire the public protocol spells it `true`.
     if (step.action === "read" && command.live === "auto") command.live = true
     if (step.action === "benchmark") {

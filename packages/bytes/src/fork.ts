@@ -44,6 +44,14 @@ export interface ForkOptions {
    * when no append starts there or it is shorter.
    */
   subOffset?: number
+  /**
+   * The fork point as a position a read handed out (`{ offset, index }`, such
+   * as a JSON message's `position`): the same as `offset` plus `subOffset`,
+   * exclusive with both. A position of a read that began at `-1` or `now`
+   * has no server offset to anchor on: a ForkError INVALID_FORK_POINT,
+   * before any request.
+   */
+  at?: ForkPoint
   /** The fork's idle TTL in whole seconds. Default: inherited from the source (FK-06). Exclusive with `expiresAt`. */
   ttlSeconds?: number
   /** The fork's absolute expiry. Default: inherited from the source (FK-06). */
@@ -51,6 +59,15 @@ export interface ForkOptions {
   signal?: AbortSignal
   /** Extra headers for the fork request only (on top of the handle's). */
   headers?: HeadersRecord
+}
+
+/**
+ * A point inside a stream: `index` messages (JSON) or bytes (other types)
+ * past `offset`, an offset the server returned.
+ */
+export interface ForkPoint {
+  readonly offset: string
+  readonly index: number
 }
 
 /** The fork created by `DurableStream.fork`. */
@@ -122,13 +139,15 @@ export async function forkStream(source: DurableStream, given: ForkOptions): Pro
   if (sourceUrl.pathname === targetUrl.pathname) {
     throw invalidArgument(url, "fork url must differ from the source's", "fork")
   }
-  const offset = optionalString(url, options.offset, "offset", "fork")
+  const point = forkPoint(source, target, options)
+  const offset = point?.offset ?? optionalString(url, options.offset, "offset", "fork")
   if (offset === "") throw invalidArgument(url, "offset must be an offset the server returned (got an empty string)", "fork")
   if (offset === "-1" || offset === "now") {
     throw invalidArgument(url, `offset must be an offset the server returned, not ${JSON.stringify(offset)} (omit it to fork at the tail)`, "fork")
   }
   const subOffset =
-    options.subOffset === undefined ? undefined : wholeNumber(url, options.subOffset, "subOffset", { operation: "fork" })
+    point?.index ??
+    (options.subOffset === undefined ? undefined : wholeNumber(url, options.subOffset, "subOffset", { operation: "fork" }))
   if (subOffset !== undefined && offset === undefined) {
     throw invalidArgument(url, "subOffset needs offset (the append it counts into)", "fork")
   }
@@ -169,7 +188,7 @@ export async function forkStream(source: DurableStream, given: ForkOptions): Pro
     target.created = result.created
     return { ...result, stream: target }
   } catch (error) {
-    throw forkFailure(error, url, target.url)
+    throw forkFailure(error, url, target.url, subOffset !== undefined && subOffset > 0)
   }
 }
 
@@ -189,17 +208,54 @@ function forkTarget(source: DurableStream, options: Partial<ForkOptions>): Durab
   return new DurableStream({ ...settings, url: options.url as string | URL })
 }
 
+/** Reads `at` into an offset and an index; a position with no server offset under it is a ForkError. */
+function forkPoint(source: DurableStream, target: DurableStream, options: Partial<ForkOptions>): ForkPoint | undefined {
+  const url = source.url
+  const at: unknown = options.at
+  if (at === undefined) return undefined
+  if (options.offset !== undefined || options.subOffset !== undefined) {
+    throw invalidArgument(url, "at is exclusive with offset and subOffset (it carries both)", "fork")
+  }
+  if (typeof at !== "object" || at === null || typeof (at as ForkPoint).offset !== "string") {
+    throw invalidArgument(url, `at must be a position { offset, index } a read handed out (got ${describeValue(at)})`, "fork")
+  }
+  const { offset } = at as ForkPoint
+  const index = wholeNumber(url, (at as ForkPoint).index, "at.index", { operation: "fork" })
+  if (offset === "" || offset === "-1" || offset === "now") {
+    // The protocol has no offset for "the start" or "the tail when the read began" (FK-02).
+    const cause = invalidArgument(
+      target.url,
+      `at ${JSON.stringify(offset)}+${index} is a position of a read that began at ${JSON.stringify(offset)}, which no server offset anchors; ` +
+        "fork after its batch (its offset) or at a position of a later batch",
+      "fork"
+    )
+    throw new ForkError("INVALID_FORK_POINT", url, cause)
+  }
+  return { offset, index }
+}
+
 /** The typed fork failure for a failed HEAD of the source or PUT of the fork. */
-function forkFailure(error: unknown, sourceUrl: string, targetUrl: string): unknown {
+function forkFailure(error: unknown, sourceUrl: string, targetUrl: string, split: boolean): unknown {
   if (!isDurableStreamError(error) || error.status === undefined) return error
   const reason = REASONS[error.code]
   if (reason === undefined) return error
+  const refused = reason === "INVALID_FORK_POINT" && split ? splitRefused(error) : error
   // A 404 of the source's HEAD is the source missing too; so is its 410.
   const cause =
-    error.url === targetUrl
-      ? error
-      : new DurableStreamError(error.code, error.message, { url: targetUrl, status: error.status, headers: error.headers, cause: error })
+    refused.url === targetUrl
+      ? refused
+      : new DurableStreamError(refused.code, refused.message, { url: targetUrl, status: refused.status, headers: refused.headers, cause: refused })
   return new ForkError(reason, sourceUrl, cause)
+}
+
+/** A 400 to a split fork, with its likeliest cause, which the server's answer does not name. */
+function splitRefused(error: DurableStreamError): DurableStreamError {
+  return new DurableStreamError(
+    error.code,
+    `${error.message} (a sub-offset or position index counts only into the one append that starts at the offset; ` +
+      "a message of a later append in the same read batch is not a fork point)",
+    { url: error.url, status: error.status, headers: error.headers, operation: error.operation, cause: error }
+  )
 }
 
 function expiryHeader(url: string, expiresAt: Date | string): string {

@@ -13,7 +13,7 @@ export type {
   StreamInfo,
 } from "./durable-stream"
 export { FORK_HEADERS, ForkError, forkStream } from "./fork"
-export type { ForkFailure, ForkOptions, ForkResult } from "./fork"
+export type { ForkFailure, ForkOptions, ForkPoint, ForkResult } from "./fork"
 export { ReadSession } from "./read-session"
 export type { SessionHealth, SessionStatus, StreamChunk } from "./read-session"
 export type { LiveMode, ReadOptions } from "./read-options"

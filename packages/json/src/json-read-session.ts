@@ -3,11 +3,17 @@ import { aliasAsyncIterator } from "@durable-client/bytes/internal"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
 import { callbackFailed, reportCallbackError } from "@durable-client/bytes/internal"
 import { parseJsonBatch, validateItems } from "./json-codec"
+import { messagePosition, type MessagePosition, type PositionedMessage } from "./message-position"
 
 /** The messages of one response (or SSE batch), with where to resume after them. */
 export interface JsonBatch<T> {
   items: T[]
+  /** Where to resume after this batch. */
   offset: string
+  /** The offset this batch was read from: `-1`/`now` for a read's first batch from there, else a server offset. */
+  start: string
+  /** `items[i]`'s position (`start` + `i`): a fork point (`fork({ at })`) and a key. Made on first use. */
+  readonly positions: readonly MessagePosition[]
   upToDate: boolean
   closed: boolean
 }
@@ -119,6 +125,28 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
     })
   }
 
+  /**
+   * One message at a time with its position (`{ value, position }`), for
+   * keys and fork points without counting by hand. `offset` advances as
+   * `messages()` does.
+   */
+  async *entries(): AsyncGenerator<PositionedMessage<T>, void, undefined> {
+    const chunks = this.session[Symbol.asyncIterator]()
+    try {
+      for (;;) {
+        const result = await chunks.next()
+        if (result.done) return
+        const batch = await this.decode(result.value)
+        for (let index = 0; index < batch.items.length; index++) {
+          yield { value: batch.items[index] as T, position: messagePosition(batch.start, index) }
+        }
+        this.commit(batch)
+      }
+    } finally {
+      await this.session.cancel()
+    }
+  }
+
   /** Every message up to the end of this session (up to date for `live: false`). */
   async json(): Promise<T[]> {
     const all: T[] = []
@@ -132,7 +160,7 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
     try {
       const raw = parseJsonBatch(chunk.data, this.url, this.offset)
       const items = await validateItems(raw, this.schema, this.url, this.offset)
-      return { items, offset: chunk.offset, upToDate: chunk.upToDate, closed: chunk.closed }
+      return withPositions({ items, offset: chunk.offset, start: this.offset, upToDate: chunk.upToDate, closed: chunk.closed })
     } catch (error) {
       // "error" first, so the byte session's "closed" from the cancel below
       // (which stops anything running behind a failed read) is not heard as a normal end.
@@ -162,6 +190,18 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
     this.upToDate = batch.upToDate
     this.closed = batch.closed
   }
+}
+
+/**
+ * Adds the lazy `positions`: not enumerable, so batches still compare and
+ * spread as plain data, and a reader that never asks pays nothing.
+ */
+function withPositions<T>(batch: Omit<JsonBatch<T>, "positions">): JsonBatch<T> {
+  let positions: readonly MessagePosition[] | undefined
+  return Object.defineProperty(batch, "positions", {
+    enumerable: false,
+    get: () => (positions ??= Object.freeze(batch.items.map((_, index) => messagePosition(batch.start, index)))),
+  }) as JsonBatch<T>
 }
 
 // `for await` over a session in React Native, where Hermes lacks Symbol.asyncIterator.

@@ -179,8 +179,9 @@ export class JsonStream<T = unknown> {
 
   /**
    * Forks this stream (see `DurableStream.fork`); `subOffset` counts messages
-   * into the append that starts at `offset`. The fork keeps this handle's
-   * settings and schema.
+   * into the append that starts at `offset`, and `at` takes a message's
+   * `position` from a read (the fork ends right before that message). The
+   * fork keeps this handle's settings and schema.
    */
   async fork(options: ForkOptions): Promise<JsonStream<T>> {
     return JsonStream.from<T>(await this.stream.fork(options), { schema: this.schema })

@@ -52,9 +52,8 @@ export function keyValueStorage(backend: KeyValueBackend, prefix = "durable-clie
       const text = await backend.getItem(prefix + key)
       if (typeof text !== "string") return undefined
       try {
-        const parsed = JSON.parse(text) as Partial<Checkpoint>
-        if (typeof parsed.offset !== "string" || !isStateSnapshot(parsed.state)) return undefined
-        return parsed as Checkpoint
+        const parsed: unknown = JSON.parse(text)
+        return isCheckpoint(parsed) ? parsed : undefined
       } catch {
         return undefined
       }
@@ -66,6 +65,13 @@ export function keyValueStorage(backend: KeyValueBackend, prefix = "durable-clie
       await backend.removeItem(prefix + key)
     },
   }
+}
+
+/** Shape check for a checkpoint: a string offset and a state `MaterializedState.restore` accepts. */
+export function isCheckpoint(value: unknown): value is Checkpoint {
+  if (typeof value !== "object" || value === null) return false
+  const { offset, state } = value as Partial<Checkpoint>
+  return typeof offset === "string" && isStateSnapshot(state)
 }
 
 /** Shape check for a stored state, so a damaged one is "no checkpoint" rather than a restore failure. */

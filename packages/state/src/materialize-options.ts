@@ -7,7 +7,7 @@ import {
   optionalSignal,
   optionalString,
 } from "@durable-client/json/internal"
-import type { CheckpointStorage } from "./checkpoint-storage"
+import { isCheckpoint, type Checkpoint, type CheckpointStorage } from "./checkpoint-storage"
 import { STATE_DEFAULTS } from "./defaults"
 import type { StateMessageError } from "./message-validation"
 import { isStateSchema, type StateSchema } from "./state-schema"
@@ -23,6 +23,12 @@ export interface MaterializeOptions extends StreamSource {
    * @default "-1"
    */
   offset?: string
+  /**
+   * Where to start when `storage` holds no checkpoint: a checkpoint (offset
+   * and state), such as another view's (how `Materializer.fork` starts the
+   * forked view). Its state is copied. Exclusive with `offset`.
+   */
+  from?: Checkpoint
   /**
    * `false` catches up once and stops.
    * @default "auto"
@@ -62,6 +68,7 @@ export interface ResolvedMaterializeOptions {
   json: JsonStream
   schema: StateSchema | undefined
   offset: string
+  from: Checkpoint | undefined
   live: LiveMode
   shareAcrossTabs: LiveSharing | undefined
   storage: CheckpointStorage | undefined
@@ -93,6 +100,7 @@ export function resolveMaterializeOptions(given: MaterializeOptions, entry = "ma
   if (typeof offset !== "string" || offset === "") {
     throw invalidArgument(url, `offset must be a non-empty string: "-1", "now" or a saved offset (got ${describeValue(offset)})`)
   }
+  const from = startCheckpoint(url, given.from, given.offset)
   const live = given.live ?? DEFAULTS.live
   if (!LIVE_MODES.includes(live)) {
     throw invalidArgument(url, `live must be false, "long-poll", "sse" or "auto" (got ${describeValue(live)})`)
@@ -104,7 +112,8 @@ export function resolveMaterializeOptions(given: MaterializeOptions, entry = "ma
   return {
     json,
     schema,
-    offset,
+    offset: from?.offset ?? offset,
+    from,
     live,
     shareAcrossTabs: sharing,
     storage: checkpointStorage(url, given.storage),
@@ -115,6 +124,20 @@ export function resolveMaterializeOptions(given: MaterializeOptions, entry = "ma
     signal: optionalSignal(url, given.signal, "signal"),
     onInvalidMessage: optionalFunction<(error: StateMessageError) => void>(url, given.onInvalidMessage, "onInvalidMessage"),
     onCallbackError: optionalFunction<OnCallbackError>(url, given.onCallbackError, "onCallbackError"),
+  }
+}
+
+/** A private copy of `from`, so the view never shares rows with whoever gave it. */
+function startCheckpoint(url: string, from: unknown, offset: unknown): Checkpoint | undefined {
+  if (from === undefined) return undefined
+  if (offset !== undefined) throw invalidArgument(url, "from and offset are mutually exclusive (from carries its offset)")
+  if (!isCheckpoint(from) || from.offset === "") {
+    throw invalidArgument(url, `from must be a checkpoint { offset, state } (got ${describeValue(from)})`)
+  }
+  try {
+    return JSON.parse(JSON.stringify(from)) as Checkpoint
+  } catch {
+    throw invalidArgument(url, "from must be plain JSON (its state could not be copied)")
   }
 }
 

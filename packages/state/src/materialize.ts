@@ -20,6 +20,7 @@ import { checkMessage } from "./entity-validation"
 import { resolveMaterializeOptions, type MaterializeOptions, type ResolvedMaterializeOptions } from "./materialize-options"
 import { StateMessageError } from "./message-validation"
 import { MaterializedState, type ChangeObserver } from "./materialized-state"
+import { forkViewOptions, type ViewForkOptions } from "./view-fork"
 import type { StateMessage } from "./messages"
 
 export type { MaterializeOptions } from "./materialize-options"
@@ -147,6 +148,27 @@ export class Materializer {
     }
   }
 
+  /**
+   * A copy of the view's delivered position: the offset after the last
+   * applied batch and the state there, what a checkpoint saves. The two
+   * always agree, inside a `subscribe` observer too. Keep one to `fork` there later.
+   */
+  capture(): Checkpoint {
+    return { offset: this.offset, state: this.state.toJSON() }
+  }
+
+  /**
+   * Forks the stream at a delivered position (`at`, default: now) and
+   * resolves with a view of the fork that starts from a copy of this view's
+   * state there, so it reads only the fork's own suffix. The fork's handle
+   * keeps this view's handle settings; its view keeps this view's schema,
+   * live mode, storage (under the fork's URL), interval and callbacks unless
+   * given. Refusals are `ForkError`s; bad options INVALID_ARGUMENT before any request.
+   */
+  async fork(options: ViewForkOptions): Promise<Materializer> {
+    return new Materializer(await forkViewOptions({ json: this.options.json, options: this.options, capture: () => this.capture() }, options))
+  }
+
   /** Saves a checkpoint now (no-op without storage); rejects with CALLBACK_FAILED if the storage fails. */
   async checkpoint(): Promise<void> {
     const storage = this.options.storage
@@ -233,20 +255,24 @@ export class Materializer {
     }
   }
 
+  /** The saved checkpoint, else the `from` one: a fork's view resumes its own progress after a restart. */
   private async restore(): Promise<void> {
-    const storage = this.options.storage
-    if (!storage) return
-    let checkpoint: Checkpoint | undefined
-    try {
-      checkpoint = await storage.load(this.options.storageKey)
-    } catch (thrown) {
-      // Safe to go on: without a checkpoint the state is rebuilt from the start.
-      this.reportCallback("storage.load", thrown)
-      return
-    }
+    const checkpoint = (await this.loadCheckpoint()) ?? this.options.from
     if (!checkpoint) return
     this.state.restore(checkpoint.state)
     this.offset = checkpoint.offset
+  }
+
+  private async loadCheckpoint(): Promise<Checkpoint | undefined> {
+    const storage = this.options.storage
+    if (!storage) return undefined
+    try {
+      return await storage.load(this.options.storageKey)
+    } catch (thrown) {
+      // Safe to go on: without a checkpoint the state is rebuilt from the start.
+      this.reportCallback("storage.load", thrown)
+      return undefined
+    }
   }
 
   private async rebuild(): Promise<void> {
@@ -276,10 +302,11 @@ export class Materializer {
         }
       }
     }
+    // The offset moves with the state, so an observer (or a fork it starts) sees the two agree.
+    this.offset = batch.offset
     // The state applies the snapshot and reset rules, and says which writes became visible.
     const visible = this.state.apply(messages)
     this.messagesApplied += messages.length
-    this.offset = batch.offset
     if (reset) await this.clearCheckpoint()
     for (const txid of visible) this.markTxid(txid)
     if (batch.upToDate || batch.closed) {

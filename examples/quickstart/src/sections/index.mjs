@@ -6,6 +6,7 @@
  */
 import * as bytes from "./bytes.mjs"
 import * as collections from "./collections.mjs"
+import * as forks from "./forks.mjs"
 import * as json from "./json.mjs"
 import * as state from "./state.mjs"
 
@@ -23,4 +24,4 @@ import * as state from "./state.mjs"
  */
 
 /** @type {Section[]} */
-export const sections = [bytes, json, state, collections]
+export const sections = [bytes, json, state, forks, collections]

@@ -41,11 +41,27 @@ describe("JsonReadSession batches", () => {
     const batches: JsonBatch<unknown>[] = []
     for await (const batch of new JsonStream({ url }).read()) batches.push(batch)
     expect(batches).toEqual([
-      { items: [{ n: 1 }, { n: 2 }], offset: "00000002", upToDate: false, closed: false },
-      { items: [[3, 3]], offset: "00000003", upToDate: false, closed: false },
-      { items: [{ n: 4 }, "five"], offset: "00000005", upToDate: true, closed: false },
+      { items: [{ n: 1 }, { n: 2 }], offset: "00000002", start: "-1", upToDate: false, closed: false },
+      { items: [[3, 3]], offset: "00000003", start: "00000002", upToDate: false, closed: false },
+      { items: [{ n: 4 }, "five"], offset: "00000005", start: "00000003", upToDate: true, closed: false },
     ])
     expect(requested).toEqual(["-1", "00000002", "00000003"])
+  })
+
+  it("gives each message its position: the batch's start offset plus its index", async () => {
+    const url = streamUrl("positions")
+    threePages(url)
+    const batches: JsonBatch<unknown>[] = []
+    for await (const batch of new JsonStream({ url }).read()) batches.push(batch)
+    expect(batches.map((batch) => batch.positions.map((position) => position.key))).toEqual([
+      ["-1#0", "-1#1"],
+      ["00000002#0"],
+      ["00000003#0", "00000003#1"],
+    ])
+    expect(batches[2]!.positions[1]).toEqual({ offset: "00000003", index: 1, key: "00000003#1" })
+    // Positions are made once per batch, and stay out of the batch's own keys.
+    expect(batches[2]!.positions).toBe(batches[2]!.positions)
+    expect(Object.keys(batches[2]!)).not.toContain("positions")
   })
 
   it("reports closed: true on the batch that reaches the end of a closed stream", async () => {
@@ -57,7 +73,7 @@ describe("JsonReadSession batches", () => {
     const session = new JsonStream({ url }).read()
     const batches: JsonBatch<unknown>[] = []
     for await (const batch of session) batches.push(batch)
-    expect(batches.at(-1)).toEqual({ items: [2], offset: "00000002", upToDate: true, closed: true })
+    expect(batches.at(-1)).toEqual({ items: [2], offset: "00000002", start: "00000001", upToDate: true, closed: true })
     expect(session.closed).toBe(true)
     expect(session.offset).toBe("00000002")
   })
@@ -339,9 +355,9 @@ describe("SSE", () => {
     const session = new JsonStream({ url }).read({ offset: "00000000", live: "sse" })
     for await (const batch of session) batches.push(batch)
     expect(batches).toEqual([
-      { items: [], offset: "00000000", upToDate: true, closed: false },
-      { items: [{ n: 1 }, { n: 2 }, [3, 3], "four"], offset: "00000004", upToDate: true, closed: false },
-      { items: [5], offset: "00000005", upToDate: true, closed: true },
+      { items: [], offset: "00000000", start: "00000000", upToDate: true, closed: false },
+      { items: [{ n: 1 }, { n: 2 }, [3, 3], "four"], offset: "00000004", start: "00000000", upToDate: true, closed: false },
+      { items: [5], offset: "00000005", start: "00000004", upToDate: true, closed: true },
     ])
     expect(requests).toHaveLength(1)
     expect(requests[0]!.searchParams.get("live")).toBe("sse")

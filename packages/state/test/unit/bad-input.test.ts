@@ -40,6 +40,8 @@ const cases: Case[] = [
   { name: "materialize with fetch beside a stream", option: "fetch", run: (fetch) => materialize({ stream: json(fetch), fetch }) },
   { name: "materialize with a plain object schema", option: "schema", run: (fetch) => view(fetch, { schema: { users: {} } }) },
   { name: "materialize with an empty offset", option: "offset", run: (fetch) => view(fetch, { offset: "" }) },
+  { name: "materialize with from and offset", option: "from and offset", run: (fetch) => view(fetch, { offset: "1_1", from: { offset: "1_1", state: { version: 1, tables: {} } } }) },
+  { name: "materialize with from that is not a checkpoint", option: "from", run: (fetch) => view(fetch, { from: { offset: "1_1", state: {} } }) },
   { name: "materialize with live: true", option: "live", run: (fetch) => view(fetch, { live: true }) },
   { name: "materialize with a bogus shareAcrossTabs", option: "shareAcrossTabs", run: (fetch) => view(fetch, { shareAcrossTabs: {} }) },
   { name: "materialize with storage lacking save", option: "storage", run: (fetch) => view(fetch, { storage: { load: () => undefined } }) },
