@@ -11,6 +11,7 @@ import { cdnScenario } from "./scenarios/cdn.mjs"
 import { fanOutScenario } from "./scenarios/fan-out.mjs"
 import { liveLatencyScenario } from "./scenarios/live-latency.mjs"
 import { liveQueryScenario, materializeScenario } from "./scenarios/materialize.mjs"
+import { materializeHttpScenario } from "./scenarios/materialize-http.mjs"
 import { producerScenario } from "./scenarios/producer.mjs"
 import { yjsScenario } from "./scenarios/yjs.mjs"
 import { median } from "./stats.mjs"
@@ -43,6 +44,8 @@ const scenarios = [
   fanOutScenario(options),
   cdnScenario(options),
   materializeScenario(options),
+  materializeHttpScenario({ ...options, count: quick ? 10_000 : 100_000 }),
+  materializeHttpScenario({ ...options, count: quick ? 50_000 : 1_000_000 }),
   liveQueryScenario(options),
   yjsScenario(options),
   bundleScenario(),
