@@ -26,6 +26,27 @@ export type { ProducerAppendResult } from "./producer-commands"
 const noop = (): void => undefined
 
 /**
+ * Resolves after one turn of the event loop, not a microtask: answers that
+ * have arrived are read. A writer appending in a tight loop and awaiting
+ * `waitForCapacity()` would otherwise starve the network until `flush()`,
+ * and the producer could not pipeline its batches with the writer's work.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof MessageChannel === "function") {
+      const channel = new MessageChannel()
+      channel.port1.onmessage = () => {
+        channel.port1.close()
+        resolve()
+      }
+      channel.port2.postMessage(undefined)
+    } else {
+      setTimeout(resolve, 0)
+    }
+  })
+}
+
+/**
  * Exactly-once writer. Messages are batched (linger, size and count limits),
  * up to `maxInFlight` batches are pipelined, and every batch carries
  * `Producer-Id` / `Producer-Epoch` / `Producer-Seq` so the server drops
@@ -155,6 +176,7 @@ export class IdempotentProducer<T = unknown> {
    * bounded on a slow network.
    */
   waitForCapacity(): Promise<void> {
+    if (!this.core.overLimit && this.core.backlogged) return yieldToEventLoop()
     return this.ready
   }
 

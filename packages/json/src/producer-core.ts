@@ -101,6 +101,11 @@ export class ProducerCore<Ticket> {
     return this.inFlight.size
   }
 
+  /** Sealed batches wait for answers to requests in flight (the window is full). */
+  get backlogged(): boolean {
+    return this.queue.length > 0 && this.inFlight.size > 0
+  }
+
   get idle(): boolean {
     return (
       this.builder.openCount === 0 &&
