@@ -109,7 +109,18 @@ export class IdempotentProducer<T = unknown> {
     this.json = isJsonContentType(contentType)
     const { epoch, autoClaim, maxBatchBytes, maxBatchItems, maxInFlight, maxBufferedBytes, lingerMs } = this.options
     this.core = new ProducerCore<Settlement>(
-      { url: this.url, producerId, json: this.json, epoch, autoClaim, maxBatchBytes, maxBatchItems, maxInFlight, maxBufferedBytes },
+      {
+        url: this.url,
+        producerId,
+        json: this.json,
+        keepPayloads: this.options.outbox !== undefined,
+        epoch,
+        autoClaim,
+        maxBatchBytes,
+        maxBatchItems,
+        maxInFlight,
+        maxBufferedBytes,
+      },
       {
         createTicket: settle,
         send: (batch) => void this.transmit(batch),
