@@ -2,8 +2,9 @@
 import * as ours from "@durable-client/collections"
 import * as reference from "@durable-streams/client"
 import * as referenceState from "@durable-streams/state"
+import * as referenceDb from "@durable-streams/state/db"
 
-export { ours, reference, referenceState }
+export { ours, reference, referenceDb, referenceState }
 
 /** Raw fetch: create a stream. */
 export async function createStream(url, contentType) {

@@ -11,6 +11,7 @@ import { cdnScenario } from "./scenarios/cdn.mjs"
 import { fanOutScenario } from "./scenarios/fan-out.mjs"
 import { liveLatencyScenario } from "./scenarios/live-latency.mjs"
 import { liveQueryScenario, materializeScenario } from "./scenarios/materialize.mjs"
+import { materializeHttpScenario } from "./scenarios/materialize-http.mjs"
 import { producerScenario } from "./scenarios/producer.mjs"
 import { yjsScenario } from "./scenarios/yjs.mjs"
 import { median } from "./stats.mjs"
@@ -43,6 +44,8 @@ const scenarios = [
   fanOutScenario(options),
   cdnScenario(options),
   materializeScenario(options),
+  materializeHttpScenario({ ...options, count: quick ? 10_000 : 100_000 }),
+  materializeHttpScenario({ ...options, count: quick ? 50_000 : 1_000_000 }),
   liveQueryScenario(options),
   yjsScenario(options),
   bundleScenario(),
@@ -60,7 +63,9 @@ try {
     const contenders = scenario.contenders ?? ["ours", "reference", "raw"]
     const samples = {}
     try {
-      for (let round = 0; round < rounds; round++) {
+      // A scenario whose rounds take long (1M events through the reference's StreamDB) caps them.
+      const scenarioRounds = Math.min(rounds, scenario.maxRounds ?? rounds)
+      for (let round = 0; round < scenarioRounds; round++) {
         // Rotate the order each round so no contender always runs first (cold) or last.
         const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
         for (const contender of order) {

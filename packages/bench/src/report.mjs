@@ -103,6 +103,13 @@ const GOALS = [
   { scenario: "Fan-out", metric: "heap KB / idle reader", against: "reference", target: 2, goal: "heap per idle live reader ≤ 0.5× the reference" },
   { scenario: "Bundle size (min+gzip)", metric: "bytes layer, KB", absolute: 6, goal: "@durable-client/bytes ≤ 6 KB min+gzip" },
   { scenario: "Bundle size (min+gzip)", metric: "full stack (collections), KB", absolute: 15, goal: "full four-layer stack ≤ 15 KB min+gzip" },
+  // Issue 15, items 1 and 4.
+  { scenario: "Producer throughput", metric: "messages/s", against: "raw", target: 0.9, goal: "producer ≥ 0.9× raw (1 MiB bodies built before timing)" },
+  { scenario: "Materialize", metric: "events/s", against: "reference", target: 1, goal: "in-memory materialize ≥ 1× the reference" },
+  ...["100k", "1M"].flatMap((size) => [
+    { scenario: `Materialize over HTTP (${size})`, metric: "ready StreamDB ms", against: "reference", target: 1.5, goal: `${size} events, cold start to a ready StreamDB ≥ 1.5× faster than the reference` },
+    { scenario: `Materialize over HTTP (${size})`, metric: "ready StreamDB peak heap MB", against: "reference", target: 1, goal: `${size} events, StreamDB peak heap below the reference's` },
+  ]),
 ]
 
 function renderGoals(rows) {

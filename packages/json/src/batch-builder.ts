@@ -34,8 +34,13 @@ export function toPayload(value: unknown, json: boolean, url: string): Payload {
  * batch a 413 refused can be split and each message settled on its own.
  */
 export interface Batch<Ticket> {
-  /** The encoded messages, kept so a batch can be re-encoded or split. */
+  /**
+   * The encoded messages, kept so a batch can be re-encoded or split. Once a
+   * JSON batch is sealed they may be dropped (`payloadsDropped`): the body
+   * holds them all, and `payloadsOf` finds them again there.
+   */
   readonly payloads: Payload[]
+  payloadsDropped?: boolean
   /** One ticket per message, beside `payloads`; a close has one ticket (for its final message, if any). */
   readonly tickets: Ticket[]
   /** Bytes the messages add to a body: what the batch counts against `maxBufferedBytes`. */
@@ -63,6 +68,13 @@ export interface Batch<Ticket> {
 export interface BatchLimits {
   /** JSON streams send `[a,b,…]`; byte streams concatenate. */
   json: boolean
+  /**
+   * Keep each JSON message's text after its batch is sealed (a durable
+   * outbox writes them on every send). Otherwise the texts are let go once
+   * they are in the body: tens of thousands of strings held until the
+   * answer cost the garbage collector more than everything else per message.
+   */
+  keepPayloads?: boolean
   maxBatchBytes: number
   maxBatchItems: number
 }
@@ -83,18 +95,66 @@ export function newBatch<Ticket>(tickets: Ticket[] = [], close = false, body?: U
  * each sealed, in order, carrying the parent's tuple until it is renumbered.
  */
 export function splitBatch<Ticket>(batch: Batch<Ticket>, json: boolean): [Batch<Ticket>, Batch<Ticket>] {
-  const middle = Math.ceil(batch.payloads.length / 2)
+  const payloads = payloadsOf(batch)
+  const middle = Math.ceil(payloads.length / 2)
   const half = (from: number, to: number): Batch<Ticket> => {
     const part = newBatch(batch.tickets.slice(from, to))
-    part.payloads.push(...batch.payloads.slice(from, to))
+    part.payloads.push(...payloads.slice(from, to))
     for (const payload of part.payloads) part.size += wireSize(payload)
     part.body = encodeBody(part.payloads, json)
     part.epoch = batch.epoch
     part.seq = batch.seq
     return part
   }
-  return [half(0, middle), half(middle, batch.payloads.length)]
+  return [half(0, middle), half(middle, payloads.length)]
 }
+
+/** A batch's messages: as kept, or found again in its sealed JSON body. */
+export function payloadsOf<Ticket>(batch: Batch<Ticket>): Payload[] {
+  if (!batch.payloadsDropped || batch.body === undefined) return batch.payloads
+  return jsonArrayElements(batch.body).map((element) => decoder.decode(element))
+}
+
+/**
+ * The elements of a JSON array body, as views of its bytes: the top-level
+ * commas are found by tracking strings and nesting (bytes of multi-byte
+ * UTF-8 characters never look like ASCII punctuation).
+ */
+export function jsonArrayElements(body: Uint8Array): Uint8Array[] {
+  const elements: Uint8Array[] = []
+  let depth = 0
+  let inString = false
+  let escaped = false
+  let start = 1
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i]!
+    if (inString) {
+      if (escaped) escaped = false
+      else if (byte === BACKSLASH) escaped = true
+      else if (byte === QUOTE) inString = false
+    } else if (byte === QUOTE) inString = true
+    else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) depth++
+    else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) {
+      depth--
+      if (depth === 0) {
+        if (i > start) elements.push(body.subarray(start, i))
+        break
+      }
+    } else if (byte === COMMA && depth === 1) {
+      elements.push(body.subarray(start, i))
+      start = i + 1
+    }
+  }
+  return elements
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
 
 /**
  * The batch being filled. Sealed batches go, in order, to `sealed` (the
@@ -148,6 +208,10 @@ export class BatchBuilder<Ticket> {
     this.open = undefined
     this.resetLinger()
     batch.body = encodeBody(batch.payloads, this.limits.json)
+    if (this.limits.json && !this.limits.keepPayloads) {
+      batch.payloads.length = 0
+      batch.payloadsDropped = true
+    }
     this.sealed.push(batch)
   }
 
@@ -196,6 +260,7 @@ export function wireSize(payload: Payload): number {
 }
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
 const NON_ASCII = /[^\x00-\x7f]/
 
 /** UTF-8 length of a string without encoding it (JSON text has no lone surrogates). */

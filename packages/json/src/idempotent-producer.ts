@@ -26,6 +26,27 @@ export type { ProducerAppendResult } from "./producer-commands"
 const noop = (): void => undefined
 
 /**
+ * Resolves after one turn of the event loop, not a microtask: answers that
+ * have arrived are read. A writer appending in a tight loop and awaiting
+ * `waitForCapacity()` would otherwise starve the network until `flush()`,
+ * and the producer could not pipeline its batches with the writer's work.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof MessageChannel === "function") {
+      const channel = new MessageChannel()
+      channel.port1.onmessage = () => {
+        channel.port1.close()
+        resolve()
+      }
+      channel.port2.postMessage(undefined)
+    } else {
+      setTimeout(resolve, 0)
+    }
+  })
+}
+
+/**
  * Exactly-once writer. Messages are batched (linger, size and count limits),
  * up to `maxInFlight` batches are pipelined, and every batch carries
  * `Producer-Id` / `Producer-Epoch` / `Producer-Seq` so the server drops
@@ -88,7 +109,18 @@ export class IdempotentProducer<T = unknown> {
     this.json = isJsonContentType(contentType)
     const { epoch, autoClaim, maxBatchBytes, maxBatchItems, maxInFlight, maxBufferedBytes, lingerMs } = this.options
     this.core = new ProducerCore<Settlement>(
-      { url: this.url, producerId, json: this.json, epoch, autoClaim, maxBatchBytes, maxBatchItems, maxInFlight, maxBufferedBytes },
+      {
+        url: this.url,
+        producerId,
+        json: this.json,
+        keepPayloads: this.options.outbox !== undefined,
+        epoch,
+        autoClaim,
+        maxBatchBytes,
+        maxBatchItems,
+        maxInFlight,
+        maxBufferedBytes,
+      },
       {
         createTicket: settle,
         send: (batch) => void this.transmit(batch),
@@ -155,6 +187,7 @@ export class IdempotentProducer<T = unknown> {
    * bounded on a slow network.
    */
   waitForCapacity(): Promise<void> {
+    if (!this.core.overLimit && this.core.backlogged) return yieldToEventLoop()
     return this.ready
   }
 
@@ -182,7 +215,10 @@ export class IdempotentProducer<T = unknown> {
     } catch (error) {
       return settledRejection(error as Error)
     }
-    return this.step(() => this.core.append(payload, wireSize(payload))).promise
+    // The hot path: no closure per message (see step).
+    const ticket = this.core.append(payload, wireSize(payload))
+    this.afterStep()
+    return ticket.promise
   }
 
   /**
@@ -276,6 +312,12 @@ export class IdempotentProducer<T = unknown> {
    */
   private step<R>(input: () => R): R {
     const result = input()
+    this.afterStep()
+    return result
+  }
+
+  /** What `step` does once the core has taken its input. */
+  private afterStep(): void {
     const core = this.core
     if (!core.overLimit && this.readyResolve) {
       this.readyResolve()
@@ -284,6 +326,7 @@ export class IdempotentProducer<T = unknown> {
     }
     if (this.idleWaiters.length > 0 && core.idle) for (const resolve of this.idleWaiters.splice(0)) resolve()
     if (this.quietWaiters.length > 0 && core.inFlightCount === 0) for (const resolve of this.quietWaiters.splice(0)) resolve()
+    if (this.unreportedRefusals.length === 0 && this.unreported === undefined) return
     const failures = this.unreportedRefusals.splice(0)
     if (this.unreported) failures.push(this.unreported)
     this.unreported = undefined
@@ -297,7 +340,6 @@ export class IdempotentProducer<T = unknown> {
         reportCallbackError(callbackFailed(this.url, `onError of producer ${this.producerId}`, thrown, "append"), undefined)
       }
     }
-    return result
   }
 
   /** One POST of the batch (the handle retries network errors, 429 and 5xx under the same tuple). */

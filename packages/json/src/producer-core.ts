@@ -1,6 +1,6 @@
 import type { DurableStreamError } from "@durable-client/bytes"
 import { classifyAck } from "./ack-outcome"
-import { BatchBuilder, encodeBody, newBatch, splitBatch, wireSize, type Batch, type Payload } from "./batch-builder"
+import { BatchBuilder, encodeBody, newBatch, payloadsOf, splitBatch, wireSize, type Batch, type Payload } from "./batch-builder"
 import { classifyAttempt, classifyFailure } from "./failure-outcome"
 import { GapWaits } from "./gap-waits"
 import type { Answer, ProducerAppendResult, ProducerCommands } from "./producer-commands"
@@ -32,6 +32,8 @@ import { Sequencer } from "./sequencer"
 
 export interface ProducerCoreConfig extends ProducerIdentity {
   json: boolean
+  /** Keep message texts after sealing (a durable outbox writes them on every send); see `BatchLimits`. */
+  keepPayloads?: boolean
   epoch: number
   autoClaim: boolean
   maxBatchBytes: number
@@ -99,6 +101,11 @@ export class ProducerCore<Ticket> {
 
   get inFlightCount(): number {
     return this.inFlight.size
+  }
+
+  /** Sealed batches wait for answers to requests in flight (the window is full). */
+  get backlogged(): boolean {
+    return this.queue.length > 0 && this.inFlight.size > 0
   }
 
   get idle(): boolean {
@@ -289,8 +296,8 @@ export class ProducerCore<Ticket> {
     unsent.sort(byTuple)
     const resent = this.queue.filter((batch) => !batch.close && (batch.seq >= 0 || batch.restored))
     return {
-      sent: sent.sort(byTuple).map((batch) => ({ epoch: batch.epoch, seq: batch.seq, payloads: batch.payloads })),
-      pending: [...unsent, ...resent].map((batch) => batch.payloads),
+      sent: sent.sort(byTuple).map((batch) => ({ epoch: batch.epoch, seq: batch.seq, payloads: payloadsOf(batch) })),
+      pending: [...unsent, ...resent].map((batch) => payloadsOf(batch)),
     }
   }
 
@@ -419,7 +426,7 @@ export class ProducerCore<Ticket> {
    * the window is empty, renumbered from the refused seq.
    */
   private tooLarge(batch: Batch<Ticket>, error: DurableStreamError): void {
-    const splittable = batch.payloads.length > 1
+    const splittable = payloadsOf(batch).length > 1
     const halves = splittable ? splitBatch(batch, this.config.json) : []
     if (!splittable) {
       this.inFlight.delete(batch)

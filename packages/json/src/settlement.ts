@@ -1,28 +1,48 @@
 import { DurableStreamError } from "@durable-client/bytes"
 import type { ProducerAppendResult } from "./producer-commands"
 
-/**
- * The result shared by every append of one batch: they are stored (or fail)
- * together, so one promise serves them all (the producer core's ticket).
- */
-export interface Settlement {
-  promise: Promise<ProducerAppendResult>
-  resolve: (result: ProducerAppendResult) => void
-  reject: (error: Error) => void
-}
-
 const noop = (): void => undefined
 
+// One executor for every ticket: it hands its resolvers over through these
+// two slots, so a ticket costs its promise and not a closure as well.
+let nextResolve: (result: ProducerAppendResult) => void = noop
+let nextReject: (error: Error) => void = noop
+function capture(resolve: typeof nextResolve, reject: typeof nextReject): void {
+  nextResolve = resolve
+  nextReject = reject
+}
+
+/**
+ * One append's result (the producer core's ticket). Every append has its
+ * own, so one message of a batch can fail alone (a 413 split).
+ */
+export class Settlement {
+  readonly promise: Promise<ProducerAppendResult>
+  private readonly resolvePromise: (result: ProducerAppendResult) => void
+  private readonly rejectPromise: (error: Error) => void
+
+  constructor() {
+    this.promise = new Promise<ProducerAppendResult>(capture)
+    this.resolvePromise = nextResolve
+    this.rejectPromise = nextReject
+  }
+
+  resolve(result: ProducerAppendResult): void {
+    this.resolvePromise(result)
+  }
+
+  reject(error: Error): void {
+    // Fire-and-forget callers must not crash the process on rejection;
+    // flush() and onError report it. The handler is attached only when a
+    // ticket fails (before the rejection, so it is never unhandled): one
+    // per append would cost a promise and a microtask on every success.
+    this.promise.catch(noop)
+    this.rejectPromise(error)
+  }
+}
+
 export function settle(): Settlement {
-  let resolve!: Settlement["resolve"]
-  let reject!: Settlement["reject"]
-  const promise = new Promise<ProducerAppendResult>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  // Fire-and-forget callers must not crash the process on rejection; flush() and onError report it.
-  promise.catch(noop)
-  return { promise, resolve, reject }
+  return new Settlement()
 }
 
 export function settledRejection<T>(error: Error): Promise<T> {

@@ -126,24 +126,23 @@ export class MaterializedState {
   }
 
   /**
-   * The replay path (catching up, nobody observing): one map operation per
-   * change, the table looked up only when the type changes. Stops at the
-   * first control message and returns its index for the general path.
+   * The replay path (catching up, nobody observing): one map lookup and one
+   * map operation per change, nothing else. Stops at the first control
+   * message and returns its index for the general path.
    */
   private replay(messages: readonly StateMessage[], txids: string[]): number {
-    let type: string | undefined
-    let table: Map<string, unknown> | undefined
+    const tables = this.tables
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i] as ChangeMessage
       const headers = message.headers as ChangeMessage["headers"] & { control?: string }
       if (headers.control !== undefined) return i
-      if (message.type !== type || table === undefined) {
-        type = message.type
-        table = this.tableFor(type)
-      }
+      // A direct lookup: caching the last table costs more than it saves when types interleave.
+      let table = tables.get(message.type)
+      if (table === undefined) table = this.tableFor(message.type)
       if (headers.operation === "delete") table.delete(message.key)
       else table.set(message.key, message.value)
-      if (headers.txid !== undefined) txids.push(headers.txid)
+      const txid = headers.txid
+      if (txid !== undefined) txids.push(txid)
     }
     return messages.length
   }

@@ -72,3 +72,25 @@ describe("one IdempotentProducer writing 100 000 messages", () => {
     120_000
   )
 })
+
+describe("a writer appending in a tight loop", () => {
+  it("that awaits waitForCapacity() has its first batches acknowledged while it is still appending, not only at flush()", async () => {
+    const stream = await JsonStream.create<Numbered>({ url: ref.streamUrl(), retry: FAST_RETRY })
+    // Small batches: a backlog of sealed batches forms behind the in-flight window at once.
+    const producer = new IdempotentProducer(stream, "tight-loop", { maxBatchBytes: 1024, retry: FAST_RETRY })
+    let firstStored = false
+    void producer.append({ i: 0 }).then(() => {
+      firstStored = true
+    })
+    // Nothing in this loop waits for I/O but waitForCapacity(): if it resolved
+    // in a microtask, no answer could be read before flush().
+    let i = 1
+    while (!firstStored) {
+      expect(i, "appends before the first batch was acknowledged").toBeLessThan(100_000)
+      producer.append({ i: i++ })
+      if (i % 100 === 0) await producer.waitForCapacity()
+    }
+    await producer.flush()
+    expectExactSequence(indexesOf(await stream.read().json()), i, "catch-up json()")
+  })
+})

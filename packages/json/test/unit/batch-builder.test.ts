@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { BatchBuilder, utf8Length, wireSize, type Batch } from "../../src/batch-builder"
+import { BatchBuilder, encodeBody, jsonArrayElements, payloadsOf, utf8Length, wireSize, type Batch } from "../../src/batch-builder"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -24,6 +24,33 @@ describe("wire sizes", () => {
         expect(utf8Length(text)).toBe(encoder.encode(text).length)
       })
     )
+  })
+})
+
+describe("message texts found again in a sealed JSON body", () => {
+  it("jsonArrayElements gives back exactly the texts the body was built from, for any JSON values", () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 20 }), (values) => {
+        const texts = values.map((value) => JSON.stringify(value))
+        const elements = jsonArrayElements(encodeBody(texts, true)).map((element) => decoder.decode(element))
+        expect(elements).toEqual(texts)
+      })
+    )
+  })
+
+  it("a sealed batch lets its texts go unless told to keep them, and payloadsOf finds them in the body either way", () => {
+    for (const keepPayloads of [false, true]) {
+      const sealed: Array<Batch<number>> = []
+      const batches = new BatchBuilder<number>({ json: true, keepPayloads, maxBatchBytes: 1024, maxBatchItems: 3 }, sealed, {
+        startLinger: () => undefined,
+        cancelLinger: () => undefined,
+      })
+      const texts = ['{"a":"x,y]"}', '"\\\\"', "[1,[2]]"]
+      texts.forEach((text, i) => batches.add(text, wireSize(text), i))
+      const [batch] = sealed
+      expect(batch!.payloads).toEqual(keepPayloads ? texts : [])
+      expect(payloadsOf(batch!)).toEqual(texts)
+    }
   })
 })
 
