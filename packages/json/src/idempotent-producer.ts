@@ -123,7 +123,11 @@ export class IdempotentProducer<T = unknown> {
       this.journal = new OutboxJournal<Settlement>(
         this.options.outbox,
         { url: this.url, producerId, json: this.json, maxBatchItems, maxBatchBytes },
-        { sent: () => this.core.outboxSent(), stopped: () => this.core.error !== undefined },
+        {
+          position: () => ({ epoch: this.core.epoch, nextSeq: this.core.nextSeq }),
+          sent: () => this.core.outboxSent(),
+          stopped: () => this.core.error !== undefined,
+        },
         (error) => this.outboxFailed(error)
       )
       this.core.holdForRestore()

@@ -40,6 +40,9 @@ export interface OutboxHead {
   sent: SentRange[]
   /** Segments from here up to the first live one may be left over from a cleanup a crash cut short. */
   dropFrom: number
+  /** The producer's epoch and next seq: a restored instance goes on from there, past every seq already used. */
+  epoch: number
+  nextSeq: number
 }
 
 /** The key of a producer's head entry; the entry names its stream and id again, so a foreign entry is caught. */
@@ -67,6 +70,8 @@ export function encodeHead(url: string, producerId: string, json: boolean, head:
     settled: head.settled,
     sent: head.sent.map((range) => [range.epoch, range.seq, range.from, range.to]),
     dropFrom: head.dropFrom,
+    epoch: head.epoch,
+    nextSeq: head.nextSeq,
   })
 }
 
@@ -88,8 +93,9 @@ export function decodeHead(url: string, producerId: string, json: boolean, text:
   if (entry.url !== url) throw corrupt(`written for stream ${describeValue(entry.url)}`)
   if (entry.producerId !== producerId) throw corrupt(`written for producer ${describeValue(entry.producerId)}`)
   if (entry.json !== json) throw corrupt(`written for a ${entry.json ? "JSON" : "byte"} stream`)
-  const { low, end, dropFrom } = entry
+  const { low, end, dropFrom, epoch, nextSeq } = entry
   if (!isIndex(low) || !isIndex(end) || !isIndex(dropFrom) || low > end) throw corrupt("low, end or dropFrom out of range")
+  if (!isIndex(epoch) || !isIndex(nextSeq)) throw corrupt("epoch or nextSeq is not a whole number")
   if (!Array.isArray(entry.settled) || !Array.isArray(entry.sent)) throw corrupt("missing settled or sent")
   // Ranges in order, each inside (low, end), none overlapping another of either list.
   const taken: Array<[number, number]> = []
@@ -116,7 +122,9 @@ export function decodeHead(url: string, producerId: string, json: boolean, text:
   }
   taken.sort((a, b) => a[0] - b[0])
   for (let i = 1; i < taken.length; i++) if (taken[i - 1]![1] > taken[i]![0]) throw corrupt("overlapping ranges")
-  return { low, end, settled, sent, dropFrom }
+  const last = sent.at(-1)
+  if (last && (last.epoch > epoch || (last.epoch === epoch && last.seq >= nextSeq))) throw corrupt("a sent batch beyond the producer's next seq")
+  return { low, end, settled, sent, dropFrom, epoch, nextSeq }
 }
 
 /** Reads a segment back: its messages, `null` where one is no longer needed. */

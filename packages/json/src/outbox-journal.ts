@@ -27,6 +27,8 @@ export interface JournalConfig {
 
 /** What the journal asks its producer when it writes. */
 export interface JournalSource<Ticket> {
+  /** The epoch and the seq the next batch takes. */
+  position(): { epoch: number; nextSeq: number }
   /** Batches in flight that may be stored, in (epoch, seq) order (`ProducerCore.outboxSent`). */
   sent(): ReadonlyArray<{ epoch: number; seq: number; tickets: readonly Ticket[] }>
   /** The producer failed or was aborted: the outbox keeps what it holds for a later instance, untouched. */
@@ -85,7 +87,7 @@ export class OutboxJournal<Ticket> {
   async read(): Promise<OutboxSnapshot> {
     const { url, producerId, json } = this.config
     const text = await this.outbox.get(outboxKey(url, producerId))
-    if (text === undefined || text === null) return { sent: [], pending: [] }
+    if (text === undefined || text === null) return { sent: [], pending: [], position: undefined }
     const head = decodeHead(url, producerId, json, text)
     this.headInStorage = text
     this.low = head.low
@@ -137,7 +139,7 @@ export class OutboxJournal<Ticket> {
       this.restoredIndexes.push(i)
     }
     if (run.length > 0) pending.push(run)
-    return { sent, pending }
+    return { sent, pending, position: { epoch: head.epoch, nextSeq: head.nextSeq } }
   }
 
   /** The restored messages' tickets (from `ProducerCore.restore`); then what was appended meanwhile is indexed, and written. */
@@ -238,7 +240,14 @@ export class OutboxJournal<Ticket> {
     if (this.source.stopped()) return
     const { url, producerId, json } = this.config
     const { low, end } = this
-    const head: OutboxHead = { low, end, settled: this.settledRanges(), sent: this.sentRanges(), dropFrom: this.dropFrom }
+    const head: OutboxHead = {
+      low,
+      end,
+      settled: this.settledRanges(),
+      sent: this.sentRanges(),
+      dropFrom: this.dropFrom,
+      ...this.source.position(),
+    }
     const live = firstLiveSegment(head)
     const writes: Array<[string, string]> = []
     for (let segment = Math.max(Math.floor(this.writtenEnd / SEGMENT_SIZE), live); segment * SEGMENT_SIZE < end; segment++) {

@@ -44,6 +44,8 @@ export interface ProducerCoreConfig extends ProducerIdentity {
 export interface OutboxSnapshot {
   sent: Array<{ epoch: number; seq: number; payloads: Payload[] }>
   pending: Payload[][]
+  /** Where the earlier instance's sequencer was (past every seq it used); else just past the last sent batch. */
+  position?: { epoch: number; nextSeq: number } | undefined
 }
 
 interface WaitingAppend<Ticket> {
@@ -71,6 +73,10 @@ export class ProducerCore<Ticket> {
   private heldFrom: number | undefined
   /** A durable outbox is being read: nothing is sent until `restore`. */
   private restoring = false
+  /** Where the restored earlier instance left its sequencer: seqs below it in its epoch were numbered by that instance. */
+  private restoredAt: { epoch: number; nextSeq: number } | undefined
+  /** The highest seq acknowledged in each epoch, to tell a stale 409 from a hole. */
+  private readonly highestAcked = new Map<number, number>()
   private readonly gapWaits = new GapWaits<Batch<Ticket>>()
   private readonly builder: BatchBuilder<Ticket>
 
@@ -206,7 +212,7 @@ export class ProducerCore<Ticket> {
         (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
       )
       const expected = outcome.expectedSeq
-      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq) {
+      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq && this.earlierHole(batch.epoch, expected)) {
         // An earlier instance's batch whose predecessors were never stored: renumber from the seq the server expects.
         this.heldFrom = Math.min(this.heldFrom ?? expected, expected)
         this.hold(batch)
@@ -259,7 +265,9 @@ export class ProducerCore<Ticket> {
       return batch
     }
     const last = snapshot.sent.at(-1)
-    if (last) this.sequencer.resume(last.epoch, last.seq + 1)
+    const position = snapshot.position ?? (last && { epoch: last.epoch, nextSeq: last.seq + 1 })
+    if (position) this.sequencer.resume(position.epoch, position.nextSeq)
+    this.restoredAt = position
     const sent = snapshot.sent.map((stored) => {
       const batch = toBatch(stored.payloads)
       batch.epoch = stored.epoch
@@ -348,6 +356,7 @@ export class ProducerCore<Ticket> {
   private ack(batch: Batch<Ticket>, answer: Answer, duplicate: boolean): void {
     const result: ProducerAppendResult = { offset: answer.offset, duplicate }
     this.inFlight.delete(batch)
+    this.highestAcked.set(batch.epoch, Math.max(this.highestAcked.get(batch.epoch) ?? -1, batch.seq))
     this.sequencer.acknowledged(batch.epoch, answer.status)
     this.buffered -= batch.size
     for (const ticket of batch.tickets) this.commands.resolve(ticket, result)
@@ -445,6 +454,18 @@ export class ProducerCore<Ticket> {
     this.heldFrom = Math.min(this.heldFrom ?? batch.seq, batch.seq)
     this.insertHeld(halves, batch.seq)
     this.gapWaits.settled(batch, "held")
+  }
+
+  /**
+   * A 409 naming `expected`, with nothing earlier in flight, shows a hole the
+   * earlier instance left (seqs it numbered and never stored) only if
+   * `expected` is one of its seqs and no answer since has gone past it;
+   * otherwise the 409 overtook the acks of the batches before it.
+   */
+  private earlierHole(epoch: number, expected: number): boolean {
+    const restored = this.restoredAt
+    if (!restored || restored.epoch !== epoch || expected >= restored.nextSeq) return false
+    return (this.highestAcked.get(epoch) ?? -1) < expected
   }
 
   /** Holds a later batch of the epoch whose seq a 413 left dangling (it met, or will meet, a gap). */

@@ -196,6 +196,8 @@ describe("a producer with a durable outbox", () => {
       settled: [],
       sent: [],
       dropFrom: 0,
+      epoch: 0,
+      nextSeq: 0,
       ...fields,
     })
   const segment = (messages: unknown): string =>
@@ -207,6 +209,7 @@ describe("a producer with a durable outbox", () => {
     ["another stream's head", (url) => ({ [outboxKey(url, "writer")]: head(`${url}-other`) })],
     ["a byte stream's head", (url) => ({ [outboxKey(url, "writer")]: head(url, { json: false }) })],
     ["a head of an unknown format", (url) => ({ [outboxKey(url, "writer")]: head(url, { format: "durable-client/producer-outbox@1" }) })],
+    ["a head whose sent batch is past its next seq", (url) => ({ [outboxKey(url, "writer")]: head(url, { sent: [[0, 0, 0, 2]] }) })],
     ["a head whose ranges overlap", (url) => ({ [outboxKey(url, "writer")]: head(url, { settled: [[0, 2]], sent: [[0, 0, 1, 2]] }) })],
     ["a missing segment", (url) => ({ [outboxKey(url, "writer")]: head(url) })],
     ["a segment that is not JSON", (url) => ({ [outboxKey(url, "writer")]: head(url), [`${outboxKey(url, "writer")}#0`]: "[1," })],
