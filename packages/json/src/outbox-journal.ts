@@ -233,13 +233,18 @@ export class OutboxJournal<Ticket> {
 
   /**
    * Segments that gained messages, then the head, then segments no message
-   * needs any more; the head goes too once nothing is owed. Every text is
+   * needs any more. The head stays once nothing is owed: its epoch and next
+   * seq let a later instance go on past every seq used (starting again at
+   * seq 0 of a used epoch would be taken for another writer). Every text is
    * made before the first await, so one write stores one consistent state.
    */
   private async writeOnce(): Promise<void> {
     if (this.source.stopped()) return
     const { url, producerId, json } = this.config
     const { low, end } = this
+    const firstWritten = Math.max(Math.floor(this.writtenEnd / SEGMENT_SIZE), firstLiveSegment({ low, end }))
+    // A segment (re)written below the cleanup mark must be cleaned up again once its messages settle.
+    if (firstWritten * SEGMENT_SIZE < end) this.dropFrom = Math.min(this.dropFrom, firstWritten)
     const head: OutboxHead = {
       low,
       end,
@@ -250,27 +255,18 @@ export class OutboxJournal<Ticket> {
     }
     const live = firstLiveSegment(head)
     const writes: Array<[string, string]> = []
-    for (let segment = Math.max(Math.floor(this.writtenEnd / SEGMENT_SIZE), live); segment * SEGMENT_SIZE < end; segment++) {
+    for (let segment = firstWritten; segment * SEGMENT_SIZE < end; segment++) {
       const from = segment * SEGMENT_SIZE - this.bufferStart
       const messages = this.buffer.slice(from, Math.min(from + SEGMENT_SIZE, end - this.bufferStart))
       writes.push([segmentKey(url, producerId, segment), encodeSegment(segment, messages)])
     }
     const headText = encodeHead(url, producerId, json, head)
-    const empty = low === end
-    if (empty && this.headInStorage === undefined && writes.length === 0 && this.dropFrom >= live) {
-      this.advance(end)
-      return
-    }
     if (headText !== this.headInStorage) writes.push([outboxKey(url, producerId), headText])
     this.advance(end)
     for (const [key, text] of writes) await this.outbox.set(key, text)
     this.headInStorage = headText
     for (let segment = head.dropFrom; segment < live; segment++) await this.outbox.delete(segmentKey(url, producerId, segment))
     this.dropFrom = Math.max(this.dropFrom, live)
-    if (empty) {
-      await this.outbox.delete(outboxKey(url, producerId))
-      this.headInStorage = undefined
-    }
   }
 
   /** Messages below `end` are being written: the buffer keeps only the last, partial segment from there. */

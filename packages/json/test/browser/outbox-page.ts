@@ -32,8 +32,9 @@ const api = {
   async resume(url: string, kind: Kind): Promise<number> {
     const writer = open(url, kind)
     await writer.flush()
+    // What is left of this stream's outbox: its head alone, the epoch and next seq.
     const keys = await outboxOf(kind).keys!()
-    return keys.length
+    return keys.filter((key) => key.includes(url)).length
   },
   /** The IndexedDB store on its own: what a state checkpoint (keyValueStorage) or an outbox does with it. */
   async keyValue(step: "write" | "read" | "clear"): Promise<unknown> {
