@@ -12,7 +12,8 @@ import { callbackFailed, reportCallbackError } from "@durable-client/bytes/inter
 import { JsonStream } from "./json-stream"
 import type { Answer, ProducerAppendResult } from "./producer-commands"
 import { ProducerCore } from "./producer-core"
-import { OutboxJournal } from "./outbox-journal"
+import type { OutboxJournal } from "./outbox-journal"
+import { OUTBOX_JOURNAL } from "./outbox-journal-key"
 import { notOpenError, producerAbortedError } from "./producer-errors"
 import {
   resolveProducerOptions,
@@ -119,9 +120,12 @@ export class IdempotentProducer<T = unknown> {
         },
       }
     )
-    if (this.options.outbox) {
-      this.journal = new OutboxJournal<Settlement>(
-        this.options.outbox,
+    const outbox = this.options.outbox
+    if (outbox) {
+      // The journal comes with the outbox adapter: a producer without an outbox does not ship it.
+      const Journal = outbox[OUTBOX_JOURNAL] as typeof OutboxJournal
+      this.journal = new Journal<Settlement>(
+        outbox,
         { url: this.url, producerId, json: this.json, maxBatchItems, maxBatchBytes },
         {
           position: () => ({ epoch: this.core.epoch, nextSeq: this.core.nextSeq }),

@@ -14,7 +14,7 @@ import {
   type OutboxHead,
 } from "./outbox-entry"
 import type { OutboxSnapshot } from "./producer-core"
-import type { ProducerOutbox } from "./producer-outbox"
+import type { KeyValueStore } from "./producer-outbox"
 
 export interface JournalConfig {
   url: string
@@ -73,7 +73,7 @@ export class OutboxJournal<Ticket> {
   private failure: Error | undefined
 
   constructor(
-    private readonly outbox: ProducerOutbox,
+    private readonly outbox: KeyValueStore,
     private readonly config: JournalConfig,
     private readonly source: JournalSource<Ticket>,
     private readonly onFailure: (error: Error) => void

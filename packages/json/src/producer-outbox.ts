@@ -1,17 +1,53 @@
+import { describeValue, invalidArgument } from "@durable-client/bytes/internal"
+import { OutboxJournal } from "./outbox-journal"
+import { OUTBOX_JOURNAL } from "./outbox-journal-key"
+
 /**
- * Where an `IdempotentProducer` keeps the batches it has sent and not yet
- * seen acknowledged, so a producer created after a crash (same id, same
- * outbox) resends them under their own (epoch, seq) and the server's dedupe
- * makes that exactly once. Any async (or sync) key-value store fits:
- * `createMemoryOutbox()`, `webStorageOutbox(localStorage)`, or an
- * AsyncStorage-like object through `webStorageOutbox` too.
+ * A string key-value store, sync or async: a file-backed map in Node, a
+ * database table, anything with these methods. `keyValueOutbox(store)`
+ * makes a producer's outbox of it.
  */
-export interface ProducerOutbox {
+export interface KeyValueStore {
   get(key: string): Promise<string | undefined> | string | undefined
   set(key: string, value: string): Promise<void> | void
   delete(key: string): Promise<void> | void
   /** Lists the keys held (for inspection; the producer does not need it). */
   keys?(): Promise<string[]> | string[]
+}
+
+/**
+ * Where an `IdempotentProducer` keeps every message it accepted and has not
+ * seen stored, with the (epoch, seq) of the batches on the wire, so a
+ * producer created after a reload or a crash (same id, same outbox) resends
+ * them exactly once. Made by `keyValueOutbox(store)`,
+ * `webStorageOutbox(localStorage | AsyncStorage | indexedDbKeyValue())` or
+ * `createMemoryOutbox()`.
+ */
+export interface ProducerOutbox extends KeyValueStore {
+  /** The code that keeps the outbox in step with a producer: it ships with the adapters, not with every producer. */
+  readonly [OUTBOX_JOURNAL]: unknown
+}
+
+/** A producer's outbox in any string key-value store (sync or async), e.g. a file-backed map in Node. */
+export function keyValueOutbox(store: KeyValueStore): ProducerOutbox {
+  const candidate = store as Partial<KeyValueStore> | null
+  if (
+    typeof candidate !== "object" ||
+    candidate === null ||
+    typeof candidate.get !== "function" ||
+    typeof candidate.set !== "function" ||
+    typeof candidate.delete !== "function"
+  ) {
+    throw invalidArgument("(keyValueOutbox)", `the store must have get, set and delete functions (got ${describeValue(store)})`)
+  }
+  const keys = store.keys
+  return {
+    get: (key) => store.get(key),
+    set: (key, value) => store.set(key, value),
+    delete: (key) => store.delete(key),
+    ...(keys ? { keys: () => keys.call(store) } : {}),
+    [OUTBOX_JOURNAL]: OutboxJournal,
+  }
 }
 
 /** An outbox in memory: survives a producer, not the process (tests, a tab that outlives its producers). */
@@ -22,6 +58,7 @@ export function createMemoryOutbox(): ProducerOutbox & { keys(): string[] } {
     set: (key, value) => void entries.set(key, value),
     delete: (key) => void entries.delete(key),
     keys: () => [...entries.keys()],
+    [OUTBOX_JOURNAL]: OutboxJournal,
   }
 }
 
@@ -53,5 +90,6 @@ export function webStorageOutbox(storage: WebStorageLike, prefix = "durable-clie
       }
       return all.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length))
     },
+    [OUTBOX_JOURNAL]: OutboxJournal,
   }
 }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 
 const [sdkPath, url, file, from, to, reportAfter] = process.argv.slice(2)
-const { IdempotentProducer, JsonStream } = await import(sdkPath)
+const { IdempotentProducer, JsonStream, keyValueOutbox } = await import(sdkPath)
 
 /** The app's outbox: a map kept in one JSON file, replaced atomically (write aside, then rename) on each change. */
 function fileOutbox(path) {
@@ -29,7 +29,7 @@ function fileOutbox(path) {
 
 const outbox = fileOutbox(file)
 const producer = new IdempotentProducer(new JsonStream({ url }), "crash-writer", {
-  outbox,
+  outbox: keyValueOutbox(outbox),
   maxBatchItems: 10,
   onError: (error) => process.send({ error: String(error) }),
 })

@@ -10,6 +10,7 @@ import {
   IdempotentProducer,
   JsonStream,
   createMemoryOutbox,
+  keyValueOutbox,
   webStorageOutbox,
   type DurableStreamError,
 } from "../../src/index"
@@ -197,6 +198,22 @@ describe("a producer with a durable outbox", () => {
       expectExactSequence(fromFirst, fromFirst.length, `the first producer's, cut at write ${cut}`)
       expectExactSequence(stored.slice(fromFirst.length).map((i) => i - 1000), 10, `the second's, cut at write ${cut}`)
     }
+  })
+
+  it("takes a plain key-value store through keyValueOutbox(), and refuses one passed bare with INVALID_ARGUMENT", async () => {
+    const url = await freshStreamUrl()
+    const entries = new Map<string, string>()
+    const store = { get: (key: string) => entries.get(key), set: (key: string, value: string) => void entries.set(key, value), delete: (key: string) => void entries.delete(key) }
+    expect(() => new IdempotentProducer(new JsonStream<Numbered>({ url }), "writer", { outbox: store as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining("keyValueOutbox") })
+    )
+    expect(() => keyValueOutbox({ get: () => undefined } as never)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }))
+    const stream = new JsonStream<Numbered>({ url, retry: FAST_RETRY })
+    const producer = new IdempotentProducer(stream, "writer", { outbox: keyValueOutbox(store), retry: FAST_RETRY })
+    for (let i = 0; i < 30; i++) void producer.append({ i })
+    await producer.flush()
+    expect([...entries.keys()]).toEqual([outboxKey(url, "writer")])
+    expectExactSequence(indexesOf(await stream.read().json()), 30, "stored")
   })
 
   it("waitForOutbox() without an outbox is an INVALID_ARGUMENT naming the option", async () => {
