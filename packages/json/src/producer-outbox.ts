@@ -51,7 +51,7 @@ export function keyValueOutbox(store: KeyValueStore): ProducerOutbox {
 }
 
 /** An outbox in memory: survives a producer, not the process (tests, a tab that outlives its producers). */
-export function createMemoryOutbox(): ProducerOutbox & { keys(): string[] } {
+export function createMemoryOutbox(): Omit<ProducerOutbox, "keys"> & { keys(): string[] } {
   const entries = new Map<string, string>()
   return {
     get: (key) => entries.get(key),
