@@ -68,13 +68,6 @@ export interface Batch<Ticket> {
 export interface BatchLimits {
   /** JSON streams send `[a,b,…]`; byte streams concatenate. */
   json: boolean
-  /**
-   * Keep each JSON message's text after its batch is sealed (a durable
-   * outbox writes them on every send). Otherwise the texts are let go once
-   * they are in the body: tens of thousands of strings held until the
-   * answer cost the garbage collector more than everything else per message.
-   */
-  keepPayloads?: boolean
   maxBatchBytes: number
   maxBatchItems: number
 }
@@ -208,7 +201,10 @@ export class BatchBuilder<Ticket> {
     this.open = undefined
     this.resetLinger()
     batch.body = encodeBody(batch.payloads, this.limits.json)
-    if (this.limits.json && !this.limits.keepPayloads) {
+    // A JSON message's text is let go once it is in the body (a durable
+    // outbox keeps its own copy): tens of thousands of strings held until the
+    // answer cost the garbage collector more than everything else per message.
+    if (this.limits.json) {
       batch.payloads.length = 0
       batch.payloadsDropped = true
     }

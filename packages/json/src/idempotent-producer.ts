@@ -12,7 +12,8 @@ import { callbackFailed, reportCallbackError } from "@durable-client/bytes/inter
 import { JsonStream } from "./json-stream"
 import type { Answer, ProducerAppendResult } from "./producer-commands"
 import { ProducerCore } from "./producer-core"
-import { decodeOutboxEntry, encodeOutboxEntry, outboxKey } from "./producer-outbox"
+import type { OutboxJournal } from "./outbox-journal"
+import { OUTBOX_JOURNAL } from "./outbox-journal-key"
 import { notOpenError, producerAbortedError } from "./producer-errors"
 import {
   resolveProducerOptions,
@@ -81,8 +82,8 @@ export class IdempotentProducer<T = unknown> {
   private unreported: Error | undefined
   /** Messages refused alone (PAYLOAD_TOO_LARGE), for onError; the producer goes on. */
   private readonly unreportedRefusals: Error[] = []
-  /** Writes to the outbox, one after another (each writes the core's snapshot at its turn). */
-  private persisting: Promise<void> = Promise.resolve()
+  /** Keeps the outbox in step with the core, when there is one. */
+  private readonly journal: OutboxJournal<Settlement> | undefined
 
   constructor(
     target: DurableStream | JsonStream<T>,
@@ -113,7 +114,6 @@ export class IdempotentProducer<T = unknown> {
         url: this.url,
         producerId,
         json: this.json,
-        keepPayloads: this.options.outbox !== undefined,
         epoch,
         autoClaim,
         maxBatchBytes,
@@ -125,8 +125,14 @@ export class IdempotentProducer<T = unknown> {
         createTicket: settle,
         send: (batch) => void this.transmit(batch),
         checkClosed: (batch, answer) => void this.checkClosed(batch, answer),
-        resolve: (ticket, result) => ticket.resolve(result),
-        reject: (ticket, error) => ticket.reject(error),
+        resolve: (ticket, result) => {
+          this.journal?.settle(ticket)
+          ticket.resolve(result)
+        },
+        reject: (ticket, error) => {
+          this.journal?.settle(ticket)
+          ticket.reject(error)
+        },
         failed: (error) => {
           this.unreported = error
         },
@@ -145,9 +151,22 @@ export class IdempotentProducer<T = unknown> {
         },
       }
     )
-    if (this.options.outbox) {
+    const outbox = this.options.outbox
+    if (outbox) {
+      // The journal comes with the outbox adapter: a producer without an outbox does not ship it.
+      const Journal = outbox[OUTBOX_JOURNAL] as typeof OutboxJournal
+      this.journal = new Journal<Settlement>(
+        outbox,
+        { url: this.url, producerId, json: this.json, maxBatchItems, maxBatchBytes },
+        {
+          position: () => ({ epoch: this.core.epoch, nextSeq: this.core.nextSeq }),
+          sent: () => this.core.outboxSent(),
+          stopped: () => this.core.error !== undefined,
+        },
+        (error) => this.outboxFailed(error)
+      )
       this.core.holdForRestore()
-      void this.restoreOutbox()
+      void this.restoreOutbox(this.journal)
     }
     const signal = this.options.signal
     if (signal) {
@@ -218,7 +237,23 @@ export class IdempotentProducer<T = unknown> {
     // The hot path: no closure per message (see step).
     const ticket = this.core.append(payload, wireSize(payload))
     this.afterStep()
+    this.journal?.accept(ticket, payload)
     return ticket.promise
+  }
+
+  /**
+   * With an `outbox`: resolves once every message appended so far is in it
+   * (or already stored on the stream), so it survives a reload or a crash.
+   * Rejects if the outbox fails, or with the failure that stopped the
+   * producer (the outbox then keeps what it held for a later instance). The
+   * signal only stops the waiting.
+   */
+  async waitForOutbox(given?: { signal?: AbortSignal }): Promise<void> {
+    const signal = optionalSignal(this.url, optionsObject(this.url, given, "waitForOutbox options").signal, "signal")
+    if (!this.journal) throw invalidArgument(this.url, "waitForOutbox() needs the outbox option", "append")
+    await waitWithSignal(this.journal.written(), signal, this.url)
+    const failure = this.core.error
+    if (failure) throw failure
   }
 
   /**
@@ -240,7 +275,7 @@ export class IdempotentProducer<T = unknown> {
       }
     }
     // The outbox forgets what was acknowledged before flush() says it is done.
-    if (this.options.outbox && !this.core.error) await waitWithSignal(this.persist(), signal, this.url)
+    if (this.journal && !this.core.error) await waitWithSignal(this.journal.written(), signal, this.url)
     const failure = this.core.error
     if (failure) throw failure
   }
@@ -344,13 +379,12 @@ export class IdempotentProducer<T = unknown> {
 
   /** One POST of the batch (the handle retries network errors, 429 and 5xx under the same tuple). */
   private async transmit(batch: Batch<Settlement>): Promise<void> {
-    if (this.options.outbox) {
-      // Persisted before it is sent: a crash from here on leaves it for the next instance to resend.
+    if (this.journal) {
+      // Its tuple is in the outbox before it is sent: a crash from here on leaves it for the next instance to resend.
       try {
-        await this.persist()
-      } catch (error) {
-        this.outboxFailed(error)
-        return
+        await this.journal.sync()
+      } catch {
+        return // the journal stopped the producer
       }
       if (this.core.error) return
     }
@@ -359,48 +393,28 @@ export class IdempotentProducer<T = unknown> {
       answer = await this.post(batch)
     } catch (error) {
       this.step(() => this.core.refused(batch, error as DurableStreamError))
-      this.persistAfterAnswer()
+      // A refusal can move batches out of the sent set (held or parked) without settling them.
+      void this.journal?.sync().catch(noop)
       return
     }
     this.step(() => this.core.answered(batch, answer))
-    this.persistAfterAnswer()
+    void this.journal?.sync().catch(noop)
   }
 
   /** Reads the outbox an earlier instance left; its batches go before anything appended since. */
-  private async restoreOutbox(): Promise<void> {
-    const outbox = this.options.outbox!
+  private async restoreOutbox(journal: OutboxJournal<Settlement>): Promise<void> {
     try {
-      const text = await outbox.get(outboxKey(this.url, this.producerId))
-      const snapshot =
-        text === undefined || text === null
-          ? { sent: [], pending: [] }
-          : decodeOutboxEntry(this.url, this.producerId, this.json, text)
-      this.step(() => this.core.restore(snapshot))
+      const snapshot = await journal.read()
+      journal.adopt(this.step(() => this.core.restore(snapshot)))
     } catch (error) {
       this.outboxFailed(error)
     }
   }
 
-  /** Writes the core's snapshot (or deletes the entry when nothing is pending), after any write already queued. */
-  private persist(): Promise<void> {
-    const outbox = this.options.outbox!
-    const key = outboxKey(this.url, this.producerId)
-    const write = async (): Promise<void> => {
-      const snapshot = this.core.outboxSnapshot()
-      if (snapshot.sent.length === 0 && snapshot.pending.length === 0) await outbox.delete(key)
-      else await outbox.set(key, encodeOutboxEntry(this.url, this.producerId, this.json, snapshot))
-    }
-    this.persisting = this.persisting.catch(noop).then(write)
-    return this.persisting
-  }
-
-  private persistAfterAnswer(): void {
-    if (this.options.outbox && !this.core.error) this.persist().catch((error: unknown) => this.outboxFailed(error))
-  }
-
   /** The outbox cannot be read or written: without it nothing is safe to send, so the producer stops. */
   private outboxFailed(error: unknown): void {
     const failure = error instanceof Error ? error : new Error(String(error))
+    this.journal?.halt(failure)
     if (this.core.error) return
     this.state = "closed"
     this.abortController.abort(failure)
@@ -452,6 +466,7 @@ export class IdempotentProducer<T = unknown> {
 
   private abort(): void {
     const error = producerAbortedError(this)
+    this.journal?.halt(error)
     this.state = "closed"
     this.abortController.abort(error)
     this.step(() => this.core.abort(error))

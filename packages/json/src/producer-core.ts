@@ -5,7 +5,6 @@ import { classifyAttempt, classifyFailure } from "./failure-outcome"
 import { GapWaits } from "./gap-waits"
 import type { Answer, ProducerAppendResult, ProducerCommands } from "./producer-commands"
 import { epochInUseError, staleEpochError, type ProducerIdentity } from "./producer-errors"
-import type { OutboxSnapshot } from "./producer-outbox"
 import { Sequencer } from "./sequencer"
 
 /**
@@ -18,8 +17,9 @@ import { Sequencer } from "./sequencer"
  * drive it by hand; `IdempotentProducer` wires it to HTTP and timers.
  *
  * Where features plug in:
- * - a durable outbox: the owner writes `outboxSnapshot()` before each send
- *   and after each answer; `restore` resends the batches of an earlier
+ * - a durable outbox: the owner keeps every accepted message there until
+ *   its ticket settles, and before each send writes `outboxSent()` (the
+ *   tuples that may be stored); `restore` resends the batches of an earlier
  *   instance under their own tuples before anything new, as a gap resend
  *   is (`commands.send` without `assignTuple`), with the sequencer moved
  *   past their seqs;
@@ -32,14 +32,20 @@ import { Sequencer } from "./sequencer"
 
 export interface ProducerCoreConfig extends ProducerIdentity {
   json: boolean
-  /** Keep message texts after sealing (a durable outbox writes them on every send); see `BatchLimits`. */
-  keepPayloads?: boolean
   epoch: number
   autoClaim: boolean
   maxBatchBytes: number
   maxBatchItems: number
   maxInFlight: number
   maxBufferedBytes: number
+}
+
+/** What an earlier instance left owed to the stream: batches sent under a tuple, then unstored messages (each list one new batch). */
+export interface OutboxSnapshot {
+  sent: Array<{ epoch: number; seq: number; payloads: Payload[] }>
+  pending: Payload[][]
+  /** Where the earlier instance's sequencer was (past every seq it used); else just past the last sent batch. */
+  position?: { epoch: number; nextSeq: number } | undefined
 }
 
 interface WaitingAppend<Ticket> {
@@ -67,6 +73,10 @@ export class ProducerCore<Ticket> {
   private heldFrom: number | undefined
   /** A durable outbox is being read: nothing is sent until `restore`. */
   private restoring = false
+  /** Where the restored earlier instance left its sequencer: seqs below it in its epoch were numbered by that instance. */
+  private restoredAt: { epoch: number; nextSeq: number } | undefined
+  /** The highest seq acknowledged in each epoch, to tell a stale 409 from a hole. */
+  private readonly highestAcked = new Map<number, number>()
   private readonly gapWaits = new GapWaits<Batch<Ticket>>()
   private readonly builder: BatchBuilder<Ticket>
 
@@ -207,7 +217,7 @@ export class ProducerCore<Ticket> {
         (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
       )
       const expected = outcome.expectedSeq
-      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq) {
+      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq && this.earlierHole(batch.epoch, expected)) {
         // An earlier instance's batch whose predecessors were never stored: renumber from the seq the server expects.
         this.heldFrom = Math.min(this.heldFrom ?? expected, expected)
         this.hold(batch)
@@ -240,10 +250,12 @@ export class ProducerCore<Ticket> {
    * The outbox of an earlier instance: its sent batches go first, under
    * their own tuples (an earlier attempt may have been stored: a 204 is our
    * duplicate), then its unsent messages as new batches, then whatever was
-   * appended meanwhile. The producer continues the restored epoch.
+   * appended meanwhile. The producer continues the restored epoch. Returns
+   * the restored messages' tickets in stream order (sent, then pending).
    */
-  restore(snapshot: OutboxSnapshot): void {
+  restore(snapshot: OutboxSnapshot): Ticket[] {
     this.restoring = false
+    const tickets: Ticket[] = []
     const toBatch = (payloads: Payload[]): Batch<Ticket> => {
       const batch = newBatch<Ticket>()
       for (const payload of payloads) {
@@ -251,54 +263,57 @@ export class ProducerCore<Ticket> {
         batch.tickets.push(this.commands.createTicket())
         batch.size += wireSize(payload)
       }
+      tickets.push(...batch.tickets)
       batch.body = encodeBody(batch.payloads, this.config.json)
+      batch.restored = true
       this.buffered += batch.size
       return batch
     }
     const last = snapshot.sent.at(-1)
-    if (last) this.sequencer.resume(last.epoch, last.seq + 1)
-    const pending = snapshot.pending.map(toBatch)
-    for (const batch of pending) batch.restored = true
-    this.queue.unshift(...pending)
-    if (this.failure) return
-    for (const sent of snapshot.sent) {
-      const batch = toBatch(sent.payloads)
-      batch.epoch = sent.epoch
-      batch.seq = sent.seq
+    const position = snapshot.position ?? (last && { epoch: last.epoch, nextSeq: last.seq + 1 })
+    if (position) this.sequencer.resume(position.epoch, position.nextSeq)
+    this.restoredAt = position
+    const sent = snapshot.sent.map((stored) => {
+      const batch = toBatch(stored.payloads)
+      batch.epoch = stored.epoch
+      batch.seq = stored.seq
       batch.mayBeStored = true
-      batch.restored = true
+      return batch
+    })
+    this.queue.unshift(...snapshot.pending.map(toBatch))
+    if (this.failure) {
+      // Failed while the outbox was read: what it held fails with everything else.
+      this.rejectPending(this.failure)
+      for (const batch of sent) {
+        this.buffered -= batch.size
+        this.rejectBatch(batch, this.failure)
+      }
+      return tickets
+    }
+    for (const batch of sent) {
       this.inFlight.add(batch)
       this.commands.send(batch)
     }
     this.pump()
+    return tickets
   }
 
   /**
-   * What a durable outbox must hold now: batches in flight that may be
-   * stored, by tuple; and, in order, messages known not stored (held after a
-   * 413, parked for auto-claim, in flight behind such a hole, or queued to be
-   * resent), which an instance restoring them sends as new batches.
+   * The batches a durable outbox must keep under their tuples: in flight
+   * and possibly stored, in (epoch, seq) order. A batch behind a seq a 413
+   * or a fencing left unstored (held or parked) is not among them: it will
+   * be renumbered, so an instance restoring it sends it as a new batch.
    */
-  outboxSnapshot(): OutboxSnapshot {
-    const unsent = [...this.held, ...this.parked]
+  outboxSent(): Array<Batch<Ticket>> {
     const holes = new Map<number, number>()
-    for (const batch of unsent) holes.set(batch.epoch, Math.min(holes.get(batch.epoch) ?? batch.seq, batch.seq))
+    for (const batch of [...this.held, ...this.parked]) holes.set(batch.epoch, Math.min(holes.get(batch.epoch) ?? batch.seq, batch.seq))
     if (this.heldFrom !== undefined) holes.set(this.sequencer.epoch, Math.min(holes.get(this.sequencer.epoch) ?? this.heldFrom, this.heldFrom))
-    const byTuple = (a: Batch<Ticket>, b: Batch<Ticket>): number => a.epoch - b.epoch || a.seq - b.seq
     const sent: Array<Batch<Ticket>> = []
     for (const batch of this.inFlight) {
-      if (batch.close) continue
       const hole = holes.get(batch.epoch)
-      if (hole !== undefined && batch.seq > hole) unsent.push(batch)
-      else sent.push(batch)
+      if (!batch.close && (hole === undefined || batch.seq <= hole)) sent.push(batch)
     }
-    // A stable sort keeps the halves of a split batch in order.
-    unsent.sort(byTuple)
-    const resent = this.queue.filter((batch) => !batch.close && (batch.seq >= 0 || batch.restored))
-    return {
-      sent: sent.sort(byTuple).map((batch) => ({ epoch: batch.epoch, seq: batch.seq, payloads: payloadsOf(batch) })),
-      pending: [...unsent, ...resent].map((batch) => payloadsOf(batch)),
-    }
+    return sent.sort((a, b) => a.epoch - b.epoch || a.seq - b.seq)
   }
 
   /** A new epoch (seq back to 0), past any epoch that fenced us; clears a failure. Call with nothing in flight. */
@@ -346,6 +361,7 @@ export class ProducerCore<Ticket> {
   private ack(batch: Batch<Ticket>, answer: Answer, duplicate: boolean): void {
     const result: ProducerAppendResult = { offset: answer.offset, duplicate }
     this.inFlight.delete(batch)
+    this.highestAcked.set(batch.epoch, Math.max(this.highestAcked.get(batch.epoch) ?? -1, batch.seq))
     this.sequencer.acknowledged(batch.epoch, answer.status)
     this.buffered -= batch.size
     for (const ticket of batch.tickets) this.commands.resolve(ticket, result)
@@ -443,6 +459,18 @@ export class ProducerCore<Ticket> {
     this.heldFrom = Math.min(this.heldFrom ?? batch.seq, batch.seq)
     this.insertHeld(halves, batch.seq)
     this.gapWaits.settled(batch, "held")
+  }
+
+  /**
+   * A 409 naming `expected`, with nothing earlier in flight, shows a hole the
+   * earlier instance left (seqs it numbered and never stored) only if
+   * `expected` is one of its seqs and no answer since has gone past it;
+   * otherwise the 409 overtook the acks of the batches before it.
+   */
+  private earlierHole(epoch: number, expected: number): boolean {
+    const restored = this.restoredAt
+    if (!restored || restored.epoch !== epoch || expected >= restored.nextSeq) return false
+    return (this.highestAcked.get(epoch) ?? -1) < expected
   }
 
   /** Holds a later batch of the epoch whose seq a 413 left dangling (it met, or will meet, a gap). */

@@ -12,6 +12,7 @@ import {
   type ResolvedRetry,
 } from "@durable-client/bytes/internal"
 import { JSON_DEFAULTS } from "./defaults"
+import { OUTBOX_JOURNAL } from "./outbox-journal-key"
 import type { ProducerOutbox } from "./producer-outbox"
 
 const DEFAULTS = JSON_DEFAULTS.producer
@@ -73,8 +74,8 @@ export interface IdempotentProducerOptions {
   /**
    * Keeps sent, unacknowledged batches (with their epoch and seq) across a
    * crash: a producer created later with the same id and outbox resends
-   * them, exactly once, before anything new. See `createMemoryOutbox` and
-   * `webStorageOutbox`.
+   * them, exactly once, before anything new. See `keyValueOutbox`,
+   * `webStorageOutbox` and `createMemoryOutbox`.
    */
   outbox?: ProducerOutbox
 }
@@ -140,14 +141,11 @@ function stripUndefined(url: string, value: RetryOptions | undefined): RetryOpti
 function resolveOutbox(url: string, outbox: unknown): ProducerOutbox | undefined {
   if (outbox === undefined) return undefined
   const candidate = outbox as Partial<ProducerOutbox> | null
-  if (
-    typeof candidate !== "object" ||
-    candidate === null ||
-    typeof candidate.get !== "function" ||
-    typeof candidate.set !== "function" ||
-    typeof candidate.delete !== "function"
-  ) {
-    throw invalidArgument(url, `outbox must have get, set and delete functions (got ${describeValue(outbox)})`)
+  if (typeof candidate !== "object" || candidate === null || typeof candidate[OUTBOX_JOURNAL] !== "function") {
+    throw invalidArgument(
+      url,
+      `outbox must come from keyValueOutbox(store), webStorageOutbox(storage) or createMemoryOutbox() (got ${describeValue(outbox)})`
+    )
   }
   return candidate as ProducerOutbox
 }

@@ -1,15 +1,13 @@
 import { describeValue, invalidArgument } from "@durable-client/bytes/internal"
-import type { Payload } from "./batch-builder"
+import { OutboxJournal } from "./outbox-journal"
+import { OUTBOX_JOURNAL } from "./outbox-journal-key"
 
 /**
- * Where an `IdempotentProducer` keeps the batches it has sent and not yet
- * seen acknowledged, so a producer created after a crash (same id, same
- * outbox) resends them under their own (epoch, seq) and the server's dedupe
- * makes that exactly once. Any async (or sync) key-value store fits:
- * `createMemoryOutbox()`, `webStorageOutbox(localStorage)`, or an
- * AsyncStorage-like object through `webStorageOutbox` too.
+ * A string key-value store, sync or async: a file-backed map in Node, a
+ * database table, anything with these methods. `keyValueOutbox(store)`
+ * makes a producer's outbox of it.
  */
-export interface ProducerOutbox {
+export interface KeyValueStore {
   get(key: string): Promise<string | undefined> | string | undefined
   set(key: string, value: string): Promise<void> | void
   delete(key: string): Promise<void> | void
@@ -17,14 +15,50 @@ export interface ProducerOutbox {
   keys?(): Promise<string[]> | string[]
 }
 
+/**
+ * Where an `IdempotentProducer` keeps every message it accepted and has not
+ * seen stored, with the (epoch, seq) of the batches on the wire, so a
+ * producer created after a reload or a crash (same id, same outbox) resends
+ * them exactly once. Made by `keyValueOutbox(store)`,
+ * `webStorageOutbox(localStorage | AsyncStorage | indexedDbKeyValue())` or
+ * `createMemoryOutbox()`.
+ */
+export interface ProducerOutbox extends KeyValueStore {
+  /** The code that keeps the outbox in step with a producer: it ships with the adapters, not with every producer. */
+  readonly [OUTBOX_JOURNAL]: unknown
+}
+
+/** A producer's outbox in any string key-value store (sync or async), e.g. a file-backed map in Node. */
+export function keyValueOutbox(store: KeyValueStore): ProducerOutbox {
+  const candidate = store as Partial<KeyValueStore> | null
+  if (
+    typeof candidate !== "object" ||
+    candidate === null ||
+    typeof candidate.get !== "function" ||
+    typeof candidate.set !== "function" ||
+    typeof candidate.delete !== "function"
+  ) {
+    throw invalidArgument("(keyValueOutbox)", `the store must have get, set and delete functions (got ${describeValue(store)})`)
+  }
+  const keys = store.keys
+  return {
+    get: (key) => store.get(key),
+    set: (key, value) => store.set(key, value),
+    delete: (key) => store.delete(key),
+    ...(keys ? { keys: () => keys.call(store) } : {}),
+    [OUTBOX_JOURNAL]: OutboxJournal,
+  }
+}
+
 /** An outbox in memory: survives a producer, not the process (tests, a tab that outlives its producers). */
-export function createMemoryOutbox(): ProducerOutbox & { keys(): string[] } {
+export function createMemoryOutbox(): Omit<ProducerOutbox, "keys"> & { keys(): string[] } {
   const entries = new Map<string, string>()
   return {
     get: (key) => entries.get(key),
     set: (key, value) => void entries.set(key, value),
     delete: (key) => void entries.delete(key),
     keys: () => [...entries.keys()],
+    [OUTBOX_JOURNAL]: OutboxJournal,
   }
 }
 
@@ -56,103 +90,6 @@ export function webStorageOutbox(storage: WebStorageLike, prefix = "durable-clie
       }
       return all.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length))
     },
+    [OUTBOX_JOURNAL]: OutboxJournal,
   }
-}
-
-/** A sent batch as the outbox keeps it: resent under exactly this tuple. */
-export interface OutboxSentBatch {
-  epoch: number
-  seq: number
-  payloads: Payload[]
-}
-
-/** What the outbox holds for one producer: sent batches (by tuple) and messages known not stored (resent as new batches). */
-export interface OutboxSnapshot {
-  sent: OutboxSentBatch[]
-  pending: Payload[][]
-}
-
-const FORMAT = "durable-client/producer-outbox@1"
-
-/** The key of a producer's entry; the entry names its stream and id again, so a foreign entry is caught. */
-export function outboxKey(url: string, producerId: string): string {
-  return `producer:${producerId}@${url}`
-}
-
-export function encodeOutboxEntry(url: string, producerId: string, json: boolean, snapshot: OutboxSnapshot): string {
-  const encode = (payloads: Payload[]): string[] => payloads.map((payload) => (json ? (payload as string) : toBase64(payload as Uint8Array)))
-  return JSON.stringify({
-    format: FORMAT,
-    url,
-    producerId,
-    json,
-    sent: snapshot.sent.map((batch) => ({ epoch: batch.epoch, seq: batch.seq, payloads: encode(batch.payloads) })),
-    pending: snapshot.pending.map(encode),
-  })
-}
-
-/** Reads an entry back; anything corrupt or written for another stream, producer or content type is INVALID_ARGUMENT. */
-export function decodeOutboxEntry(url: string, producerId: string, json: boolean, text: unknown): OutboxSnapshot {
-  const corrupt = (why: string) =>
-    invalidArgument(url, `the outbox entry of producer ${producerId} is corrupt or foreign: ${why}`, "append")
-  if (typeof text !== "string") throw corrupt(`expected a string, got ${describeValue(text)}`)
-  let entry: unknown
-  try {
-    entry = JSON.parse(text)
-  } catch {
-    throw corrupt("not JSON")
-  }
-  if (!isRecord(entry) || entry.format !== FORMAT) throw corrupt(`not a ${FORMAT} entry`)
-  if (entry.url !== url) throw corrupt(`written for stream ${describeValue(entry.url)}`)
-  if (entry.producerId !== producerId) throw corrupt(`written for producer ${describeValue(entry.producerId)}`)
-  if (entry.json !== json) throw corrupt(`written for a ${entry.json ? "JSON" : "byte"} stream`)
-  const decode = (value: unknown): Payload[] => {
-    if (!Array.isArray(value) || value.length === 0) throw corrupt("a batch without messages")
-    return value.map((payload: unknown) => {
-      if (typeof payload !== "string" || payload === "") throw corrupt("a message that is not a non-empty string")
-      if (!json) return fromBase64(payload, corrupt)
-      try {
-        JSON.parse(payload)
-      } catch {
-        throw corrupt("a message that is not JSON text")
-      }
-      return payload
-    })
-  }
-  if (!Array.isArray(entry.sent) || !Array.isArray(entry.pending)) throw corrupt("missing sent or pending")
-  const sent = entry.sent.map((batch: unknown) => {
-    if (!isRecord(batch) || !isSeqNumber(batch.epoch) || !isSeqNumber(batch.seq)) throw corrupt("a batch without a valid epoch and seq")
-    return { epoch: batch.epoch, seq: batch.seq, payloads: decode(batch.payloads) }
-  })
-  for (let i = 1; i < sent.length; i++) {
-    const [before, after] = [sent[i - 1]!, sent[i]!]
-    if (before.epoch > after.epoch || (before.epoch === after.epoch && before.seq >= after.seq)) throw corrupt("sent batches out of order")
-  }
-  return { sent, pending: entry.pending.map(decode) }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-}
-
-function isSeqNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = ""
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary)
-}
-
-function fromBase64(text: string, corrupt: (why: string) => Error): Uint8Array {
-  let binary: string
-  try {
-    binary = atob(text)
-  } catch {
-    throw corrupt("a message that is not base64")
-  }
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
 }

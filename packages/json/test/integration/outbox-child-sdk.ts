@@ -1,0 +1,2 @@
+// What the crash test's child process uses of the SDK, bundled from the sources for plain Node.
+export { IdempotentProducer, JsonStream, keyValueOutbox } from "../../src/index"
