@@ -9,6 +9,7 @@ import { bundleScenario } from "./scenarios/bundle-size.mjs"
 import { catchUpBytesScenario, catchUpJsonScenario } from "./scenarios/catch-up.mjs"
 import { cdnScenario } from "./scenarios/cdn.mjs"
 import { fanOutScenario } from "./scenarios/fan-out.mjs"
+import { largeCatchUpScenario } from "./scenarios/large-catch-up.mjs"
 import { liveLatencyScenario } from "./scenarios/live-latency.mjs"
 import { liveQueryScenario, materializeScenario } from "./scenarios/materialize.mjs"
 import { producerScenario } from "./scenarios/producer.mjs"
@@ -38,6 +39,8 @@ const scenarios = [
   producerScenario(options),
   catchUpJsonScenario(options),
   catchUpBytesScenario(options),
+  largeCatchUpScenario({ ...options, format: "bytes" }),
+  largeCatchUpScenario({ ...options, format: "json" }),
   liveLatencyScenario({ ...options, live: "sse" }),
   liveLatencyScenario({ ...options, live: "long-poll" }),
   fanOutScenario({ ...options, live: "sse" }),

@@ -102,9 +102,12 @@ const FLOOR_NOTES = `## The floors
   and nothing else: the \`live=sse\` response with its body reader open, or a \`live=long-poll\`
   GET at the tail (re-polled on each answer). Heap is measured after GC, once every reader is
   connected and idle (the catch-up request's pooled keep-alive socket closed).
-- **Large catch-up**: peak heap while reading the whole stream, sampled during the read, divided
-  by the largest single response the server sent. A reader that keeps the stream grows with it;
-  one that hands each response on and lets it go stays within a few responses.`
+- **Large catch-up**: a 200 MiB stream that the server sends in responses of at most 8 MiB (the
+  bench server caps responses under \`/bench/large-\`, as a production server does; the reference
+  test server would send it all at once). "Peak live heap" is heap plus array buffers after a full
+  GC at each response, over the heap before the read: what the reader still holds. A reader that
+  kept the stream would grow with it; ours stays within one response (bytes) or one response and
+  its parsed messages (JSON), like raw \`fetch\`.`
 
 const CDN_NOTES = `## Behind a CDN
 
@@ -140,7 +143,7 @@ const GOALS = [
   { goal: "materialize cold over HTTP ≥ 1.5× the reference", scenario: /^Materialize over HTTP/, metric: /^ready (MaterializedState|StreamDB) ms$/, against: "reference", target: 1.5 },
   { goal: "materialize cold: lower peak heap than the reference", scenario: /^Materialize over HTTP/, metric: /^ready (MaterializedState|StreamDB) peak heap MB$/, against: "reference", target: 1 },
   { goal: "materialize in memory ≥ 1× the reference", scenario: "Materialize", metric: "events/s", against: "reference", target: 1 },
-  { goal: "200 MB catch-up: peak heap ≤ 4× the largest response", scenario: /^Large catch-up/, metric: "peak heap ÷ largest response", absolute: 4, unit: "×" },
+  { goal: "200 MB catch-up: peak live heap ≤ 4× the largest response", scenario: /^Large catch-up/, metric: "peak live heap ÷ largest response", absolute: 4, unit: "×" },
 ]
 
 const matches = (pattern, text) => (pattern instanceof RegExp ? pattern.test(text) : pattern === text)
