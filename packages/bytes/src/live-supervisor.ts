@@ -56,7 +56,7 @@ export class LiveSupervisor {
   private started = false
   private readonly stops: Array<() => void> = []
   /** Waits (backoffs, pauses) that end early when things get better. */
-  private readonly wakers = new Set<() => void>()
+  private wakers: Set<() => void> | undefined
   private connection: OpenConnection | undefined
   /** Connections and backoffs under way: the wake check runs while there are any. */
   private busy = 0
@@ -234,7 +234,7 @@ export class LiveSupervisor {
   }
 
   private wakeAll(): void {
-    for (const wake of [...this.wakers]) wake()
+    if (this.wakers) for (const wake of [...this.wakers]) wake()
   }
 
   /** Resolves after `ms` or when woken early; rejects when the session ends. */
@@ -247,7 +247,7 @@ export class LiveSupervisor {
       }
       const finish = (): void => {
         if (timer !== undefined) clearTimeout(timer)
-        this.wakers.delete(finish)
+        this.wakers?.delete(done)
         signal.removeEventListener("abort", onAbort)
       }
       const done = (): void => {
@@ -259,7 +259,7 @@ export class LiveSupervisor {
         reject(signal.reason ?? new AbortReason("cancel"))
       }
       const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined
-      this.wakers.add(done)
+      ;(this.wakers ??= new Set()).add(done)
       signal.addEventListener("abort", onAbort, { once: true })
     })
   }
