@@ -13,7 +13,8 @@ import { DurableStreamTestServer } from "@durable-streams/server"
 const CAPPED_PREFIX = "/bench/large-"
 const LARGE_RESPONSE_CAP = 8 * 1024 * 1024
 
-const server = new DurableStreamTestServer({ host: "127.0.0.1", port: 0, longPollTimeout: 5_000, compression: false })
+const longPollTimeout = Number(process.env.BENCH_LONG_POLL_MS ?? 5_000)
+const server = new DurableStreamTestServer({ host: "127.0.0.1", port: 0, longPollTimeout, compression: false })
 capLargeResponses(server.store)
 const url = await server.start()
 process.send?.({ url })

@@ -1,4 +1,5 @@
 import { createStream, ours, rawAppend, reference, streamUrl } from "../clients.mjs"
+import { startServer } from "../server.mjs"
 import { settleHeap } from "../stats.mjs"
 
 /**
@@ -11,11 +12,15 @@ import { settleHeap } from "../stats.mjs"
  * long-poll: a `live=long-poll` GET at the tail, re-polled on each answer).
  * A client cannot hold less than the request it waits on.
  */
-export function fanOutScenario({ serverUrl, quick, live }) {
+export function fanOutScenario({ quick, live }) {
   const readers = quick ? 50 : 500
   // Idle means idle: the catch-up GET's pooled keep-alive socket (undici
-  // drops an unused one after 4 s) is gone before the heap is measured.
+  // drops an unused one after 4 s) is gone before the heap is measured, and
+  // no poll is being answered and reissued meanwhile (this scenario's own
+  // server holds a long-poll for a minute, the shared one for 5 s).
   const settleMs = quick ? 1500 : 6000
+  let server
+  let serverUrl
   let tail
   const open = {
     ours: (url, onMessage) => {
@@ -56,6 +61,8 @@ export function fanOutScenario({ serverUrl, quick, live }) {
     name: `Fan-out (${live})`,
     detail: `${readers.toLocaleString("en")} idle live ${live} readers`,
     async setup() {
+      server = await startServer({ BENCH_LONG_POLL_MS: "60000" })
+      serverUrl = server.url
       // Compile every contender's read path first, so no round counts code as heap per reader.
       const url = streamUrl(serverUrl, `fanout-warm-${live}`)
       await createStream(url, "application/json")
@@ -65,6 +72,9 @@ export function fanOutScenario({ serverUrl, quick, live }) {
       )
       await new Promise((resolve) => setTimeout(resolve, 500))
       await Promise.all(stops.map((stop) => stop()))
+    },
+    async teardown() {
+      await server?.stop()
     },
     async round(contender) {
       const url = streamUrl(serverUrl, `fanout-${live}-${contender}`)
