@@ -34,10 +34,36 @@ export interface SupervisedConnection {
   close(): void
 }
 
-interface OpenConnection {
-  kind: TransportName
-  controller: AbortController
+/**
+ * One connection under the supervisor. A class, not an object literal with
+ * a getter and closures: a live session keeps one at all times, and a
+ * literal with an accessor gets a hidden class of its own per instance.
+ */
+class Connection implements SupervisedConnection {
   interrupted: InterruptReason | undefined
+  private done = false
+  readonly controller: AbortController
+  private readonly unlink: () => void
+
+  constructor(
+    private readonly supervisor: LiveSupervisor,
+    readonly kind: TransportName,
+    linked: { controller: AbortController; dispose: () => void }
+  ) {
+    this.controller = linked.controller
+    this.unlink = linked.dispose
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  close(): void {
+    if (this.done) return
+    this.done = true
+    this.unlink()
+    this.supervisor.closed(this)
+  }
 }
 
 /**
@@ -57,7 +83,7 @@ export class LiveSupervisor {
   private readonly stops: Array<() => void> = []
   /** Waits (backoffs, pauses) that end early when things get better. */
   private wakers: Set<() => void> | undefined
-  private connection: OpenConnection | undefined
+  private connection: Connection | undefined
   /** Connections and backoffs under way: the wake check runs while there are any. */
   private busy = 0
   private ticker: ReturnType<typeof setInterval> | undefined
@@ -113,26 +139,18 @@ export class LiveSupervisor {
 
   /** A request or connection of `kind`, which the supervisor ends if it must. */
   open(kind: TransportName): SupervisedConnection {
-    const linked = linkedController(this.scope.signal)
-    const open: OpenConnection = { kind, controller: linked.controller, interrupted: undefined }
+    const open = new Connection(this, kind, linkedController(this.scope.signal))
     this.connection = open
     this.busy++
     this.tick()
-    let closed = false
-    return {
-      signal: linked.controller.signal,
-      get interrupted() {
-        return open.interrupted
-      },
-      close: () => {
-        if (closed) return
-        closed = true
-        linked.dispose()
-        if (this.connection === open) this.connection = undefined
-        this.busy--
-        this.tick()
-      },
-    }
+    return open
+  }
+
+  /** The connection ended: it no longer holds the wake check on. */
+  closed(open: Connection): void {
+    if (this.connection === open) this.connection = undefined
+    this.busy--
+    this.tick()
   }
 
   /**
