@@ -1,5 +1,6 @@
-import { AbortReason, linkedController } from "./abort"
+import { AbortReason } from "./abort"
 import { DEFAULTS } from "./defaults"
+import type { AttemptOwner } from "./http"
 import type { ResolvedLifecycle } from "./lifecycle"
 import type { TransportName } from "./read-transport"
 import { backoffDelay, type ResolvedRetry } from "./retry-policy"
@@ -27,7 +28,8 @@ export interface SupervisorScope {
 }
 
 /** A request or connection the supervisor may end early. */
-export interface SupervisedConnection {
+export interface SupervisedConnection extends AttemptOwner {
+  /** The session's signal: the connection has none of its own (see `Connection`). */
   readonly signal: AbortSignal
   /** Why the supervisor ended it, if it did: reconnect from the position, catching up first. */
   readonly interrupted: InterruptReason | undefined
@@ -35,33 +37,41 @@ export interface SupervisedConnection {
 }
 
 /**
- * One connection under the supervisor. A class, not an object literal with
- * a getter and closures: a live session keeps one at all times, and a
- * literal with an accessor gets a hidden class of its own per instance.
+ * One connection under the supervisor. It ends its request by aborting the
+ * attempt under way (each attempt's own deadline controller, which
+ * `execute` attaches), not through an AbortController of its own linked
+ * to the session's: an idle live session holds a connection at all times,
+ * and in Node an AbortSignal with a listener costs about 1 KB of heap. A
+ * class, not an object literal with a getter: a literal with an accessor
+ * gets a hidden class of its own per instance.
  */
 class Connection implements SupervisedConnection {
   interrupted: InterruptReason | undefined
   private done = false
-  readonly controller: AbortController
-  private readonly unlink: () => void
+  private attempt: { abort(reason: unknown): void } | undefined
 
   constructor(
     private readonly supervisor: LiveSupervisor,
     readonly kind: TransportName,
-    linked: { controller: AbortController; dispose: () => void }
-  ) {
-    this.controller = linked.controller
-    this.unlink = linked.dispose
+    readonly signal: AbortSignal
+  ) {}
+
+  attach(attempt: { abort(reason: unknown): void } | undefined): void {
+    this.attempt = attempt
+    // Ended between two attempts (during a backoff, or while headers resolved): this one must not go out.
+    if (attempt && this.interrupted !== undefined) attempt.abort(new AbortReason("cancel"))
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal
+  interrupt(reason: InterruptReason): void {
+    if (this.interrupted !== undefined || this.done) return
+    this.interrupted = reason
+    this.attempt?.abort(new AbortReason("cancel"))
   }
 
   close(): void {
     if (this.done) return
     this.done = true
-    this.unlink()
+    this.attempt = undefined
     this.supervisor.closed(this)
   }
 }
@@ -139,7 +149,7 @@ export class LiveSupervisor {
 
   /** A request or connection of `kind`, which the supervisor ends if it must. */
   open(kind: TransportName): SupervisedConnection {
-    const open = new Connection(this, kind, linkedController(this.scope.signal))
+    const open = new Connection(this, kind, this.scope.signal)
     this.connection = open
     this.busy++
     this.tick()
@@ -245,10 +255,7 @@ export class LiveSupervisor {
   }
 
   private interrupt(reason: InterruptReason): void {
-    const open = this.connection
-    if (open === undefined || open.interrupted !== undefined) return
-    open.interrupted = reason
-    open.controller.abort(new AbortReason("cancel"))
+    this.connection?.interrupt(reason)
   }
 
   private wakeAll(): void {

@@ -111,6 +111,7 @@ export async function* readLoop(host: LoopHost): AsyncGenerator<StreamChunk> {
               extraHeaders: options.headers,
               extraParams: options.params,
               signal: connection.signal,
+              connection,
               offset: position.offset,
               followRedirects: options.followRedirects,
             },
