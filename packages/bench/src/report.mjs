@@ -102,6 +102,19 @@ const FLOOR_NOTES = `## The floors
   and nothing else: the \`live=sse\` response with its body reader open, or a \`live=long-poll\`
   GET at the tail (re-polled on each answer). Heap is measured after GC, once every reader is
   connected and idle (the catch-up request's pooled keep-alive socket closed).
+- **Why idle heap misses 1.25× the floor** (\`node --expose-gc src/idle-heap-breakdown.mjs sse|long-poll\`:
+  heap snapshots after GC with 300 idle readers each, ours minus the bare-fetch floor, 2026-11-27):
+  ours holds ~13 KB (long-poll) and ~15 KB (SSE) per reader beyond the request itself, against a
+  budget of 0.25× the floor (~2.5 KB long-poll, ~5 KB SSE). Suspended generator and async frames
+  with their promises ~3.2–3.5 KB (the read loop, the transport, the request attempt, the
+  consumer), closures and their contexts ~2.9–3.8 KB (status, health and loop callbacks, retry
+  hooks, the request's deadline), session objects ~2.5–2.8 KB (session, supervisor, recovery,
+  health snapshot, resolved options, position), strings ~1.8–2 KB (URL, offsets, cursor), hidden
+  classes ~1.3–1.7 KB (Node gives every AbortSignal a map of its own), AbortSignal event maps
+  ~0.7 KB, timers ~0.2 KB (the request deadline, the wake check). Each carries a behaviour
+  (deadlines, wake and pause watchdogs, retries, status and health); none holds stream data.
+  1.25× needs a read path without generators or per-session closures (one state-machine object
+  per session), not more trimming.
 - **Large catch-up**: a 200 MiB stream that the server sends in responses of at most 8 MiB (the
   bench server caps responses under \`/bench/large-\`, as a production server does; the reference
   test server would send it all at once). "Peak live heap" is heap plus array buffers after a full
