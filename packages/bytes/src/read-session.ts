@@ -206,23 +206,29 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     return this.generator
   }
 
-  /** Next chunk, turning a cancel into a quiet end and recording failures. */
-  private async pull(generator: AsyncGenerator<StreamChunk>): Promise<IteratorResult<StreamChunk>> {
-    if (this.cancelled) return { done: true, value: undefined }
-    try {
-      const result = await generator.next()
-      if (result.done) {
+  /**
+   * Next chunk, turning a cancel into a quiet end and recording failures.
+   * Not an async function: an idle session waits here, and an async
+   * function's suspended frame is one more thing it would hold.
+   */
+  private pull(generator: AsyncGenerator<StreamChunk>): Promise<IteratorResult<StreamChunk>> {
+    if (this.cancelled) return Promise.resolve({ done: true, value: undefined })
+    return generator.next().then(
+      (result): IteratorResult<StreamChunk> => {
+        if (result.done) {
+          this.releaseSignal()
+          this.setStatus("closed")
+        }
+        return result
+      },
+      (error: unknown): IteratorResult<StreamChunk> => {
+        if (this.cancelled && !this.userSignal?.aborted) return { done: true, value: undefined }
         this.releaseSignal()
-        this.setStatus("closed")
+        if (isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
+        this.setStatus("error")
+        throw error
       }
-      return result
-    } catch (error) {
-      if (this.cancelled && !this.userSignal?.aborted) return { done: true, value: undefined }
-      this.releaseSignal()
-      if (isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
-      this.setStatus("error")
-      throw error
-    }
+    )
   }
 
   private commit(chunk: StreamChunk): void {
