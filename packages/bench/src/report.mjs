@@ -106,9 +106,8 @@ const FLOOR_NOTES = `## The floors
   heap snapshots after GC with 300 idle readers each, ours minus the bare-fetch floor, 2026-11-27):
   ours holds ~13 KB (long-poll) and ~15 KB (SSE) per reader beyond the request itself, against a
   budget of 0.25× the floor (~2.5 KB long-poll, ~5 KB SSE). Suspended generator and async frames
-  with their promises ~3.2–3.5 KB (the read loop, the transport, the request attempt, the
-  consumer), closures and their contexts ~2.9–3.8 KB (status, health and loop callbacks, retry
-  hooks, the request's deadline), session objects ~2.5–2.8 KB (session, supervisor, recovery,
+  with their promises ~3 KB (the read loop, the transport, the request attempt, the consumer), closures and their contexts ~2.8–3.8 KB (status, health and loop callbacks, retry
+  hooks, the request's deadline), session objects ~2.4–2.8 KB (session, supervisor, recovery,
   health snapshot, resolved options, position), strings ~1.8–2 KB (URL, offsets, cursor), hidden
   classes ~1.3–1.7 KB (Node gives every AbortSignal a map of its own), AbortSignal event maps
   ~0.7 KB, timers ~0.2 KB (the request deadline, the wake check). Each carries a behaviour
