@@ -2,18 +2,19 @@
 // `pnpm bench [--quick] [--rounds N] [--only NAME]`: every scenario runs ours, the
 // reference client and (where it applies) raw fetch in the same process,
 // interleaved over several rounds; the table shows medians and ratios.
-import { fork } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { bundleScenario } from "./scenarios/bundle-size.mjs"
 import { catchUpBytesScenario, catchUpJsonScenario } from "./scenarios/catch-up.mjs"
 import { cdnScenario } from "./scenarios/cdn.mjs"
 import { fanOutScenario } from "./scenarios/fan-out.mjs"
+import { largeCatchUpScenario } from "./scenarios/large-catch-up.mjs"
 import { liveLatencyScenario } from "./scenarios/live-latency.mjs"
 import { liveQueryScenario, materializeScenario } from "./scenarios/materialize.mjs"
 import { materializeHttpScenario } from "./scenarios/materialize-http.mjs"
 import { producerScenario } from "./scenarios/producer.mjs"
 import { yjsScenario } from "./scenarios/yjs.mjs"
+import { startServer } from "./server.mjs"
 import { median } from "./stats.mjs"
 import { renderChart, renderMarkdown, renderTable } from "./report.mjs"
 
@@ -28,20 +29,20 @@ function valueOf(flag) {
   return at === -1 ? undefined : args[at + 1]
 }
 
-const server = fork(fileURLToPath(new URL("./server-process.mjs", import.meta.url)), { stdio: ["ignore", "inherit", "inherit", "ipc"] })
-const serverUrl = await new Promise((resolve, reject) => {
-  server.once("message", (message) => resolve(message.url))
-  server.once("exit", (code) => reject(new Error(`server exited with ${code}`)))
-})
+const server = await startServer()
+const serverUrl = server.url
 
 const options = { serverUrl, quick }
 const scenarios = [
   producerScenario(options),
   catchUpJsonScenario(options),
   catchUpBytesScenario(options),
+  largeCatchUpScenario({ ...options, format: "bytes" }),
+  largeCatchUpScenario({ ...options, format: "json" }),
   liveLatencyScenario({ ...options, live: "sse" }),
   liveLatencyScenario({ ...options, live: "long-poll" }),
-  fanOutScenario(options),
+  fanOutScenario({ ...options, live: "sse" }),
+  fanOutScenario({ ...options, live: "long-poll" }),
   cdnScenario(options),
   materializeScenario(options),
   materializeHttpScenario({ ...options, count: quick ? 10_000 : 100_000 }),
@@ -87,7 +88,7 @@ try {
     }
   }
 } finally {
-  server.send("stop")
+  await server.stop()
 }
 
 console.log(renderTable(rows))

@@ -16,27 +16,38 @@ export async function* catchUpTransport(context: TransportContext): AsyncGenerat
 
 /**
  * One GET whose whole body is read inside the attempt: a cut body is
- * retried, never half-delivered. Shared by catch-up and long-poll.
+ * retried, never half-delivered. Shared by catch-up and long-poll. Not an
+ * async function: an idle long-poll waits in here, and an async function's
+ * suspended frame is one more thing it would hold.
  */
-export async function fetchAnswer(
+export function fetchAnswer(
   context: TransportContext,
   live: "long-poll" | undefined,
   plan: Pick<RequestPlan<unknown>, "okStatuses" | "timeoutMs" | "reissueOnTimeout">
 ): Promise<Answer> {
   const { facts } = context
-  const response = await context.get(live, {
-    ...plan,
-    handle: async (res, reader) => {
-      context.opened()
-      const streamed = res.body != null
-      const data = res.status === 204 ? (reader.discard(), new Uint8Array(0)) : await reader.bytes()
-      // Data that came without a body stream means this fetch cannot stream (React
-      // Native's has no `body` at all). An empty body may legitimately have none.
-      if (!streamed && data.length > 0) facts.streamingBodies = false
-      if (res.redirected && res.url) facts.redirectedUrl = res.url
-      return { headers: res.headers, status: res.status, data }
-    },
-  })
+  return context
+    .get(live, {
+      ...plan,
+      handle: async (res, reader) => {
+        context.opened()
+        const streamed = res.body != null
+        const data = res.status === 204 ? (reader.discard(), new Uint8Array(0)) : await reader.bytes()
+        // Data that came without a body stream means this fetch cannot stream (React
+        // Native's has no `body` at all). An empty body may legitimately have none.
+        if (!streamed && data.length > 0) facts.streamingBodies = false
+        if (res.redirected && res.url) facts.redirectedUrl = res.url
+        return { headers: res.headers, status: res.status, data }
+      },
+    })
+    .then((response) => toAnswer(context, response))
+}
+
+function toAnswer(
+  context: TransportContext,
+  response: { headers: Headers; status: number; data: Uint8Array }
+): Answer {
+  const { facts } = context
   const headers = response.headers
   const contentType = headers.get(H.contentType)
   if (contentType && response.status === 200) facts.contentType = contentType

@@ -94,10 +94,25 @@ export interface RequestPlan<T> {
    */
   reissueOnTimeout?: boolean
   /**
+   * A live read's connection, told of each attempt so that it can end the
+   * request (pause, wake, back online) by aborting that attempt. Once it
+   * has, the request fails ABORTED, whatever the abort looked like, and is
+   * not retried.
+   */
+  connection?: AttemptOwner
+  /**
    * Whether a successful response resets the retry budget. SSE says no: a
    * connection that opens and then dies is not progress; its control events are.
    */
   successResetsRetries?: boolean
+}
+
+/** Whoever may end a request from outside while it runs: see `RequestPlan.connection`. */
+export interface AttemptOwner {
+  /** The attempt under way, or undefined once it is over. */
+  attach(attempt: { abort(reason: unknown): void } | undefined): void
+  /** Set once the owner ended the request. */
+  readonly interrupted: unknown
 }
 
 /**
@@ -133,6 +148,7 @@ async function attemptOnce<T>(
   const { headers, params, secrets } = await resolveRequestValues(context, plan, overrides)
   const url = buildUrl(context.url, { ...params, ...plan.params })
   const deadline = new AttemptDeadline(plan.signal)
+  plan.connection?.attach(deadline)
   let held = false
   try {
     deadline.arm(plan.timeoutMs ?? context.timeouts.headersMs)
@@ -163,7 +179,10 @@ async function attemptOnce<T>(
     const reader = responseReader(response, deadline, context.timeouts.bodyIdleMs, () => (held = true))
     return await plan.handle(response, reader)
   } finally {
-    if (!held) deadline.dispose()
+    if (!held) {
+      deadline.dispose()
+      plan.connection?.attach(undefined)
+    }
   }
 }
 

@@ -1,5 +1,6 @@
-import { AbortReason, linkedController } from "./abort"
+import { AbortReason } from "./abort"
 import { DEFAULTS } from "./defaults"
+import type { AttemptOwner } from "./http"
 import type { ResolvedLifecycle } from "./lifecycle"
 import type { TransportName } from "./read-transport"
 import { backoffDelay, type ResolvedRetry } from "./retry-policy"
@@ -27,17 +28,52 @@ export interface SupervisorScope {
 }
 
 /** A request or connection the supervisor may end early. */
-export interface SupervisedConnection {
+export interface SupervisedConnection extends AttemptOwner {
+  /** The session's signal: the connection has none of its own (see `Connection`). */
   readonly signal: AbortSignal
   /** Why the supervisor ended it, if it did: reconnect from the position, catching up first. */
   readonly interrupted: InterruptReason | undefined
   close(): void
 }
 
-interface OpenConnection {
-  kind: TransportName
-  controller: AbortController
+/**
+ * One connection under the supervisor. It ends its request by aborting the
+ * attempt under way (each attempt's own deadline controller, which
+ * `execute` attaches), not through an AbortController of its own linked
+ * to the session's: an idle live session holds a connection at all times,
+ * and in Node an AbortSignal with a listener costs about 1 KB of heap. A
+ * class, not an object literal with a getter: a literal with an accessor
+ * gets a hidden class of its own per instance.
+ */
+class Connection implements SupervisedConnection {
   interrupted: InterruptReason | undefined
+  private done = false
+  private attempt: { abort(reason: unknown): void } | undefined
+
+  constructor(
+    private readonly supervisor: LiveSupervisor,
+    readonly kind: TransportName,
+    readonly signal: AbortSignal
+  ) {}
+
+  attach(attempt: { abort(reason: unknown): void } | undefined): void {
+    this.attempt = attempt
+    // Ended between two attempts (during a backoff, or while headers resolved): this one must not go out.
+    if (attempt && this.interrupted !== undefined) attempt.abort(new AbortReason("cancel"))
+  }
+
+  interrupt(reason: InterruptReason): void {
+    if (this.interrupted !== undefined || this.done) return
+    this.interrupted = reason
+    this.attempt?.abort(new AbortReason("cancel"))
+  }
+
+  close(): void {
+    if (this.done) return
+    this.done = true
+    this.attempt = undefined
+    this.supervisor.closed(this)
+  }
 }
 
 /**
@@ -56,8 +92,8 @@ export class LiveSupervisor {
   private started = false
   private readonly stops: Array<() => void> = []
   /** Waits (backoffs, pauses) that end early when things get better. */
-  private readonly wakers = new Set<() => void>()
-  private connection: OpenConnection | undefined
+  private wakers: Set<() => void> | undefined
+  private connection: Connection | undefined
   /** Connections and backoffs under way: the wake check runs while there are any. */
   private busy = 0
   private ticker: ReturnType<typeof setInterval> | undefined
@@ -113,26 +149,18 @@ export class LiveSupervisor {
 
   /** A request or connection of `kind`, which the supervisor ends if it must. */
   open(kind: TransportName): SupervisedConnection {
-    const linked = linkedController(this.scope.signal)
-    const open: OpenConnection = { kind, controller: linked.controller, interrupted: undefined }
+    const open = new Connection(this, kind, this.scope.signal)
     this.connection = open
     this.busy++
     this.tick()
-    let closed = false
-    return {
-      signal: linked.controller.signal,
-      get interrupted() {
-        return open.interrupted
-      },
-      close: () => {
-        if (closed) return
-        closed = true
-        linked.dispose()
-        if (this.connection === open) this.connection = undefined
-        this.busy--
-        this.tick()
-      },
-    }
+    return open
+  }
+
+  /** The connection ended: it no longer holds the wake check on. */
+  closed(open: Connection): void {
+    if (this.connection === open) this.connection = undefined
+    this.busy--
+    this.tick()
   }
 
   /**
@@ -227,14 +255,11 @@ export class LiveSupervisor {
   }
 
   private interrupt(reason: InterruptReason): void {
-    const open = this.connection
-    if (open === undefined || open.interrupted !== undefined) return
-    open.interrupted = reason
-    open.controller.abort(new AbortReason("cancel"))
+    this.connection?.interrupt(reason)
   }
 
   private wakeAll(): void {
-    for (const wake of [...this.wakers]) wake()
+    if (this.wakers) for (const wake of [...this.wakers]) wake()
   }
 
   /** Resolves after `ms` or when woken early; rejects when the session ends. */
@@ -247,7 +272,7 @@ export class LiveSupervisor {
       }
       const finish = (): void => {
         if (timer !== undefined) clearTimeout(timer)
-        this.wakers.delete(finish)
+        this.wakers?.delete(done)
         signal.removeEventListener("abort", onAbort)
       }
       const done = (): void => {
@@ -259,7 +284,7 @@ export class LiveSupervisor {
         reject(signal.reason ?? new AbortReason("cancel"))
       }
       const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined
-      this.wakers.add(done)
+      ;(this.wakers ??= new Set()).add(done)
       signal.addEventListener("abort", onAbort, { once: true })
     })
   }

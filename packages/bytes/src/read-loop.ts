@@ -4,7 +4,7 @@ import { execute, type ClientContext } from "./http"
 import { LiveSupervisor, type PauseReason } from "./live-supervisor"
 import { longPollTransport } from "./long-poll-transport"
 import type { ResolvedReadOptions } from "./options"
-import { advance, startPosition, type ReadPosition, type StreamChunk } from "./read-position"
+import { advance, startPosition, type StreamChunk } from "./read-position"
 import type { ConnectionEnd, ReadFacts, Transport, TransportContext, TransportName } from "./read-transport"
 import { Recovery } from "./recovery"
 import { backoffDelay } from "./retry-policy"
@@ -44,7 +44,8 @@ export interface LoopHost {
  * transport is the supervisor's call (live-supervisor.ts).
  */
 export async function* readLoop(host: LoopHost): AsyncGenerator<StreamChunk> {
-  const position = { current: startPosition(host.options.offset) }
+  // One generator for the whole read: an idle live session is suspended in
+  // it, and every extra generator in the chain is one more frame it keeps.
   const supervisor = new LiveSupervisor({
     live: host.options.live,
     lifecycle: host.options.lifecycle,
@@ -53,151 +54,144 @@ export async function* readLoop(host: LoopHost): AsyncGenerator<StreamChunk> {
     onBackoff: () => host.setStatus("backoff"),
     onPause: (reason) => host.paused(reason),
   })
+  let position = startPosition(host.options.offset)
   try {
-    yield* run(host, supervisor, position)
+    const { url, options, facts } = host
+    const live = options.live
+    const recovery = new Recovery(host.context, {
+      signal: host.signal,
+      onError: options.onError,
+      onBackoff: (error) => host.reconnecting(error),
+      wait: (delayMs) => supervisor.backoff(delayMs),
+    })
+    supervisor.start()
+    let phase: "catch-up" | "live" = "catch-up"
+    /** The next connection replaces one that was lost (and `lost` is why, when it failed). */
+    let reconnect = false
+    let lost: DurableStreamError | undefined
+    const preferred = live === "long-poll" ? "long-poll" : "sse"
+    for (;;) {
+      const name: TransportName =
+        phase === "catch-up" ? "catch-up" : supervisor.liveTransport(preferred, facts.streamingBodies)
+      if ((await supervisor.ready(name)) && name !== "catch-up") {
+        // Back from a pause: whatever happened meanwhile is read with cacheable GETs first.
+        phase = "catch-up"
+        continue
+      }
+      host.setStatus(name !== "catch-up" && position.upToDate ? "live" : "catching-up")
+      if (reconnect) host.reconnecting(lost)
+      reconnect = false
+      lost = undefined
+      host.connecting(name)
+      const connection = supervisor.open(name)
+      let openedAt = Date.now()
+      let delivered = false
+      const context: TransportContext = {
+        url,
+        position: () => position,
+        facts,
+        signal: connection.signal,
+        longPollTimeoutMs: options.longPollTimeoutMs,
+        sseIdleMs: host.context.timeouts.sseIdleMs,
+        maxSseBufferBytes: options.maxSseBufferBytes,
+        get: (liveParam, plan) => {
+          const params: Record<string, string> = { offset: position.offset }
+          if (liveParam !== undefined) {
+            params.live = liveParam
+            // PROTOCOL §8.1: echo the cursor on live requests (CDN collapsing).
+            if (position.cursor !== undefined) params.cursor = position.cursor
+          }
+          return execute(
+            host.context,
+            {
+              ...plan,
+              operation: "read",
+              method: "GET",
+              params,
+              extraHeaders: options.headers,
+              extraParams: options.params,
+              signal: connection.signal,
+              connection,
+              offset: position.offset,
+              followRedirects: options.followRedirects,
+            },
+            recovery
+          )
+        },
+        opened: () => {
+          openedAt = Date.now()
+          host.answered(name)
+        },
+      }
+      const transport = TRANSPORTS[name](context)
+      let end: ConnectionEnd | undefined
+      try {
+        for (;;) {
+          const next = await transport.next()
+          if (next.done) {
+            end = next.value
+            break
+          }
+          if (name === "sse") host.answered(name)
+          const step = advance(position, next.value, url, name !== "sse")
+          if (next.value.data.length > 0 || step.position.offset !== position.offset) delivered = true
+          position = step.position
+          if (name === "sse") recovery.succeeded()
+          // A live session is live from the answer that caught it up, whichever transport gave it.
+          if (live !== false && position.upToDate) host.setStatus("live")
+          if (step.chunk) {
+            yield step.chunk
+            if (step.chunk.closed) return
+          }
+          if (step.idle) await supervisor.backoff(backoffDelay(host.context.retry, position.idleAnswers - 1))
+        }
+      } catch (error) {
+        // A connection the supervisor ended fails with ABORTED; the session goes on.
+        if (connection.interrupted === undefined) throw error
+      } finally {
+        connection.close()
+        await transport.return(undefined as never)
+      }
+      if (connection.interrupted !== undefined) {
+        // Paused, woken from sleep, or back online: the connection is gone or
+        // stale. Once live requests may go out again, catch up from the
+        // position, then go live.
+        await supervisor.ready(preferred)
+        phase = "catch-up"
+        reconnect = true
+        continue
+      }
+      if (end === undefined) continue // only an interrupted connection ends without one
+      if (end.kind === "unsupported") {
+        facts.streamingBodies = false
+        supervisor.sseUnsupported()
+        continue
+      }
+      if (end.kind === "cut") {
+        // A connection gone silent is reopened at once, like a long-poll that
+        // timed out: silence is not a failure, and must not use up retries.
+        if (end.error.code === "TIMEOUT") {
+          reconnect = true
+          lost = end.error
+        } else {
+          await recovery.recover(end.error)
+        }
+        continue
+      }
+      if (name === "catch-up") {
+        if (position.upToDate) {
+          if (live === false) return
+          phase = "live"
+        }
+      } else if (name === "sse") {
+        // PROTOCOL §5.7: servers end SSE connections every minute or so; reconnect from the last control event.
+        await supervisor.sseEnded(openedAt, delivered)
+        reconnect = true
+      }
+    }
   } catch (error) {
-    throw toStreamError(error, host.url, { operation: "read", offset: position.current.offset, signal: host.signal })
+    throw toStreamError(error, host.url, { operation: "read", offset: position.offset, signal: host.signal })
   } finally {
     supervisor.stop()
-  }
-}
-
-async function* run(
-  host: LoopHost,
-  supervisor: LiveSupervisor,
-  at: { current: ReadPosition }
-): AsyncGenerator<StreamChunk> {
-  const { url, options, facts } = host
-  const live = options.live
-  const recovery = new Recovery(host.context, {
-    signal: host.signal,
-    onError: options.onError,
-    onBackoff: (error) => host.reconnecting(error),
-    wait: (delayMs) => supervisor.backoff(delayMs),
-  })
-  supervisor.start()
-  let position = at.current
-  let phase: "catch-up" | "live" = "catch-up"
-  /** The next connection replaces one that was lost (and `lost` is why, when it failed). */
-  let reconnect = false
-  let lost: DurableStreamError | undefined
-  const preferred = live === "long-poll" ? "long-poll" : "sse"
-  for (;;) {
-    const name: TransportName =
-      phase === "catch-up" ? "catch-up" : supervisor.liveTransport(preferred, facts.streamingBodies)
-    if ((await supervisor.ready(name)) && name !== "catch-up") {
-      // Back from a pause: whatever happened meanwhile is read with cacheable GETs first.
-      phase = "catch-up"
-      continue
-    }
-    host.setStatus(name !== "catch-up" && position.upToDate ? "live" : "catching-up")
-    if (reconnect) host.reconnecting(lost)
-    reconnect = false
-    lost = undefined
-    host.connecting(name)
-    const connection = supervisor.open(name)
-    let openedAt = Date.now()
-    let delivered = false
-    const context: TransportContext = {
-      url,
-      position: () => position,
-      facts,
-      signal: connection.signal,
-      longPollTimeoutMs: options.longPollTimeoutMs,
-      sseIdleMs: host.context.timeouts.sseIdleMs,
-      maxSseBufferBytes: options.maxSseBufferBytes,
-      get: (liveParam, plan) => {
-        const params: Record<string, string> = { offset: position.offset }
-        if (liveParam !== undefined) {
-          params.live = liveParam
-          // PROTOCOL §8.1: echo the cursor on live requests (CDN collapsing).
-          if (position.cursor !== undefined) params.cursor = position.cursor
-        }
-        return execute(
-          host.context,
-          {
-            ...plan,
-            operation: "read",
-            method: "GET",
-            params,
-            extraHeaders: options.headers,
-            extraParams: options.params,
-            signal: connection.signal,
-            offset: position.offset,
-            followRedirects: options.followRedirects,
-          },
-          recovery
-        )
-      },
-      opened: () => {
-        openedAt = Date.now()
-        host.answered(name)
-      },
-    }
-    const transport = TRANSPORTS[name](context)
-    let end: ConnectionEnd | undefined
-    try {
-      for (;;) {
-        const next = await transport.next()
-        if (next.done) {
-          end = next.value
-          break
-        }
-        if (name === "sse") host.answered(name)
-        const step = advance(position, next.value, url, name !== "sse")
-        if (next.value.data.length > 0 || step.position.offset !== position.offset) delivered = true
-        position = at.current = step.position
-        if (name === "sse") recovery.succeeded()
-        // A live session is live from the answer that caught it up, whichever transport gave it.
-        if (live !== false && position.upToDate) host.setStatus("live")
-        if (step.chunk) {
-          yield step.chunk
-          if (step.chunk.closed) return
-        }
-        if (step.idle) await supervisor.backoff(backoffDelay(host.context.retry, position.idleAnswers - 1))
-      }
-    } catch (error) {
-      // A connection the supervisor ended fails with ABORTED; the session goes on.
-      if (connection.interrupted === undefined) throw error
-    } finally {
-      connection.close()
-      await transport.return(undefined as never)
-    }
-    if (connection.interrupted !== undefined) {
-      // Paused, woken from sleep, or back online: the connection is gone or
-      // stale. Once live requests may go out again, catch up from the
-      // position, then go live.
-      await supervisor.ready(preferred)
-      phase = "catch-up"
-      reconnect = true
-      continue
-    }
-    if (end === undefined) continue // only an interrupted connection ends without one
-    if (end.kind === "unsupported") {
-      facts.streamingBodies = false
-      supervisor.sseUnsupported()
-      continue
-    }
-    if (end.kind === "cut") {
-      // A connection gone silent is reopened at once, like a long-poll that
-      // timed out: silence is not a failure, and must not use up retries.
-      if (end.error.code === "TIMEOUT") {
-        reconnect = true
-        lost = end.error
-      } else {
-        await recovery.recover(end.error)
-      }
-      continue
-    }
-    if (name === "catch-up") {
-      if (position.upToDate) {
-        if (live === false) return
-        phase = "live"
-      }
-    } else if (name === "sse") {
-      // PROTOCOL §5.7: servers end SSE connections every minute or so; reconnect from the last control event.
-      await supervisor.sseEnded(openedAt, delivered)
-      reconnect = true
-    }
   }
 }

@@ -4,6 +4,7 @@ import { concatBytes } from "./bytes-util"
 import { invalidArgument, isDurableStreamError } from "./errors"
 import type { ClientContext } from "./http"
 import type { LifecycleOptions } from "./lifecycle"
+import type { LiveSharing } from "./live-sharing"
 import { resolveReadOptions, type ResolvedReadOptions } from "./options"
 import { readLoop } from "./read-loop"
 import type { ReadOptions } from "./read-options"
@@ -51,7 +52,8 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   private readonly controller: AbortController
   private readonly releaseSignal: () => void
   private readonly userSignal: AbortSignal | undefined
-  private readonly statusListeners = new Set<(status: SessionStatus) => void>()
+  /** Created by the first listener: most sessions never get one, and an empty Set is not free. */
+  private statusListeners: Set<(status: SessionStatus) => void> | undefined
   private readonly healthTracker: HealthTracker
   private readonly facts: ReadFacts
   private started = false
@@ -104,8 +106,9 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
 
   /** Listens for status changes; returns a function that stops listening. A listener that throws never disturbs the session. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
-    this.statusListeners.add(listener)
-    return () => this.statusListeners.delete(listener)
+    const listeners = (this.statusListeners ??= new Set())
+    listeners.add(listener)
+    return () => listeners.delete(listener)
   }
 
   /**
@@ -203,23 +206,29 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     return this.generator
   }
 
-  /** Next chunk, turning a cancel into a quiet end and recording failures. */
-  private async pull(generator: AsyncGenerator<StreamChunk>): Promise<IteratorResult<StreamChunk>> {
-    if (this.cancelled) return { done: true, value: undefined }
-    try {
-      const result = await generator.next()
-      if (result.done) {
+  /**
+   * Next chunk, turning a cancel into a quiet end and recording failures.
+   * Not an async function: an idle session waits here, and an async
+   * function's suspended frame is one more thing it would hold.
+   */
+  private pull(generator: AsyncGenerator<StreamChunk>): Promise<IteratorResult<StreamChunk>> {
+    if (this.cancelled) return Promise.resolve({ done: true, value: undefined })
+    return generator.next().then(
+      (result): IteratorResult<StreamChunk> => {
+        if (result.done) {
+          this.releaseSignal()
+          this.setStatus("closed")
+        }
+        return result
+      },
+      (error: unknown): IteratorResult<StreamChunk> => {
+        if (this.cancelled && !this.userSignal?.aborted) return { done: true, value: undefined }
         this.releaseSignal()
-        this.setStatus("closed")
+        if (isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
+        this.setStatus("error")
+        throw error
       }
-      return result
-    } catch (error) {
-      if (this.cancelled && !this.userSignal?.aborted) return { done: true, value: undefined }
-      this.releaseSignal()
-      if (isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
-      this.setStatus("error")
-      throw error
-    }
+    )
   }
 
   private commit(chunk: StreamChunk): void {
@@ -235,45 +244,19 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     if (this.status === status || this.status === "closed" || this.status === "error") return
     this.status = status
     this.healthTracker.update({ status })
-    notify(this.url, "an onStatusChange listener", this.statusListeners, status)
+    if (this.statusListeners) notify(this.url, "an onStatusChange listener", this.statusListeners, status)
   }
 
-  private async *produce(): AsyncGenerator<StreamChunk> {
+  /**
+   * The chunks of this read. Not a generator itself: it hands out the read
+   * loop's (or the sharing's) own, so an idle session keeps one suspended
+   * frame fewer.
+   */
+  private produce(): AsyncGenerator<StreamChunk> {
     const sharing = this.options.shareAcrossTabs
-    if (sharing && this.options.live !== false) {
-      const lifecycle = this.options.lifecycle
-      const shared = sharing.run({
-        url: this.url,
-        offset: this.offset,
-        live: this.options.live,
-        signal: this.controller.signal,
-        read: (offset, live, overrides) =>
-          new ReadSession(this.context, {
-            ...this.options,
-            offset,
-            live,
-            shareAcrossTabs: undefined,
-            signal: this.controller.signal,
-            // The sources this session resolved, as given: nothing to detect again.
-            lifecycle: {
-              visibility: lifecycle.visibility ?? false,
-              appState: lifecycle.appState ?? false,
-              online: lifecycle.online ?? false,
-              pauseWhenHidden: overrides?.pauseWhenHidden ?? lifecycle.pauseWhenHidden,
-              wakeCheckMs: lifecycle.wakeCheckMs ?? false,
-              wakeGapMs: lifecycle.wakeGapMs,
-            },
-          }),
-      })
-      for await (const chunk of shared) {
-        this.setStatus(chunk.upToDate ? "live" : "catching-up")
-        this.healthTracker.update({ lastResponseAt: Date.now() })
-        yield chunk
-      }
-      return
-    }
+    if (sharing && this.options.live !== false) return this.produceShared(sharing)
     const health = this.healthTracker
-    yield* readLoop({
+    return readLoop({
       url: this.url,
       context: this.context,
       options: this.options,
@@ -296,6 +279,38 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
         if (reason !== undefined) this.setStatus("paused")
       },
     })
+  }
+
+  private async *produceShared(sharing: LiveSharing): AsyncGenerator<StreamChunk> {
+    const lifecycle = this.options.lifecycle
+    const shared = sharing.run({
+      url: this.url,
+      offset: this.offset,
+      live: this.options.live,
+      signal: this.controller.signal,
+      read: (offset, live, overrides) =>
+        new ReadSession(this.context, {
+          ...this.options,
+          offset,
+          live,
+          shareAcrossTabs: undefined,
+          signal: this.controller.signal,
+          // The sources this session resolved, as given: nothing to detect again.
+          lifecycle: {
+            visibility: lifecycle.visibility ?? false,
+            appState: lifecycle.appState ?? false,
+            online: lifecycle.online ?? false,
+            pauseWhenHidden: overrides?.pauseWhenHidden ?? lifecycle.pauseWhenHidden,
+            wakeCheckMs: lifecycle.wakeCheckMs ?? false,
+            wakeGapMs: lifecycle.wakeGapMs,
+          },
+        }),
+    })
+    for await (const chunk of shared) {
+      this.setStatus(chunk.upToDate ? "live" : "catching-up")
+      this.healthTracker.update({ lastResponseAt: Date.now() })
+      yield chunk
+    }
   }
 }
 

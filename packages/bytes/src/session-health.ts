@@ -52,7 +52,8 @@ export const INITIAL_HEALTH: SessionHealth = Object.freeze({
 /** Holds a session's health snapshot and tells listeners when it changes. */
 export class HealthTracker {
   snapshot: SessionHealth = INITIAL_HEALTH
-  private readonly listeners = new Set<(health: SessionHealth) => void>()
+  /** Created by the first listener (see ReadSession.statusListeners). */
+  private listeners: Set<(health: SessionHealth) => void> | undefined
 
   /** `url` names the stream when a listener throws. */
   constructor(private readonly url: string) {}
@@ -64,12 +65,13 @@ export class HealthTracker {
     )
     if (!changed) return
     this.snapshot = Object.freeze({ ...this.snapshot, ...changes })
-    notify(this.url, "an onHealthChange listener", this.listeners, this.snapshot)
+    if (this.listeners) notify(this.url, "an onHealthChange listener", this.listeners, this.snapshot)
   }
 
   subscribe(listener: (health: SessionHealth) => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    const listeners = (this.listeners ??= new Set())
+    listeners.add(listener)
+    return () => listeners.delete(listener)
   }
 }
 

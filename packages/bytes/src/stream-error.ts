@@ -5,11 +5,12 @@ import { DurableStreamError, isDurableStreamError, type StreamOperation } from "
 export function toStreamError(
   caught: unknown,
   url: string,
-  plan: { operation: StreamOperation; offset?: string; signal?: AbortSignal }
+  plan: { operation: StreamOperation; offset?: string; signal?: AbortSignal; connection?: { readonly interrupted: unknown } }
 ): DurableStreamError {
   if (isDurableStreamError(caught)) return caught
   const base = { url, operation: plan.operation, offset: plan.offset, cause: caught }
-  if (plan.signal?.aborted) {
+  // A connection its owner ended is aborted too, though its abort looks like our own timer's.
+  if (plan.signal?.aborted || (plan.connection !== undefined && plan.connection.interrupted !== undefined)) {
     return new DurableStreamError("ABORTED", `${plan.operation} of stream ${url} was aborted`, base)
   }
   if (caught instanceof AbortReason && caught.kind === "timeout") {

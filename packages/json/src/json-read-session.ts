@@ -33,16 +33,19 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
   offset: string
   upToDate = false
   closed = false
-  private statusValue: SessionStatus
-  private readonly statusListeners = new Set<(status: SessionStatus) => void>()
+  /** A batch failed to parse or validate: this session's own "error", whatever the byte session says. */
+  private failed = false
+  /**
+   * Created, and the byte session's status followed, only once someone
+   * listens: an idle reader with no listener holds no Set and no closure.
+   */
+  private statusListeners: Set<(status: SessionStatus) => void> | undefined
 
   constructor(
     private readonly session: ReadSession,
     private readonly schema: StandardSchemaV1<unknown, T> | undefined
   ) {
     this.offset = session.offset
-    this.statusValue = session.status
-    session.onStatusChange((status) => this.setStatus(status))
   }
 
   get url(): string {
@@ -50,7 +53,7 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
   }
 
   get status(): SessionStatus {
-    return this.statusValue
+    return this.failed ? "error" : this.session.status
   }
 
   get liveTransport(): "sse" | "long-poll" | undefined {
@@ -59,9 +62,17 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
 
   /** Listens for status changes; returns a function that stops listening. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
-    this.statusListeners.add(listener)
+    let listeners = this.statusListeners
+    if (!listeners) {
+      listeners = this.statusListeners = new Set()
+      // The byte session reports each change once and stays finished once finished.
+      this.session.onStatusChange((status) => {
+        if (!this.failed) this.notify(status)
+      })
+    }
+    listeners.add(listener)
     return () => {
-      this.statusListeners.delete(listener)
+      listeners.delete(listener)
     }
   }
 
@@ -164,17 +175,22 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
     } catch (error) {
       // "error" first, so the byte session's "closed" from the cancel below
       // (which stops anything running behind a failed read) is not heard as a normal end.
-      this.setStatus("error")
+      this.fail()
       await this.session.cancel()
       throw error
     }
   }
 
-  private setStatus(status: SessionStatus): void {
+  private fail(): void {
     // A finished session stays finished.
-    const current = this.statusValue
-    if (current === status || current === "closed" || current === "error") return
-    this.statusValue = status
+    const current = this.status
+    if (current === "closed" || current === "error") return
+    this.failed = true
+    this.notify("error")
+  }
+
+  private notify(status: SessionStatus): void {
+    if (!this.statusListeners) return
     for (const listener of [...this.statusListeners]) {
       try {
         listener(status)
