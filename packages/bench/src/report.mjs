@@ -98,6 +98,22 @@ pnpm bench --only latency --rounds 3
 
 const FLOOR_NOTES = `## The floors
 
+- **Producer**: "raw" POSTs the messages as 1 MiB JSON bodies built before the clock starts, one
+  request at a time: no serialisation, no per-message promise, nothing but the server's work and
+  the transfer. A producer is handed values, so it must at least \`JSON.stringify\` and UTF-8
+  encode each one: "serialise only" is that cost alone in this process, and "values in (raw:
+  serialising)" is the same floor with serialisation inside the clock — the like-for-like floor
+  for any producer. The gap to the pre-built floor that remains beyond serialisation is one
+  promise per append (the API's per-message acknowledgement) and the bookkeeping that makes
+  retries exactly-once, on the same two cores as the server.
+- **Bundle size** (\`pnpm size --modules\`: each module's minified bytes and what the min+gzip
+  total loses without it): the bytes layer is the read state machine, the HTTP core with its
+  deadlines and redirect rules, option validation, SSE, lifecycle pausing, typed errors with
+  redaction, retries and the handle's verbs (fork and appendStream included) — no single part
+  above ~1 KB of the total. Stripping every string literal (the error messages that name the URL
+  and the option) saves under a fifth; the rest is code that carries a tested behaviour.
+  Opt-in features ship in their own entries (\`/tab-sharing\`, \`/outbox\`, \`/indexeddb\`) and are
+  not in these figures.
 - **Fan-out (sse / long-poll)**: "raw" is one bare \`fetch\` per reader holding its live request
   and nothing else: the \`live=sse\` response with its body reader open, or a \`live=long-poll\`
   GET at the tail (re-polled on each answer). Heap is measured after GC, once every reader is
