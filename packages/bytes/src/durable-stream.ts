@@ -210,9 +210,7 @@ export class DurableStream {
     if (body.length === 0) {
       throw invalidArgument(this.url, "cannot append empty data (use close() to close the stream)", "append")
     }
-    const headers: Record<string, string> = {
-      [H.contentType]: await this.requireContentType(options.signal),
-    }
+    const headers: Record<string, string> = { [H.contentType]: await requireContentType(this, options.signal) }
     const seq = optionalString(this.url, options.seq, "seq", "append")
     if (seq !== undefined) headers[H.seq] = seq
     return this.request("append", {
@@ -247,7 +245,7 @@ export class DurableStream {
       body = toBody(this.url, options.body, "close")
       if (body.length === 0) body = undefined
     }
-    if (body !== undefined) headers[H.contentType] = await this.requireContentType(options.signal)
+    if (body !== undefined) headers[H.contentType] = await requireContentType(this, options.signal)
     return this.request("close", {
       method: "POST",
       headers,
@@ -290,25 +288,27 @@ export class DurableStream {
     valueRecord(this.url, options.headers, "headers", operation)
     return options
   }
-
-  private async requireContentType(signal: AbortSignal | undefined): Promise<string> {
-    if (this.contentType === undefined) await this.head({ signal })
-    if (this.contentType === undefined) {
-      throw new DurableStreamError(
-        "UNEXPECTED_STATUS",
-        `Stream ${this.url} did not report a content type; pass contentType when creating the handle`,
-        { url: this.url, operation: "append" }
-      )
-    }
-    return this.contentType
-  }
 }
 
-function toBody(url: string, data: AppendData, operation: StreamOperation): Uint8Array {
+/** The content type an append sends: the handle's, else a HEAD's; a stream that reports none cannot take one. */
+export async function requireContentType(stream: DurableStream, signal: AbortSignal | undefined): Promise<string> {
+  if (stream.contentType === undefined) await stream.head({ signal })
+  if (stream.contentType === undefined) {
+    throw new DurableStreamError(
+      "UNEXPECTED_STATUS",
+      `Stream ${stream.url} did not report a content type; pass contentType when creating the handle`,
+      { url: stream.url, operation: "append" }
+    )
+  }
+  return stream.contentType
+}
+
+/** Append data (or an appendStream chunk, `field`) as bytes: a string as UTF-8. */
+export function toBody(url: string, data: unknown, operation: StreamOperation, field = "data"): Uint8Array {
   if (typeof data === "string") return encoder.encode(data)
   if (data instanceof Uint8Array) return data
   if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  throw invalidArgument(url, `data must be a string, Uint8Array or ArrayBuffer (got ${describeValue(data)})`, operation)
+  throw invalidArgument(url, `${field} must be a string, Uint8Array or ArrayBuffer (got ${describeValue(data)})`, operation)
 }
 
 /** The TTL or expiry (exclusive) of a create or a fork, into `headers`; checked before any request. */
@@ -346,7 +346,8 @@ export function createResult(contentType: string | undefined) {
   }
 }
 
-async function appendResult(response: Response): Promise<AppendResult> {
+/** Reads the answer to an append or a close. */
+export async function appendResult(response: Response): Promise<AppendResult> {
   discardBody(response)
   return {
     offset: response.headers.get(H.nextOffset) ?? undefined,
