@@ -14,6 +14,7 @@ export type { RequestPlan } from "./http"
 export { H as ProtocolHeaders, flagHeader, isJsonContentType } from "./protocol-headers"
 /** The option checks every entry point shares (INVALID_ARGUMENT naming URL and option). */
 export { invalidArgument } from "./errors"
+export { readStart } from "./options"
 export {
   describeValue,
   duration,
