@@ -4,6 +4,7 @@ import { appendResult, requireContentType, toBody, type AppendOptions, type Appe
 import { concatBytes } from "./bytes-util"
 import { DurableStreamError, invalidArgument, isDurableStreamError } from "./errors"
 import { execute, type ClientContext } from "./http"
+import { untilAborted } from "./until-aborted"
 import { H } from "./protocol-headers"
 import { describeValue, optionalBoolean, optionalSignal, optionalString, optionsObject, valueRecord } from "./validate"
 
@@ -79,7 +80,7 @@ export async function appendStream(
   const streamBody = optionalBoolean(url, options.streamBody, "streamBody", "append") ?? supportsRequestStreams()
   const chunks = openSource(url, source)
   try {
-    const first = await untilAborted(chunks.read(), signal, url)
+    const first = await untilAborted(chunks.read(), signal, url, "append of")
     if (first === undefined) {
       throw invalidArgument(url, "the appendStream source ended without data: there is nothing to append", "append")
     }
@@ -143,21 +144,8 @@ function openSource(url: string, source: unknown): ChunkPull {
 /** The fallback: the whole source in one buffer. */
 async function collect(first: Uint8Array, chunks: ChunkPull, signal: AbortSignal | undefined, url: string): Promise<Uint8Array> {
   const parts = [first]
-  for (let chunk; (chunk = await untilAborted(chunks.read(), signal, url)) !== undefined; ) parts.push(chunk)
+  for (let chunk; (chunk = await untilAborted(chunks.read(), signal, url, "append of")) !== undefined; ) parts.push(chunk)
   return concatBytes(parts)
-}
-
-/** `promise`, or ABORTED (as an append reports it) when the caller's signal fires first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, url: string): Promise<T> {
-  if (!signal) return promise
-  const aborted = (): DurableStreamError =>
-    new DurableStreamError("ABORTED", `append of stream ${url} was aborted`, { url, operation: "append", cause: signal.reason })
-  if (signal.aborted) return Promise.reject(aborted())
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted())
-    signal.addEventListener("abort", onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort))
-  })
 }
 
 /** One POST whose body is the source as it is read; never retried. */
