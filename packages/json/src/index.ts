@@ -9,8 +9,7 @@ export type { ProducerAppendResult } from "./idempotent-producer"
 export type { IdempotentProducerOptions } from "./producer-options"
 // The outbox adapters (createMemoryOutbox, webStorageOutbox, keyValueOutbox) live in `./outbox` (@durable-client/json/outbox).
 export type { ProducerOutbox } from "./producer-outbox"
-export { producerWritable } from "./producer-writable"
-export type { ProducerWritableOptions } from "./producer-writable"
+// producerWritable (a WritableStream over a producer) lives in `./writable` (@durable-client/json/writable).
 export { JSON_DEFAULTS } from "./defaults"
 export { ValidationError } from "./validation-error"
 export type { ValidationIssue } from "./validation-error"
