@@ -1,3 +1,3 @@
 import { layerConfig } from "../tsconfig/tsup-layer"
 
-export default layerConfig(["src/index.ts", "src/tab-sharing.ts", "src/indexeddb.ts", "src/internal.ts"], ["@durable-client/bytes"])
+export default layerConfig(["src/index.ts", "src/tab-sharing.ts", "src/indexeddb.ts", "src/outbox.ts", "src/writable.ts", "src/internal.ts"], ["@durable-client/bytes"])

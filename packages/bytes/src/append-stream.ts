@@ -1,10 +1,11 @@
 import { AbortReason, linkedController } from "./abort"
 import { MAX_TIMER_MS } from "./defaults"
-import type { AppendOptions, AppendResult, DurableStream } from "./durable-stream"
+import { appendResult, requireContentType, toBody, type AppendOptions, type AppendResult, type DurableStream } from "./durable-stream"
+import { concatBytes } from "./bytes-util"
 import { DurableStreamError, invalidArgument, isDurableStreamError } from "./errors"
 import { execute, type ClientContext } from "./http"
-import { H, flagHeader } from "./protocol-headers"
-import { discardBody } from "./response-reader"
+import { untilAborted } from "./until-aborted"
+import { H } from "./protocol-headers"
 import { describeValue, optionalBoolean, optionalSignal, optionalString, optionsObject, valueRecord } from "./validate"
 
 /** One piece of an `appendStream` source; a string is sent as UTF-8. */
@@ -25,7 +26,6 @@ export interface AppendStreamOptions extends AppendOptions {
   streamBody?: boolean
 }
 
-const encoder = new TextEncoder()
 const noop = (): void => undefined
 
 /**
@@ -80,7 +80,7 @@ export async function appendStream(
   const streamBody = optionalBoolean(url, options.streamBody, "streamBody", "append") ?? supportsRequestStreams()
   const chunks = openSource(url, source)
   try {
-    const first = await untilAborted(chunks.read(), signal, url)
+    const first = await untilAborted(chunks.read(), signal, url, "append of")
     if (first === undefined) {
       throw invalidArgument(url, "the appendStream source ended without data: there is nothing to append", "append")
     }
@@ -128,7 +128,7 @@ function openSource(url: string, source: unknown): ChunkPull {
           done = true
           break
         }
-        const bytes = toBytes(url, result.value)
+        const bytes = toBody(url, result.value, "append", "appendStream chunks")
         if (bytes.length > 0) return bytes
       }
       return undefined
@@ -141,43 +141,11 @@ function openSource(url: string, source: unknown): ChunkPull {
   }
 }
 
-function toBytes(url: string, chunk: unknown): Uint8Array {
-  if (typeof chunk === "string") return encoder.encode(chunk)
-  if (chunk instanceof Uint8Array) return chunk
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk)
-  throw invalidArgument(url, `appendStream chunks must be Uint8Array, ArrayBuffer or string (got ${describeValue(chunk)})`, "append")
-}
-
 /** The fallback: the whole source in one buffer. */
 async function collect(first: Uint8Array, chunks: ChunkPull, signal: AbortSignal | undefined, url: string): Promise<Uint8Array> {
   const parts = [first]
-  let size = first.length
-  for (;;) {
-    const chunk = await untilAborted(chunks.read(), signal, url)
-    if (chunk === undefined) break
-    parts.push(chunk)
-    size += chunk.length
-  }
-  const body = new Uint8Array(size)
-  let at = 0
-  for (const part of parts) {
-    body.set(part, at)
-    at += part.length
-  }
-  return body
-}
-
-/** `promise`, or ABORTED (as an append reports it) when the caller's signal fires first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, url: string): Promise<T> {
-  if (!signal) return promise
-  const aborted = (): DurableStreamError =>
-    new DurableStreamError("ABORTED", `append of stream ${url} was aborted`, { url, operation: "append", cause: signal.reason })
-  if (signal.aborted) return Promise.reject(aborted())
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted())
-    signal.addEventListener("abort", onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort))
-  })
+  for (let chunk; (chunk = await untilAborted(chunks.read(), signal, url, "append of")) !== undefined; ) parts.push(chunk)
+  return concatBytes(parts)
 }
 
 /** One POST whose body is the source as it is read; never retried. */
@@ -188,16 +156,7 @@ async function sendStreamed(
   options: AppendOptions
 ): Promise<AppendResult> {
   const settings = stream.settings
-  const url = stream.url
-  const contentType = stream.contentType ?? (await stream.head({ signal: options.signal })).contentType
-  if (contentType === undefined) {
-    throw new DurableStreamError(
-      "UNEXPECTED_STATUS",
-      `Stream ${url} did not report a content type; pass contentType when creating the handle`,
-      { url, operation: "append" }
-    )
-  }
-  const headers: Record<string, string> = { [H.contentType]: contentType }
+  const headers: Record<string, string> = { [H.contentType]: await requireContentType(stream, options.signal) }
   if (options.seq !== undefined) headers[H.seq] = options.seq
 
   // The headers deadline runs from the end of the body: the source sets the pace until then.
@@ -253,10 +212,7 @@ async function sendStreamed(
       timeoutMs: MAX_TIMER_MS,
       okStatuses: [200, 204],
       isRetryable: () => false,
-      handle: async (response) => {
-        discardBody(response)
-        return { offset: response.headers.get(H.nextOffset) ?? undefined, closed: flagHeader(response.headers, H.closed) }
-      },
+      handle: appendResult,
     })
   } catch (error) {
     if (sourceError !== undefined) throw sourceError

@@ -11,7 +11,7 @@ import { H, flagHeader } from "./protocol-headers"
 import type { ReadOptions } from "./read-options"
 import { ReadSession } from "./read-session"
 import type { HeadersRecord } from "./request-values"
-import { discardBody } from "./response-reader"
+import { discardBody, type ResponseReader } from "./response-reader"
 import { retryRuleFor } from "./retry-policy"
 import {
   describeValue,
@@ -147,15 +147,7 @@ export class DurableStream {
       "application/octet-stream"
     // Always explicit, so a repeated PUT compares configurations deterministically.
     headers[H.contentType] = contentType
-    if (options.ttlSeconds !== undefined && options.expiresAt !== undefined) {
-      throw invalidArgument(this.url, "ttlSeconds and expiresAt are mutually exclusive", "create")
-    }
-    if (options.ttlSeconds !== undefined) {
-      headers[H.ttl] = String(wholeNumber(this.url, options.ttlSeconds, "ttlSeconds", { operation: "create" }))
-    }
-    if (options.expiresAt !== undefined) {
-      headers[H.expiresAt] = expiryHeader(this.url, options.expiresAt)
-    }
+    lifetimeHeaders(this.url, options, "create", headers)
     if (optionalBoolean(this.url, options.closed, "closed", "create")) headers[H.closed] = "true"
     const body = options.body === undefined ? undefined : toBody(this.url, options.body, "create")
     const result = await this.request("create", {
@@ -165,15 +157,7 @@ export class DurableStream {
       signal: options.signal,
       extraHeaders: options.headers,
       okStatuses: [200, 201],
-      handle: async (response, reader) => {
-        reader.discard()
-        return {
-          created: response.status === 201,
-          offset: response.headers.get(H.nextOffset) ?? undefined,
-          closed: flagHeader(response.headers, H.closed),
-          contentType: response.headers.get(H.contentType) ?? contentType,
-        }
-      },
+      handle: createResult(contentType),
     })
     this.contentType = result.contentType
     this.created = result.created
@@ -226,9 +210,7 @@ export class DurableStream {
     if (body.length === 0) {
       throw invalidArgument(this.url, "cannot append empty data (use close() to close the stream)", "append")
     }
-    const headers: Record<string, string> = {
-      [H.contentType]: await this.requireContentType(options.signal),
-    }
+    const headers: Record<string, string> = { [H.contentType]: await requireContentType(this, options.signal) }
     const seq = optionalString(this.url, options.seq, "seq", "append")
     if (seq !== undefined) headers[H.seq] = seq
     return this.request("append", {
@@ -263,7 +245,7 @@ export class DurableStream {
       body = toBody(this.url, options.body, "close")
       if (body.length === 0) body = undefined
     }
-    if (body !== undefined) headers[H.contentType] = await this.requireContentType(options.signal)
+    if (body !== undefined) headers[H.contentType] = await requireContentType(this, options.signal)
     return this.request("close", {
       method: "POST",
       headers,
@@ -306,38 +288,66 @@ export class DurableStream {
     valueRecord(this.url, options.headers, "headers", operation)
     return options
   }
-
-  private async requireContentType(signal: AbortSignal | undefined): Promise<string> {
-    if (this.contentType === undefined) await this.head({ signal })
-    if (this.contentType === undefined) {
-      throw new DurableStreamError(
-        "UNEXPECTED_STATUS",
-        `Stream ${this.url} did not report a content type; pass contentType when creating the handle`,
-        { url: this.url, operation: "append" }
-      )
-    }
-    return this.contentType
-  }
 }
 
-function toBody(url: string, data: AppendData, operation: StreamOperation): Uint8Array {
+/** The content type an append sends: the handle's, else a HEAD's; a stream that reports none cannot take one. */
+export async function requireContentType(stream: DurableStream, signal: AbortSignal | undefined): Promise<string> {
+  if (stream.contentType === undefined) await stream.head({ signal })
+  if (stream.contentType === undefined) {
+    throw new DurableStreamError(
+      "UNEXPECTED_STATUS",
+      `Stream ${stream.url} did not report a content type; pass contentType when creating the handle`,
+      { url: stream.url, operation: "append" }
+    )
+  }
+  return stream.contentType
+}
+
+/** Append data (or an appendStream chunk, `field`) as bytes: a string as UTF-8. */
+export function toBody(url: string, data: unknown, operation: StreamOperation, field = "data"): Uint8Array {
   if (typeof data === "string") return encoder.encode(data)
   if (data instanceof Uint8Array) return data
   if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  throw invalidArgument(url, `data must be a string, Uint8Array or ArrayBuffer (got ${describeValue(data)})`, operation)
+  throw invalidArgument(url, `${field} must be a string, Uint8Array or ArrayBuffer (got ${describeValue(data)})`, operation)
 }
 
-function expiryHeader(url: string, expiresAt: Date | string): string {
+/** The TTL or expiry (exclusive) of a create or a fork, into `headers`; checked before any request. */
+export function lifetimeHeaders(
+  url: string,
+  options: { ttlSeconds?: number; expiresAt?: Date | string },
+  operation: "create" | "fork",
+  headers: Record<string, string>
+): void {
+  const { ttlSeconds, expiresAt } = options
+  if (ttlSeconds !== undefined && expiresAt !== undefined) {
+    throw invalidArgument(url, "ttlSeconds and expiresAt are mutually exclusive", operation)
+  }
+  if (ttlSeconds !== undefined) headers[H.ttl] = String(wholeNumber(url, ttlSeconds, "ttlSeconds", { operation }))
+  if (expiresAt === undefined) return
   const date = expiresAt instanceof Date ? expiresAt : new Date(expiresAt)
   if (Number.isNaN(date.getTime())) {
-    throw invalidArgument(url, `expiresAt is not a valid date (got ${String(expiresAt)})`, "create")
+    throw invalidArgument(url, `expiresAt is not a valid date (got ${describeValue(expiresAt)})`, operation)
   }
-  // A string goes out as written: servers compare the header when a create is
-  // repeated, so reformatting it could turn an identical create into a 409.
-  return typeof expiresAt === "string" ? expiresAt : date.toISOString()
+  // A string goes out as written: servers compare the header when a create or
+  // fork is repeated, so reformatting it could turn an identical one into a 409.
+  headers[H.expiresAt] = typeof expiresAt === "string" ? expiresAt : date.toISOString()
 }
 
-async function appendResult(response: Response): Promise<AppendResult> {
+/** Reads the answer to a create or a fork PUT (201 new, 200 found with this configuration). */
+export function createResult(contentType: string | undefined) {
+  return async (response: Response, reader: ResponseReader): Promise<CreateResult> => {
+    reader.discard()
+    return {
+      created: response.status === 201,
+      offset: response.headers.get(H.nextOffset) ?? undefined,
+      closed: flagHeader(response.headers, H.closed),
+      contentType: response.headers.get(H.contentType) ?? contentType,
+    }
+  }
+}
+
+/** Reads the answer to an append or a close. */
+export async function appendResult(response: Response): Promise<AppendResult> {
   discardBody(response)
   return {
     offset: response.headers.get(H.nextOffset) ?? undefined,

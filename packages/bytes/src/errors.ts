@@ -79,20 +79,33 @@ export interface DurableStreamErrorDetails {
  */
 const BRAND = Symbol.for("durable-client.DurableStreamError")
 
+const DETAIL_FIELDS = [
+  "url",
+  "operation",
+  "status",
+  "offset",
+  "headers",
+  "retryAfterMs",
+  "location",
+  "currentEpoch",
+  "expectedSeq",
+  "receivedSeq",
+] as const satisfies ReadonlyArray<keyof DurableStreamErrorDetails>
+
 /** The one error type of the SDK: branch on `code`; `url`, `operation` and `status` say what failed. */
 export class DurableStreamError extends Error {
   override readonly name: string = "DurableStreamError"
   readonly code: DurableStreamErrorCode
-  readonly url: string
-  readonly operation: StreamOperation | undefined
-  readonly status: number | undefined
-  readonly offset: string | undefined
-  readonly headers: Headers | undefined
-  readonly retryAfterMs: number | undefined
-  readonly location: string | undefined
-  readonly currentEpoch: number | undefined
-  readonly expectedSeq: number | undefined
-  readonly receivedSeq: number | undefined
+  declare readonly url: string
+  declare readonly operation: StreamOperation | undefined
+  declare readonly status: number | undefined
+  declare readonly offset: string | undefined
+  declare readonly headers: Headers | undefined
+  declare readonly retryAfterMs: number | undefined
+  declare readonly location: string | undefined
+  declare readonly currentEpoch: number | undefined
+  declare readonly expectedSeq: number | undefined
+  declare readonly receivedSeq: number | undefined
 
   constructor(
     code: DurableStreamErrorCode,
@@ -101,16 +114,8 @@ export class DurableStreamError extends Error {
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
-    this.url = details.url
-    this.operation = details.operation
-    this.status = details.status
-    this.offset = details.offset
-    this.headers = details.headers
-    this.retryAfterMs = details.retryAfterMs
-    this.location = details.location
-    this.currentEpoch = details.currentEpoch
-    this.expectedSeq = details.expectedSeq
-    this.receivedSeq = details.receivedSeq
+    // Every detail field, each an own property (undefined when not known); `cause` is Error's own.
+    for (const field of DETAIL_FIELDS) (this as Record<string, unknown>)[field] = details[field]
   }
 }
 

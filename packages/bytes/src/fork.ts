@@ -5,9 +5,9 @@
  * inherit producer or `Stream-Seq` state (FK-07): a producer on the fork
  * starts a fresh epoch there.
  */
-import { DurableStream, type CreateResult } from "./durable-stream"
+import { DurableStream, createResult, lifetimeHeaders, type CreateResult } from "./durable-stream"
 import { DurableStreamError, invalidArgument, isDurableStreamError, type DurableStreamErrorCode } from "./errors"
-import { H, flagHeader } from "./protocol-headers"
+import { H } from "./protocol-headers"
 import type { HeadersRecord } from "./request-values"
 import {
   describeValue,
@@ -151,16 +151,10 @@ export async function forkStream(source: DurableStream, given: ForkOptions): Pro
   if (subOffset !== undefined && offset === undefined) {
     throw invalidArgument(url, "subOffset needs offset (the append it counts into)", "fork")
   }
-  if (options.ttlSeconds !== undefined && options.expiresAt !== undefined) {
-    throw invalidArgument(url, "ttlSeconds and expiresAt are mutually exclusive", "fork")
-  }
   const headers: Record<string, string> = { [FORK_HEADERS.forkedFrom]: sourceUrl.pathname }
+  lifetimeHeaders(url, options, "fork", headers)
   if (offset !== undefined) headers[FORK_HEADERS.forkOffset] = offset
   if (subOffset !== undefined && subOffset > 0) headers[FORK_HEADERS.forkSubOffset] = String(subOffset)
-  if (options.ttlSeconds !== undefined) {
-    headers[H.ttl] = String(wholeNumber(url, options.ttlSeconds, "ttlSeconds", { operation: "fork" }))
-  }
-  if (options.expiresAt !== undefined) headers[H.expiresAt] = expiryHeader(url, options.expiresAt)
 
   try {
     // Optional in the protocol (FK-03), but a repeated fork is only recognised
@@ -174,15 +168,7 @@ export async function forkStream(source: DurableStream, given: ForkOptions): Pro
       signal: options.signal,
       extraHeaders: options.headers,
       okStatuses: [200, 201],
-      handle: async (response, reader) => {
-        reader.discard()
-        return {
-          created: response.status === 201,
-          offset: response.headers.get(H.nextOffset) ?? undefined,
-          closed: flagHeader(response.headers, H.closed),
-          contentType: response.headers.get(H.contentType) ?? source.contentType,
-        }
-      },
+      handle: createResult(source.contentType),
     })
     target.contentType = result.contentType
     target.created = result.created
@@ -256,13 +242,4 @@ function splitRefused(error: DurableStreamError): DurableStreamError {
       "a message of a later append in the same read batch is not a fork point)",
     { url: error.url, status: error.status, headers: error.headers, operation: error.operation, cause: error }
   )
-}
-
-function expiryHeader(url: string, expiresAt: Date | string): string {
-  const date = expiresAt instanceof Date ? expiresAt : new Date(expiresAt)
-  if (Number.isNaN(date.getTime())) {
-    throw invalidArgument(url, `expiresAt is not a valid date (got ${describeValue(expiresAt)})`, "fork")
-  }
-  // A string goes out as written: a repeated fork compares the header as sent.
-  return typeof expiresAt === "string" ? expiresAt : date.toISOString()
 }

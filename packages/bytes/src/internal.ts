@@ -14,6 +14,9 @@ export type { RequestPlan } from "./http"
 export { H as ProtocolHeaders, flagHeader, isJsonContentType } from "./protocol-headers"
 /** The option checks every entry point shares (INVALID_ARGUMENT naming URL and option). */
 export { invalidArgument } from "./errors"
+export { readStart } from "./options"
+/** A caller's wait that ends with ABORTED when their signal fires. */
+export { untilAborted } from "./until-aborted"
 export {
   describeValue,
   duration,

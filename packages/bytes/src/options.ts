@@ -159,21 +159,8 @@ export function resolveReadOptions(
 ): ResolvedReadOptions {
   const url = context.url
   const options = optionsObject(url, given, "read options", "read")
-  const offset = options.offset ?? "-1"
-  if (typeof offset !== "string" || offset === "") {
-    throw invalidArgument(url, `offset must be a non-empty string: "-1", "now" or a saved offset (got ${describeValue(offset)})`, "read")
-  }
-  const live = options.live ?? false
-  if (!LIVE_MODES.includes(live)) {
-    throw invalidArgument(url, `live must be false, "long-poll", "sse" or "auto" (got ${describeValue(live)})`, "read")
-  }
-  const sharing = options.shareAcrossTabs
-  if (sharing !== undefined && (typeof sharing !== "object" || sharing === null || typeof sharing.run !== "function")) {
-    throw invalidArgument(url, `shareAcrossTabs must be what tabSharing() returns (got ${describeValue(sharing)})`, "read")
-  }
   return {
-    offset,
-    live,
+    ...readStart(url, options, "-1", false, "read"),
     signal: optionalSignal(url, options.signal, "signal", "read"),
     headers: valueRecord<HeadersRecord>(url, options.headers, "headers", "read"),
     params: valueRecord<ParamsRecord>(url, options.params, "params", "read"),
@@ -187,9 +174,35 @@ export function resolveReadOptions(
       options.maxSseBufferBytes === undefined
         ? DEFAULTS.maxSseBufferBytes
         : wholeNumber(url, options.maxSseBufferBytes, "maxSseBufferBytes", { min: 1, operation: "read" }),
-    shareAcrossTabs: sharing,
     lifecycle: resolveLifecycle({ ...context.lifecycle, ...checkLifecycle(url, options.lifecycle, "read") }),
   }
+}
+
+/**
+ * Where a read starts, how it follows the tail and whether it shares the
+ * live connection across tabs: checked the one way for a read session and
+ * for the layers' reads above it (a materialized view).
+ */
+export function readStart(
+  url: string,
+  given: { offset?: unknown; live?: unknown; shareAcrossTabs?: unknown },
+  defaultOffset: string,
+  defaultLive: LiveMode,
+  operation?: "read"
+): { offset: string; live: LiveMode; shareAcrossTabs: LiveSharing | undefined } {
+  const offset = given.offset ?? defaultOffset
+  if (typeof offset !== "string" || offset === "") {
+    throw invalidArgument(url, `offset must be a non-empty string: "-1", "now" or a saved offset (got ${describeValue(offset)})`, operation)
+  }
+  const live = given.live ?? defaultLive
+  if (!LIVE_MODES.includes(live)) {
+    throw invalidArgument(url, `live must be false, "long-poll", "sse" or "auto" (got ${describeValue(live)})`, operation)
+  }
+  const sharing = given.shareAcrossTabs as Partial<LiveSharing> | null | undefined
+  if (sharing !== undefined && (typeof sharing !== "object" || sharing === null || typeof sharing.run !== "function")) {
+    throw invalidArgument(url, `shareAcrossTabs must be what tabSharing() returns (got ${describeValue(sharing)})`, operation)
+  }
+  return { offset, live: live as LiveMode, shareAcrossTabs: sharing as LiveSharing | undefined }
 }
 
 /** Checks the shape of every lifecycle option a caller gave; fills nothing in. */

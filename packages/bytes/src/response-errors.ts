@@ -35,7 +35,7 @@ export async function errorFromResponse(
   const bodyText = excerpt(redactSecrets(await readErrorBody(response), context.secrets ?? []))
   const detail = bodyText ? `: ${bodyText}` : ""
   const where = context.offset === undefined ? "" : ` at offset ${context.offset}`
-  const message = `${describe(context.operation)} ${context.url}${where} failed with ${status}${response.statusText ? ` ${response.statusText}` : ""} (${code})${detail}`
+  const message = `${DESCRIBE[context.operation]} ${context.url}${where} failed with ${status}${response.statusText ? ` ${response.statusText}` : ""} (${code})${detail}`
   return new DurableStreamError(code, message, {
     url: context.url,
     operation: context.operation,
@@ -50,37 +50,29 @@ export async function errorFromResponse(
   })
 }
 
+/** Statuses whose code needs nothing but the status. */
+const CODES: Readonly<Record<number, DurableStreamErrorCode>> = {
+  401: "UNAUTHORIZED",
+  404: "NOT_FOUND",
+  410: "GONE",
+  413: "PAYLOAD_TOO_LARGE",
+  429: "RATE_LIMITED",
+}
+
 function codeForStatus(
   status: number,
   headers: Headers,
   context: { operation: StreamOperation; sentStreamSeq?: boolean }
 ): DurableStreamErrorCode {
-  switch (status) {
-    case 400:
-      return context.operation === "read" ? "INVALID_OFFSET" : "BAD_REQUEST"
-    case 401:
-      return "UNAUTHORIZED"
-    case 403:
-      // PROTOCOL §5.2.1: a 403 carrying Producer-Epoch is producer fencing
-      // (a newer epoch exists), not an authorisation failure.
-      return headers.has(H.producerEpoch) ? "STALE_EPOCH" : "FORBIDDEN"
-    case 404:
-      return "NOT_FOUND"
-    case 409:
-      if (flagHeader(headers, H.closed)) return "STREAM_CLOSED"
-      if (headers.has(H.producerExpectedSeq) || context.sentStreamSeq) {
-        return "SEQUENCE_CONFLICT"
-      }
-      return "CONFLICT"
-    case 410:
-      return "GONE"
-    case 413:
-      return "PAYLOAD_TOO_LARGE"
-    case 429:
-      return "RATE_LIMITED"
-    default:
-      return "UNEXPECTED_STATUS"
+  if (status === 400) return context.operation === "read" ? "INVALID_OFFSET" : "BAD_REQUEST"
+  // PROTOCOL §5.2.1: a 403 carrying Producer-Epoch is producer fencing
+  // (a newer epoch exists), not an authorisation failure.
+  if (status === 403) return headers.has(H.producerEpoch) ? "STALE_EPOCH" : "FORBIDDEN"
+  if (status === 409) {
+    if (flagHeader(headers, H.closed)) return "STREAM_CLOSED"
+    return headers.has(H.producerExpectedSeq) || context.sentStreamSeq ? "SEQUENCE_CONFLICT" : "CONFLICT"
   }
+  return CODES[status] ?? "UNEXPECTED_STATUS"
 }
 
 async function readErrorBody(response: Response): Promise<string> {
@@ -115,21 +107,13 @@ async function readPrefix(response: Response, limit: number): Promise<Uint8Array
   return concatBytes(parts).subarray(0, limit)
 }
 
-function describe(operation: StreamOperation): string {
-  switch (operation) {
-    case "create":
-      return "Creating stream"
-    case "head":
-      return "HEAD of stream"
-    case "delete":
-      return "Deleting stream"
-    case "append":
-      return "Appending to stream"
-    case "close":
-      return "Closing stream"
-    case "read":
-      return "Reading stream"
-    case "fork":
-      return "Forking into stream"
-  }
+/** How a message names each operation: "<what> <url> failed with …". */
+const DESCRIBE: Readonly<Record<StreamOperation, string>> = {
+  create: "Creating stream",
+  head: "HEAD of stream",
+  delete: "Deleting stream",
+  append: "Appending to stream",
+  close: "Closing stream",
+  read: "Reading stream",
+  fork: "Forking into stream",
 }

@@ -8,7 +8,7 @@ import {
   optionsObject,
 } from "@durable-client/bytes/internal"
 import { encodeBody, toPayload, wireSize, type Batch, type Payload } from "./batch-builder"
-import { callbackFailed, reportCallbackError } from "@durable-client/bytes/internal"
+import { callbackFailed, reportCallbackError, untilAborted } from "@durable-client/bytes/internal"
 import { JsonStream } from "./json-stream"
 import type { Answer, ProducerAppendResult } from "./producer-commands"
 import { ProducerCore } from "./producer-core"
@@ -20,7 +20,7 @@ import {
   type IdempotentProducerOptions,
   type ResolvedProducerOptions,
 } from "./producer-options"
-import { settle, settledRejection, waitWithSignal, type Settlement } from "./settlement"
+import { settle, settledRejection, type Settlement } from "./settlement"
 
 export type { ProducerAppendResult } from "./producer-commands"
 
@@ -251,7 +251,7 @@ export class IdempotentProducer<T = unknown> {
   async waitForOutbox(given?: { signal?: AbortSignal }): Promise<void> {
     const signal = optionalSignal(this.url, optionsObject(this.url, given, "waitForOutbox options").signal, "signal")
     if (!this.journal) throw invalidArgument(this.url, "waitForOutbox() needs the outbox option", "append")
-    await waitWithSignal(this.journal.written(), signal, this.url)
+    await untilAborted(this.journal.written(), signal, this.url, "Waiting on")
     const failure = this.core.error
     if (failure) throw failure
   }
@@ -265,17 +265,13 @@ export class IdempotentProducer<T = unknown> {
     if (!this.core.idle) {
       this.step(() => this.core.beginFlush())
       try {
-        await waitWithSignal(
-          new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-          signal,
-          this.url
-        )
+        await untilAborted(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), signal, this.url, "Waiting on")
       } finally {
         this.core.endFlush()
       }
     }
     // The outbox forgets what was acknowledged before flush() says it is done.
-    if (this.journal && !this.core.error) await waitWithSignal(this.journal.written(), signal, this.url)
+    if (this.journal && !this.core.error) await untilAborted(this.journal.written(), signal, this.url, "Waiting on")
     const failure = this.core.error
     if (failure) throw failure
   }

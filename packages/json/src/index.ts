@@ -7,10 +7,9 @@ export type { MessagePosition, PositionedMessage } from "./message-position"
 export { IdempotentProducer } from "./idempotent-producer"
 export type { ProducerAppendResult } from "./idempotent-producer"
 export type { IdempotentProducerOptions } from "./producer-options"
-export { createMemoryOutbox, keyValueOutbox, webStorageOutbox } from "./producer-outbox"
-export type { KeyValueStore, ProducerOutbox, WebStorageLike } from "./producer-outbox"
-export { producerWritable } from "./producer-writable"
-export type { ProducerWritableOptions } from "./producer-writable"
+// The outbox adapters (createMemoryOutbox, webStorageOutbox, keyValueOutbox) live in `./outbox` (@durable-client/json/outbox).
+export type { ProducerOutbox } from "./producer-outbox"
+// producerWritable (a WritableStream over a producer) lives in `./writable` (@durable-client/json/writable).
 export { JSON_DEFAULTS } from "./defaults"
 export { ValidationError } from "./validation-error"
 export type { ValidationIssue } from "./validation-error"

@@ -75,7 +75,7 @@ export interface IdempotentProducerOptions {
    * Keeps sent, unacknowledged batches (with their epoch and seq) across a
    * crash: a producer created later with the same id and outbox resends
    * them, exactly once, before anything new. See `keyValueOutbox`,
-   * `webStorageOutbox` and `createMemoryOutbox`.
+   * `webStorageOutbox` and `createMemoryOutbox` (`@durable-client/json/outbox`).
    */
   outbox?: ProducerOutbox
 }
@@ -144,7 +144,7 @@ function resolveOutbox(url: string, outbox: unknown): ProducerOutbox | undefined
   if (typeof candidate !== "object" || candidate === null || typeof candidate[OUTBOX_JOURNAL] !== "function") {
     throw invalidArgument(
       url,
-      `outbox must come from keyValueOutbox(store), webStorageOutbox(storage) or createMemoryOutbox() (got ${describeValue(outbox)})`
+      `outbox must come from keyValueOutbox(store), webStorageOutbox(storage) or createMemoryOutbox(), from @durable-client/json/outbox (got ${describeValue(outbox)})`
     )
   }
   return candidate as ProducerOutbox

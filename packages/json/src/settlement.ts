@@ -1,4 +1,3 @@
-import { DurableStreamError } from "@durable-client/bytes"
 import type { ProducerAppendResult } from "./producer-commands"
 
 const noop = (): void => undefined
@@ -51,23 +50,3 @@ export function settledRejection<T>(error: Error): Promise<T> {
   return promise
 }
 
-/** Waits for `promise` until `signal` fires (ABORTED); the listener is removed either way. */
-export function waitWithSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, url: string): Promise<T> {
-  if (!signal) return promise
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void =>
-      reject(new DurableStreamError("ABORTED", `Waiting on stream ${url} was aborted`, { url, operation: "append" }))
-    if (signal.aborted) return onAbort()
-    signal.addEventListener("abort", onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort)
-        reject(error)
-      }
-    )
-  })
-}

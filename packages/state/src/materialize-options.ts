@@ -6,6 +6,7 @@ import {
   optionalFunction,
   optionalSignal,
   optionalString,
+  readStart,
 } from "@durable-client/json/internal"
 import { isCheckpoint, type Checkpoint, type CheckpointStorage } from "./checkpoint-storage"
 import { STATE_DEFAULTS } from "./defaults"
@@ -79,8 +80,6 @@ export interface ResolvedMaterializeOptions {
   onCallbackError: OnCallbackError | undefined
 }
 
-const LIVE_MODES: readonly unknown[] = [false, "long-poll", "sse", "auto"]
-
 /**
  * The one place `materialize()`'s options are checked and defaulted. Every
  * mistake is an INVALID_ARGUMENT naming the stream and the option, thrown
@@ -96,26 +95,15 @@ export function resolveMaterializeOptions(given: MaterializeOptions, entry = "ma
   if (schema !== undefined && !isStateSchema(schema)) {
     throw invalidArgument(url, `schema must be a state schema made by createStateSchema (got ${describeValue(schema)})`)
   }
-  const offset = given.offset ?? DEFAULTS.offset
-  if (typeof offset !== "string" || offset === "") {
-    throw invalidArgument(url, `offset must be a non-empty string: "-1", "now" or a saved offset (got ${describeValue(offset)})`)
-  }
+  const { offset, live, shareAcrossTabs } = readStart(url, given, DEFAULTS.offset, DEFAULTS.live)
   const from = startCheckpoint(url, given.from, given.offset)
-  const live = given.live ?? DEFAULTS.live
-  if (!LIVE_MODES.includes(live)) {
-    throw invalidArgument(url, `live must be false, "long-poll", "sse" or "auto" (got ${describeValue(live)})`)
-  }
-  const sharing = given.shareAcrossTabs
-  if (sharing !== undefined && (typeof sharing !== "object" || sharing === null || typeof sharing.run !== "function")) {
-    throw invalidArgument(url, `shareAcrossTabs must be what tabSharing() returns (got ${describeValue(sharing)})`)
-  }
   return {
     json,
     schema,
     offset: from?.offset ?? offset,
     from,
     live,
-    shareAcrossTabs: sharing,
+    shareAcrossTabs,
     storage: checkpointStorage(url, given.storage),
     storageKey: optionalString(url, given.storageKey, "storageKey") ?? url,
     checkpointIntervalMs: duration(url, given.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs, "checkpointIntervalMs", {

@@ -1,5 +1,6 @@
 // @ts-check
-import { IdempotentProducer, JsonStream, StateWriter, createMemoryOutbox, createStateSchema, materialize } from "@durable-client/state"
+import { IdempotentProducer, JsonStream, StateWriter, createStateSchema, materialize } from "@durable-client/state"
+import { createMemoryOutbox } from "@durable-client/state/outbox"
 
 /** @typedef {import("./index.mjs").TourContext} TourContext */
 

@@ -1,5 +1,6 @@
 // Bundled into a page by outbox.test.ts: a producer with a durable outbox (IndexedDB or localStorage), driven from the test.
-import { IdempotentProducer, JsonStream, webStorageOutbox, type ProducerOutbox } from "../../src/index"
+import { IdempotentProducer, JsonStream, type ProducerOutbox } from "../../src/index"
+import { webStorageOutbox } from "../../src/outbox"
 import { indexedDbKeyValue } from "../../src/indexeddb"
 
 type Kind = "indexeddb" | "localStorage"

@@ -1,2 +1,3 @@
 // What the crash test's child process uses of the SDK, bundled from the sources for plain Node.
-export { IdempotentProducer, JsonStream, keyValueOutbox } from "../../src/index"
+export { IdempotentProducer, JsonStream } from "../../src/index"
+export { keyValueOutbox } from "../../src/outbox"

@@ -9,11 +9,9 @@ import {
   DurableStream,
   IdempotentProducer,
   JsonStream,
-  createMemoryOutbox,
-  keyValueOutbox,
-  webStorageOutbox,
   type DurableStreamError,
 } from "../../src/index"
+import { createMemoryOutbox, keyValueOutbox, webStorageOutbox } from "../../src/outbox"
 import { outboxKey } from "../../src/outbox-entry"
 import { FAST_RETRY, expectExactSequence, indexesOf, waitFor, type Numbered } from "./support"
 

@@ -1,7 +1,8 @@
 import { startFaultProxy, type FaultPlan, type FaultProxy } from "@durable-client/testing"
 import { useReferenceServer } from "@durable-client/testing/vitest"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { IdempotentProducer, JsonStream, producerWritable } from "../../src/index"
+import { IdempotentProducer, JsonStream } from "../../src/index"
+import { producerWritable } from "../../src/writable"
 import { FAST_RETRY, expectExactSequence, expectStreamError, jsonHandle, viaProxy } from "./support"
 
 const ref = useReferenceServer()
