@@ -8,3 +8,6 @@ export * from "@durable-client/bytes/internal"
 /** The one schema path every layer validates through. */
 export { isStandardSchema, validateWithSchema } from "./schema-validation"
 export type { SchemaVerdict, ValidationContext } from "./schema-validation"
+/** How our IndexedDB stores open their database and run a request (the key-value store, yjs's checkpoint store). */
+export { openIndexedDbStore } from "./indexeddb-store"
+export type { IndexedDbRun, IndexedDbStoreOptions } from "./indexeddb-store"
