@@ -398,7 +398,7 @@ describe("hang and slowloris", () => {
 
     // A producer append gets a 200 with an empty chunked body: no body
     // either, so its head is the part slowed down.
-    proxy.setPlan({ slowloris: 1, slowlorisIntervalMs: 1 });
+    proxy.setPlan({ slowloris: 1, slowlorisIntervalMs: 5 });
     const path = new URL(url).pathname;
     const chunks = await rawExchange(
       proxy,
@@ -409,8 +409,9 @@ describe("hang and slowloris", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer).toContain("producer-seq: 0\r\n");
     expect(answer.endsWith("content-length: 0\r\nconnection: close\r\n\r\n")).toBe(true);
-    expect(chunks[0]).toHaveLength(1);
-    expect(chunks.length).toBeGreaterThan(answer.length / 2);
+    // A byte per interval; a loaded machine may read a few at once, never the head in one piece.
+    expect(chunks[0]!.length).toBeLessThan(answer.length / 4);
+    expect(chunks.length).toBeGreaterThan(answer.length / 4);
     expect(await readDirect(url)).toBe("keptmore");
   });
 
