@@ -10,6 +10,9 @@ export async function startServer(env = {}) {
   const child = fork(fileURLToPath(new URL("./server-process.mjs", import.meta.url)), {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...env },
+    // The in-memory server holds every stream of the run (two of 200 MiB, a million
+    // events several times): more than Node's default heap, which ended one run.
+    execArgv: ["--max-old-space-size=8192"],
   })
   const url = await new Promise((resolve, reject) => {
     child.once("message", (message) => resolve(message.url))
