@@ -62,7 +62,7 @@ export function materializeHttpScenario({ serverUrl, quick, count }) {
         const tables = new Map()
         let offset = "-1"
         for (;;) {
-          const response = await fetch(`${url}?offset=${encodeURIComponent(offset)}`)
+          const response = await fetchOnFreshSocket(`${url}?offset=${encodeURIComponent(offset)}`)
           for (const event of JSON.parse(await response.text())) {
             let table = tables.get(event.type)
             if (table === undefined) tables.set(event.type, (table = new Map()))
@@ -183,5 +183,19 @@ async function append(url, from, to, keys) {
       parts = []
       bytes = 0
     }
+  }
+}
+
+/**
+ * Plain fetch, sent once more if the pooled keep-alive socket it went out on
+ * had been closed by the server (undici's "other side closed"): the least any
+ * reader must do, and what happened on a long 1M-event read.
+ */
+async function fetchOnFreshSocket(input) {
+  try {
+    return await fetch(input)
+  } catch (error) {
+    if (error?.cause?.code !== "UND_ERR_SOCKET") throw error
+    return fetch(input)
   }
 }
