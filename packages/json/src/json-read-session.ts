@@ -100,13 +100,22 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
 
   /** One message at a time. `offset` advances per batch, after its last message was taken. */
   async *messages(): AsyncGenerator<T, void, undefined> {
+    for await (const batch of this.decodedBatches()) for (const item of batch.items) yield item
+  }
+
+  /**
+   * Decoded batches for the one-at-a-time readers: a batch is committed when
+   * the next one is asked for, i.e. after its last message was taken; ending
+   * early cancels the session.
+   */
+  private async *decodedBatches(): AsyncGenerator<JsonBatch<T>, void, undefined> {
     const chunks = this.session[Symbol.asyncIterator]()
     try {
       for (;;) {
         const result = await chunks.next()
         if (result.done) return
         const batch = await this.decode(result.value)
-        for (const item of batch.items) yield item
+        yield batch
         this.commit(batch)
       }
     } finally {
@@ -142,21 +151,13 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
    * `messages()` does.
    */
   async *entries(): AsyncGenerator<PositionedMessage<T>, void, undefined> {
-    const chunks = this.session[Symbol.asyncIterator]()
-    try {
-      for (;;) {
-        const result = await chunks.next()
-        if (result.done) return
-        const batch = await this.decode(result.value)
-        for (let index = 0; index < batch.items.length; index++) {
-          yield { value: batch.items[index] as T, position: messagePosition(batch.start, index) }
-        }
-        this.commit(batch)
+    for await (const batch of this.decodedBatches()) {
+      for (let index = 0; index < batch.items.length; index++) {
+        yield { value: batch.items[index] as T, position: messagePosition(batch.start, index) }
       }
-    } finally {
-      await this.session.cancel()
     }
   }
+
 
   /** Every message up to the end of this session (up to date for `live: false`). */
   async json(): Promise<T[]> {
