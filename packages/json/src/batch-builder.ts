@@ -76,6 +76,8 @@ export interface BatchLimits {
 export interface LingerClock {
   startLinger(): void
   cancelLinger(): void
+  /** A batch was sealed: later appends go to another request. */
+  batchSealed?(): void
 }
 
 /** A batch not yet sent or sealed. */
@@ -157,6 +159,14 @@ const CLOSE_BRACE = 0x7d
 export class BatchBuilder<Ticket> {
   private open: Batch<Ticket> | undefined
   private linger: "idle" | "armed" | "expired" = "idle"
+  /**
+   * JSON: the open batch's body, written as messages join it (`[a,b,…`).
+   * Encoding each message once into its place costs a third of joining
+   * the texts and encoding the result at the seal, and a text is garbage
+   * as soon as it is written instead of living until the batch goes.
+   */
+  private jsonBody = EMPTY
+  private jsonLength = 0
 
   constructor(
     private readonly limits: BatchLimits,
@@ -166,7 +176,8 @@ export class BatchBuilder<Ticket> {
 
   /** Messages in the open batch. */
   get openCount(): number {
-    return this.open?.payloads.length ?? 0
+    // One ticket per message (a JSON batch keeps its messages only in its body).
+    return this.open?.tickets.length ?? 0
   }
 
   /** The open batch may go now: its linger is over (or the caller forces it). */
@@ -174,18 +185,46 @@ export class BatchBuilder<Ticket> {
     return this.linger === "expired"
   }
 
+  /** Adds a message and returns the batch it joined (sealed already when that filled it); `ticket` settles it. */
+  add(payload: Payload, ticket: Ticket): Batch<Ticket> {
+    return this.commit(payload, this.place(payload), ticket)
+  }
+
   /**
-   * Adds a message of `size` wire bytes and returns the batch it joined
-   * (sealed already when that filled it); `ticket` settles this message.
+   * Puts a message at the end of the open batch, sealing that batch first
+   * if the message would push its body past maxBatchBytes, and returns the
+   * message's wire size. `commit` gives it its ticket; nothing else may
+   * happen to the builder in between. (Two steps so an owner settling
+   * appends by batch makes the ticket after a seal, see settlement.ts.)
    */
-  add(payload: Payload, size: number, ticket: Ticket): Batch<Ticket> {
-    // A message that would push the body past maxBatchBytes starts the next batch.
-    if (this.open && this.bodyLength(this.open.size + size) > this.limits.maxBatchBytes) this.seal()
+  place(payload: Payload): number {
+    if (!this.limits.json) {
+      const size = (payload as Uint8Array).length
+      if (this.open && this.bodyLength(this.open.size + size) > this.limits.maxBatchBytes) this.seal()
+      return size
+    }
+    const start = this.jsonLength
+    const size = this.writeJson(payload as string)
+    if (this.open && this.bodyLength(this.open.size + size) > this.limits.maxBatchBytes) {
+      // It did not fit: the open batch goes without it, and it starts the next body.
+      const bytes = this.jsonBody.slice(start + 1, this.jsonLength)
+      this.jsonLength = start
+      this.seal()
+      this.reserve(bytes.length + 2)
+      this.jsonBody[0] = OPEN_BRACKET
+      this.jsonBody.set(bytes, 1)
+      this.jsonLength = bytes.length + 1
+    }
+    return size
+  }
+
+  /** The message `place` just put in the open batch joins it with its ticket; a full batch is sealed. */
+  commit(payload: Payload, size: number, ticket: Ticket): Batch<Ticket> {
     const batch = (this.open ??= newBatch())
-    batch.payloads.push(payload)
+    if (!this.limits.json) batch.payloads.push(payload)
     batch.tickets.push(ticket)
     batch.size += size
-    if (this.bodyLength(batch.size) >= this.limits.maxBatchBytes || batch.payloads.length >= this.limits.maxBatchItems) {
+    if (this.bodyLength(batch.size) >= this.limits.maxBatchBytes || batch.tickets.length >= this.limits.maxBatchItems) {
       this.seal()
     } else if (this.linger === "idle") {
       this.linger = "armed"
@@ -200,15 +239,19 @@ export class BatchBuilder<Ticket> {
     if (!batch) return
     this.open = undefined
     this.resetLinger()
-    batch.body = encodeBody(batch.payloads, this.limits.json)
-    // A JSON message's text is let go once it is in the body (a durable
-    // outbox keeps its own copy): tens of thousands of strings held until the
-    // answer cost the garbage collector more than everything else per message.
     if (this.limits.json) {
-      batch.payloads.length = 0
+      // Its messages are in the body only (a durable outbox keeps its own
+      // copy); `payloadsOf` finds them there for a 413 split.
+      this.jsonBody[this.jsonLength++] = CLOSE_BRACKET
+      batch.body = this.jsonBody.slice(0, this.jsonLength)
       batch.payloadsDropped = true
+      this.jsonBody = EMPTY
+      this.jsonLength = 0
+    } else {
+      batch.body = encodeBody(batch.payloads, false)
     }
     this.sealed.push(batch)
+    this.clock.batchSealed?.()
   }
 
   /** The clock fired. */
@@ -226,8 +269,41 @@ export class BatchBuilder<Ticket> {
   discard(): Batch<Ticket> | undefined {
     const batch = this.open
     this.open = undefined
+    this.jsonBody = EMPTY
+    this.jsonLength = 0
     this.resetLinger()
     return batch
+  }
+
+  /**
+   * Writes `[` or `,` and the text to the open JSON body, leaving room for
+   * the `]`; returns the text's wire size (its UTF-8 length + 1). Room for
+   * ASCII is made first; `encodeInto` stops before a character that does
+   * not fit whole, and the rest goes once there is room for it.
+   */
+  private writeJson(text: string): number {
+    const start = this.jsonLength
+    this.reserve(text.length + 2)
+    this.jsonBody[this.jsonLength++] = start === 0 ? OPEN_BRACKET : COMMA
+    let { read, written } = encoder.encodeInto(text, this.jsonBody.subarray(this.jsonLength, this.jsonBody.length - 1))
+    this.jsonLength += written
+    while (read < text.length) {
+      const rest = text.substring(read)
+      this.reserve(rest.length * 3 + 1)
+      const more = encoder.encodeInto(rest, this.jsonBody.subarray(this.jsonLength, this.jsonBody.length - 1))
+      read += more.read
+      this.jsonLength += more.written
+    }
+    return this.jsonLength - start
+  }
+
+  /** Room for `bytes` more in the open JSON body, doubling from a small start (a lone message does not cost a full-size buffer). */
+  private reserve(bytes: number): void {
+    const needed = this.jsonLength + bytes
+    if (needed <= this.jsonBody.length) return
+    const grown = new Uint8Array(Math.max(needed, Math.min(this.jsonBody.length * 2, this.limits.maxBatchBytes + 1), 1024))
+    grown.set(this.jsonBody.subarray(0, this.jsonLength))
+    this.jsonBody = grown
   }
 
   /** Body length of a batch whose entries add up to `size` (a JSON array has one more bracket). */
@@ -252,10 +328,17 @@ export function encodeBody(payloads: readonly Payload[], json: boolean): Uint8Ar
 
 /** Bytes a message adds to a batch body: UTF-8 text plus its comma or bracket (JSON), or its bytes. */
 export function wireSize(payload: Payload): number {
-  return typeof payload === "string" ? utf8Length(payload) + 1 : payload.length
+  if (typeof payload !== "string") return payload.length
+  // Encoding into a scratch buffer measures a short text faster than any
+  // scan in JavaScript (or a regular expression for non-ASCII) does.
+  if (payload.length <= SCRATCH_BYTES / 3) return encoder.encodeInto(payload, (scratch ??= new Uint8Array(SCRATCH_BYTES))).written + 1
+  return utf8Length(payload) + 1
 }
 
 const encoder = new TextEncoder()
+const SCRATCH_BYTES = 16 * 1024
+let scratch: Uint8Array | undefined
+const EMPTY = new Uint8Array(0)
 const decoder = new TextDecoder()
 const NON_ASCII = /[^\x00-\x7f]/
 

@@ -7,7 +7,7 @@ import {
   optionalSignal,
   optionsObject,
 } from "@durable-client/bytes/internal"
-import { encodeBody, toPayload, wireSize, type Batch, type Payload } from "./batch-builder"
+import { encodeBody, toPayload, type Batch, type Payload } from "./batch-builder"
 import { callbackFailed, reportCallbackError, untilAborted } from "@durable-client/bytes/internal"
 import { JsonStream } from "./json-stream"
 import type { Answer, ProducerAppendResult } from "./producer-commands"
@@ -20,7 +20,7 @@ import {
   type IdempotentProducerOptions,
   type ResolvedProducerOptions,
 } from "./producer-options"
-import { settle, settledRejection, type Settlement } from "./settlement"
+import { Settlements, settledRejection } from "./settlement"
 
 export type { ProducerAppendResult } from "./producer-commands"
 
@@ -68,9 +68,13 @@ export class IdempotentProducer<T = unknown> {
   private readonly contentType: string
   private readonly options: ResolvedProducerOptions
   private readonly abortController = new AbortController()
-  private readonly core: ProducerCore<Settlement>
+  private readonly core: ProducerCore<number>
+  /** The promises of appends (tickets are numbers, settled in cohorts). */
+  private readonly settlements = new Settlements()
   private state: "open" | "closing" | "closed" | "detached" = "open"
   private lingerTimer: ReturnType<typeof setTimeout> | undefined
+  /** A batch was handed to fetch since `waitForCapacity()` last gave the event loop a turn. */
+  private sentSinceYield = false
   /** flush() calls waiting for the core to be idle. */
   private readonly idleWaiters: Array<() => void> = []
   /** restart() waiting for every request to be back. */
@@ -83,7 +87,7 @@ export class IdempotentProducer<T = unknown> {
   /** Messages refused alone (PAYLOAD_TOO_LARGE), for onError; the producer goes on. */
   private readonly unreportedRefusals: Error[] = []
   /** Keeps the outbox in step with the core, when there is one. */
-  private readonly journal: OutboxJournal<Settlement> | undefined
+  private readonly journal: OutboxJournal<number> | undefined
 
   constructor(
     target: DurableStream | JsonStream<T>,
@@ -109,7 +113,7 @@ export class IdempotentProducer<T = unknown> {
     this.contentType = contentType
     this.json = isJsonContentType(contentType)
     const { epoch, autoClaim, maxBatchBytes, maxBatchItems, maxInFlight, maxBufferedBytes, lingerMs } = this.options
-    this.core = new ProducerCore<Settlement>(
+    this.core = new ProducerCore<number>(
       {
         url: this.url,
         producerId,
@@ -122,16 +126,20 @@ export class IdempotentProducer<T = unknown> {
         maxBufferedBytes,
       },
       {
-        createTicket: settle,
-        send: (batch) => void this.transmit(batch),
+        createTicket: () => this.settlements.create(),
+        batchSealed: () => this.settlements.cut(),
+        send: (batch) => {
+          this.sentSinceYield = true
+          void this.transmit(batch)
+        },
         checkClosed: (batch, answer) => void this.checkClosed(batch, answer),
         resolve: (ticket, result) => {
           this.journal?.settle(ticket)
-          ticket.resolve(result)
+          this.settlements.resolve(ticket, result)
         },
         reject: (ticket, error) => {
           this.journal?.settle(ticket)
-          ticket.reject(error)
+          this.settlements.reject(ticket, error)
         },
         failed: (error) => {
           this.unreported = error
@@ -155,7 +163,7 @@ export class IdempotentProducer<T = unknown> {
     if (outbox) {
       // The journal comes with the outbox adapter: a producer without an outbox does not ship it.
       const Journal = outbox[OUTBOX_JOURNAL] as typeof OutboxJournal
-      this.journal = new Journal<Settlement>(
+      this.journal = new Journal<number>(
         outbox,
         { url: this.url, producerId, json: this.json, maxBatchItems, maxBatchBytes },
         {
@@ -206,7 +214,15 @@ export class IdempotentProducer<T = unknown> {
    * bounded on a slow network.
    */
   waitForCapacity(): Promise<void> {
-    if (!this.core.overLimit && this.core.backlogged) return yieldToEventLoop()
+    if (this.core.overLimit) return this.ready
+    // A request handed to fetch is only written to its socket in a later
+    // turn: without one, the writer would encode the whole window before
+    // the first byte left, instead of encoding the next batch while the
+    // server stores this one.
+    if (this.sentSinceYield || this.core.backlogged) {
+      this.sentSinceYield = false
+      return yieldToEventLoop()
+    }
     return this.ready
   }
 
@@ -235,10 +251,10 @@ export class IdempotentProducer<T = unknown> {
       return settledRejection(error as Error)
     }
     // The hot path: no closure per message (see step).
-    const ticket = this.core.append(payload, wireSize(payload))
+    const ticket = this.core.append(payload)
     this.afterStep()
     this.journal?.accept(ticket, payload)
-    return ticket.promise
+    return this.settlements.lastPromise!
   }
 
   /**
@@ -297,11 +313,15 @@ export class IdempotentProducer<T = unknown> {
     this.closing = (async () => {
       if (this.state === "open") this.state = "closing"
       await this.flush()
-      const ticket = this.core.enqueueClose(body)
+      // The close settles on its own, not with the appends before it.
+      this.settlements.cut()
+      this.core.enqueueClose(body)
+      const closed = this.settlements.lastPromise!
+      this.settlements.cut()
       this.step(() => this.core.beginFlush())
       let result: ProducerAppendResult
       try {
-        result = await ticket.promise
+        result = await closed
       } finally {
         this.core.endFlush()
       }
@@ -374,7 +394,7 @@ export class IdempotentProducer<T = unknown> {
   }
 
   /** One POST of the batch (the handle retries network errors, 429 and 5xx under the same tuple). */
-  private async transmit(batch: Batch<Settlement>): Promise<void> {
+  private async transmit(batch: Batch<number>): Promise<void> {
     if (this.journal) {
       // Its tuple is in the outbox before it is sent: a crash from here on leaves it for the next instance to resend.
       try {
@@ -398,7 +418,7 @@ export class IdempotentProducer<T = unknown> {
   }
 
   /** Reads the outbox an earlier instance left; its batches go before anything appended since. */
-  private async restoreOutbox(journal: OutboxJournal<Settlement>): Promise<void> {
+  private async restoreOutbox(journal: OutboxJournal<number>): Promise<void> {
     try {
       const snapshot = await journal.read()
       journal.adopt(this.step(() => this.core.restore(snapshot)))
@@ -420,7 +440,7 @@ export class IdempotentProducer<T = unknown> {
     })
   }
 
-  private async checkClosed(batch: Batch<Settlement>, answer: Answer): Promise<void> {
+  private async checkClosed(batch: Batch<number>, answer: Answer): Promise<void> {
     let closed: boolean
     try {
       closed = (await this.stream.head({ signal: this.abortController.signal })).closed
@@ -431,7 +451,7 @@ export class IdempotentProducer<T = unknown> {
     this.step(() => this.core.closeChecked(batch, answer, closed))
   }
 
-  private post(batch: Batch<Settlement>): Promise<Answer> {
+  private post(batch: Batch<number>): Promise<Answer> {
     const headers: Record<string, string> = {
       [H.producerId]: this.producerId,
       [H.producerEpoch]: String(batch.epoch),

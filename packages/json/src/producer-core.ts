@@ -130,14 +130,19 @@ export class ProducerCore<Ticket> {
     )
   }
 
-  /** Queues one encoded message of `size` wire bytes; returns the ticket its result comes through. */
-  append(payload: Payload, size: number): Ticket {
-    const ticket = this.commands.createTicket()
+  /** Queues one encoded message; returns the ticket its result comes through. */
+  append(payload: Payload): Ticket {
     if (this.waiting.length > 0 || this.overLimit) {
-      this.waiting.push({ payload, size, ticket })
+      const ticket = this.commands.createTicket()
+      this.waiting.push({ payload, size: wireSize(payload), ticket })
       return ticket
     }
-    this.addToOpenBatch(payload, size, ticket)
+    // The ticket is made once the message's batch is known: an owner
+    // settling appends by batch (settlement.ts) hears of a seal first.
+    const size = this.builder.place(payload)
+    const ticket = this.commands.createTicket()
+    this.builder.commit(payload, size, ticket)
+    this.buffered += size
     this.pump()
     return ticket
   }
@@ -265,6 +270,7 @@ export class ProducerCore<Ticket> {
       }
       tickets.push(...batch.tickets)
       batch.body = encodeBody(batch.payloads, this.config.json)
+      this.commands.batchSealed?.()
       batch.restored = true
       this.buffered += batch.size
       return batch
@@ -332,7 +338,7 @@ export class ProducerCore<Ticket> {
   }
 
   private addToOpenBatch(payload: Payload, size: number, ticket: Ticket): void {
-    this.builder.add(payload, size, ticket)
+    this.builder.add(payload, ticket)
     this.buffered += size
   }
 

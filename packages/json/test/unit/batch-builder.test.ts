@@ -13,7 +13,7 @@ function builder(maxBatchBytes: number, maxBatchItems = Number.POSITIVE_INFINITY
     startLinger: () => clock.push("start"),
     cancelLinger: () => clock.push("cancel"),
   })
-  const add = (text: string) => batches.add(text, wireSize(text), tickets++)
+  const add = (text: string) => batches.add(text, tickets++)
   return { batches, sealed, clock, add }
 }
 
@@ -23,6 +23,17 @@ describe("wire sizes", () => {
       fc.property(fc.string({ unit: "grapheme" }), (text) => {
         expect(utf8Length(text)).toBe(encoder.encode(text).length)
       })
+    )
+  })
+
+  it("wireSize is a text's UTF-8 length plus its comma or bracket, short or long", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), fc.integer({ min: 0, max: 3 }), (text, repeat) => {
+        // Repeated past the scratch buffer a short text is measured in.
+        const long = text.repeat(1 + repeat * 4000)
+        expect(wireSize(long)).toBe(encoder.encode(long).length + 1)
+      }),
+      { numRuns: 40 }
     )
   })
 })
@@ -45,7 +56,7 @@ describe("message texts found again in a sealed JSON body", () => {
       cancelLinger: () => undefined,
     })
     const texts = ['{"a":"x,y]"}', '"\\\\"', "[1,[2]]"]
-    texts.forEach((text, i) => batches.add(text, wireSize(text), i))
+    texts.forEach((text, i) => batches.add(text, i))
     const [batch] = sealed
     expect(batch!.payloads).toEqual([])
     expect(payloadsOf(batch!)).toEqual(texts)
@@ -55,7 +66,7 @@ describe("message texts found again in a sealed JSON body", () => {
 describe("BatchBuilder", () => {
   it("no body exceeds maxBatchBytes unless it holds one larger message, and every message goes out once, in order", () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 30 }), { maxLength: 40 }), fc.integer({ min: 3, max: 64 }), (texts, max) => {
+      fc.property(fc.array(fc.string({ unit: "grapheme", maxLength: 30 }), { maxLength: 40 }), fc.integer({ min: 3, max: 64 }), (texts, max) => {
         const { batches, sealed, add } = builder(max)
         const messages = texts.map((text) => JSON.stringify(text))
         for (const message of messages) add(message)
@@ -63,9 +74,25 @@ describe("BatchBuilder", () => {
         const bodies = sealed.map((batch) => JSON.parse(decoder.decode(batch.body)) as string[])
         expect(bodies.flat()).toEqual(texts)
         for (const batch of sealed) {
-          if (batch.payloads.length > 1) expect(batch.body!.length).toBeLessThanOrEqual(max)
+          if (batch.tickets.length > 1) expect(batch.body!.length).toBeLessThanOrEqual(max)
+          // The size counted against the limits is the body's, exactly.
+          expect(batch.body!.length).toBe(batch.size + 1)
         }
       })
+    )
+  })
+
+  it("writes long texts of multi-byte characters whole, past the room made for ASCII", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "grapheme", minLength: 200, maxLength: 600 }), { minLength: 1, maxLength: 12 }), (texts) => {
+        const { batches, sealed, add } = builder(4096)
+        const messages = texts.map((text) => JSON.stringify(text.repeat(3)))
+        for (const message of messages) add(message)
+        batches.seal()
+        expect(sealed.flatMap((batch) => JSON.parse(decoder.decode(batch.body)) as string[])).toEqual(texts.map((text) => text.repeat(3)))
+        for (const batch of sealed) expect(batch.body!.length).toBe(batch.size + 1)
+      }),
+      { numRuns: 60 }
     )
   })
 

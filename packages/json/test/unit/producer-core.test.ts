@@ -55,7 +55,7 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
     commands
   )
   /** Appends a JSON message given as its text (its wire size is the text plus a comma). */
-  const append = (text: string): Ticket => core.append(text, text.length + 1)
+  const append = (text: string): Ticket => core.append(text)
   /** What went out, as [epoch, seq, body] per send. */
   const wire = (): Array<[number, number, string]> =>
     sent.map((batch) => [batch.epoch, batch.seq, new TextDecoder().decode(batch.body)])
