@@ -2,7 +2,16 @@
 // `pnpm bench [--quick] [--rounds N] [--only NAME]`: every scenario runs ours, the
 // reference client and (where it applies) raw fetch in the same process,
 // interleaved over several rounds; the table shows medians and ratios.
-import { writeFileSync } from "node:fs"
+//
+// Each scenario runs in a Node process of its own, with a reference server
+// of its own: what one scenario leaves behind (a million events kept alive,
+// a server heap full of streams, a warmed-up or fragmented heap) cannot
+// slow the next one's garbage collections. This process only spawns them
+// (`--scenario-index I --rows-out FILE`) and renders their rows.
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { bundleScenario } from "./scenarios/bundle-size.mjs"
 import { catchUpBytesScenario, catchUpJsonScenario } from "./scenarios/catch-up.mjs"
@@ -23,42 +32,90 @@ const quick = args.includes("--quick")
 const rounds = Number(valueOf("--rounds") ?? (quick ? 1 : 5))
 const only = valueOf("--only")
 const write = args.includes("--write") || (!quick && !only)
+const scenarioIndex = valueOf("--scenario-index")
+const rowsOut = valueOf("--rows-out")
 
 function valueOf(flag) {
   const at = args.indexOf(flag)
   return at === -1 ? undefined : args[at + 1]
 }
 
-const server = await startServer()
-const serverUrl = server.url
+/** Every scenario, in run order. Constructing one does no work: that is its setup's. */
+function allScenarios(options) {
+  const { quick } = options
+  return [
+    producerScenario(options),
+    catchUpJsonScenario(options),
+    catchUpBytesScenario(options),
+    largeCatchUpScenario({ ...options, format: "bytes" }),
+    largeCatchUpScenario({ ...options, format: "json" }),
+    liveLatencyScenario({ ...options, live: "sse" }),
+    liveLatencyScenario({ ...options, live: "long-poll" }),
+    fanOutScenario({ ...options, live: "sse" }),
+    fanOutScenario({ ...options, live: "long-poll" }),
+    cdnScenario(options),
+    materializeScenario(options),
+    materializeHttpScenario({ ...options, count: quick ? 10_000 : 100_000 }),
+    materializeHttpScenario({ ...options, count: quick ? 50_000 : 1_000_000 }),
+    liveQueryScenario(options),
+    yjsScenario(options),
+    bundleScenario(),
+  ]
+}
 
-const options = { serverUrl, quick }
-const scenarios = [
-  producerScenario(options),
-  catchUpJsonScenario(options),
-  catchUpBytesScenario(options),
-  largeCatchUpScenario({ ...options, format: "bytes" }),
-  largeCatchUpScenario({ ...options, format: "json" }),
-  liveLatencyScenario({ ...options, live: "sse" }),
-  liveLatencyScenario({ ...options, live: "long-poll" }),
-  fanOutScenario({ ...options, live: "sse" }),
-  fanOutScenario({ ...options, live: "long-poll" }),
-  cdnScenario(options),
-  materializeScenario(options),
-  materializeHttpScenario({ ...options, count: quick ? 10_000 : 100_000 }),
-  materializeHttpScenario({ ...options, count: quick ? 50_000 : 1_000_000 }),
-  liveQueryScenario(options),
-  yjsScenario(options),
-  bundleScenario(),
-].filter((scenario) => !only || scenario.name.toLowerCase().includes(only.toLowerCase()))
+if (scenarioIndex === undefined) {
+  await runAll()
+} else {
+  await runOne(Number(scenarioIndex))
+}
 
-const rows = []
-try {
-  for (const scenario of scenarios) {
+/** The parent: one child process per chosen scenario, then the table (and, on a full run, the files). */
+async function runAll() {
+  const chosen = allScenarios({ serverUrl: undefined, quick })
+    .map((scenario, index) => ({ name: scenario.name, index }))
+    .filter(({ name }) => !only || name.toLowerCase().includes(only.toLowerCase()))
+  const dir = mkdtempSync(join(tmpdir(), "durable-bench-"))
+  const rows = []
+  try {
+    for (const { index } of chosen) {
+      const out = join(dir, `rows-${index}.json`)
+      const childArgs = [...args.filter((arg) => arg !== "--write"), "--scenario-index", String(index), "--rows-out", out]
+      // Inherited output: the child's progress lines and errors show as they happen.
+      execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...childArgs], { stdio: "inherit" })
+      // JSON has no undefined and turns NaN into null: both read back as "no figure".
+      rows.push(...JSON.parse(readFileSync(out, "utf8"), (_, value) => (value === null ? undefined : value)))
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  console.log(renderTable(rows))
+  if (write) {
+    const root = fileURLToPath(new URL("../", import.meta.url))
+    writeFileSync(`${root}BENCHMARKS.md`, renderMarkdown(rows, { rounds }))
+    writeFileSync(`${root}benchmarks.svg`, renderChart(rows))
+    console.log(`\nwrote packages/bench/BENCHMARKS.md and packages/bench/benchmarks.svg`)
+  }
+}
+
+/** A child: one scenario against a server of its own; its rows go to `--rows-out`. */
+async function runOne(index) {
+  const server = await startServer()
+  const scenario = allScenarios({ serverUrl: server.url, quick })[index]
+  const rows = []
+  try {
+    await measureScenario(scenario, rows)
+  } finally {
+    await server.stop()
+  }
+  writeFileSync(rowsOut, JSON.stringify(rows))
+}
+
+async function measureScenario(scenario, rows) {
+  {
     process.stderr.write(`• ${scenario.name}: ${scenario.detail}\n`)
     if (scenario.once) {
       for (const row of await scenario.measureAll()) rows.push({ scenario: scenario.name, better: scenario.better, ...row })
-      continue
+      return
     }
     await scenario.setup?.()
     const contenders = scenario.contenders ?? ["ours", "reference", "raw"]
@@ -87,14 +144,4 @@ try {
       rows.push(row)
     }
   }
-} finally {
-  await server.stop()
-}
-
-console.log(renderTable(rows))
-if (write) {
-  const root = fileURLToPath(new URL("../", import.meta.url))
-  writeFileSync(`${root}BENCHMARKS.md`, renderMarkdown(rows, { rounds }))
-  writeFileSync(`${root}benchmarks.svg`, renderChart(rows))
-  console.log(`\nwrote packages/bench/BENCHMARKS.md and packages/bench/benchmarks.svg`)
 }

@@ -23,34 +23,36 @@ const noop = (): void => undefined
  * that still spans several batches (appends that waited for capacity, a
  * batch a 413 split) resolves when the last of them is settled.
  *
- * A ticket is a number: the append's place in the producer's order.
+ * A ticket is a number: the append's place in the producer's order, with
+ * a gap after each cohort.
  */
 export class Settlements {
   private nextTicket = 0
-  private open: Cohort | undefined
-  /** Cohorts with tickets not yet settled, in ticket order. */
-  private readonly live: Cohort[] = []
-
+  /**
+   * Cohorts with tickets not yet settled, by block: a cohort's tickets are
+   * one block of `COHORT_SIZE` numbers (a cut skips to the next block), so
+   * a ticket finds its cohort with one division.
+   */
+  private readonly cohorts = new Map<number, Cohort>()
   /** The promise of the ticket `create()` made last (the append's, or the close's). */
   lastPromise: Promise<ProducerAppendResult> | undefined
 
   /** A new ticket, in the open cohort. */
   create(): number {
-    let cohort = this.open
-    if (!cohort || cohort.promises.length >= COHORT_SIZE) {
-      cohort = this.open = new Cohort(this.nextTicket)
-      this.live.push(cohort)
-    }
+    const ticket = this.nextTicket++
+    const block = Math.floor(ticket / COHORT_SIZE)
+    let cohort = this.cohorts.get(block)
+    if (!cohort) this.cohorts.set(block, (cohort = new Cohort()))
     const promise = cohort.settled.then(takeOutcome)
     cohort.promises.push(promise)
     cohort.pending++
     this.lastPromise = promise
-    return this.nextTicket++
+    return ticket
   }
 
   /** Later tickets go to a new cohort. */
   cut(): void {
-    this.open = undefined
+    if (this.nextTicket % COHORT_SIZE !== 0) this.nextTicket = (Math.floor(this.nextTicket / COHORT_SIZE) + 1) * COHORT_SIZE
   }
 
   resolve(ticket: number, result: ProducerAppendResult): void {
@@ -62,12 +64,12 @@ export class Settlements {
   }
 
   private record(ticket: number, outcome: ProducerAppendResult | Error): void {
-    const cohort = this.find(ticket)
-    if (!cohort) return
-    const at = ticket - cohort.start
-    if (cohort.outcomes[at] !== undefined) return
+    const block = Math.floor(ticket / COHORT_SIZE)
+    const cohort = this.cohorts.get(block)
+    const at = ticket % COHORT_SIZE
+    if (!cohort || cohort.outcomes[at] !== undefined) return
     // A cohort that has begun to settle takes no more tickets.
-    if (cohort === this.open) this.open = undefined
+    if (Math.floor(this.nextTicket / COHORT_SIZE) === block) this.cut()
     if (outcome instanceof Error) {
       // Fire-and-forget callers must not crash the process on rejection;
       // flush() and onError report it. The handler is attached only when a
@@ -76,23 +78,8 @@ export class Settlements {
     }
     cohort.outcomes[at] = outcome
     if (--cohort.pending > 0) return
-    this.live.splice(this.live.indexOf(cohort), 1)
+    this.cohorts.delete(block)
     cohort.settle(cohort)
-  }
-
-  /** The live cohort holding `ticket` (binary search: live cohorts are few, but may be many under backpressure). */
-  private find(ticket: number): Cohort | undefined {
-    const live = this.live
-    let low = 0
-    let high = live.length - 1
-    while (low <= high) {
-      const middle = (low + high) >>> 1
-      const cohort = live[middle]!
-      if (ticket < cohort.start) high = middle - 1
-      else if (ticket >= cohort.start + cohort.promises.length) low = middle + 1
-      else return cohort
-    }
-    return undefined
   }
 }
 
@@ -108,7 +95,7 @@ class Cohort {
   readonly settled: Promise<Cohort>
   settle!: (cohort: Cohort) => void
 
-  constructor(readonly start: number) {
+  constructor() {
     this.settled = new Promise<Cohort>((resolve) => {
       this.settle = resolve
     })

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { BatchBuilder, encodeBody, jsonArrayElements, payloadsOf, utf8Length, wireSize, type Batch } from "../../src/batch-builder"
+import { BatchBuilder, encodeBody, jsonArrayElements, payloadsOf, wireSize, type Batch } from "../../src/batch-builder"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -18,14 +18,6 @@ function builder(maxBatchBytes: number, maxBatchItems = Number.POSITIVE_INFINITY
 }
 
 describe("wire sizes", () => {
-  it("utf8Length is the length TextEncoder produces, for any well-formed string", () => {
-    fc.assert(
-      fc.property(fc.string({ unit: "grapheme" }), (text) => {
-        expect(utf8Length(text)).toBe(encoder.encode(text).length)
-      })
-    )
-  })
-
   it("wireSize is a text's UTF-8 length plus its comma or bracket, short or long", () => {
     fc.assert(
       fc.property(fc.string({ unit: "grapheme" }), fc.integer({ min: 0, max: 3 }), (text, repeat) => {
