@@ -59,8 +59,9 @@ Measured by \`pnpm bench\` (packages/bench). Every scenario runs durable-client 
 the reference client \`@durable-streams/client\` / \`@durable-streams/state\` ("reference") and,
 where it applies, the floor ("raw": plain \`fetch\` doing the least the task needs, such as
 \`fetch\` + \`JSON.parse\`, or one bare idle request per reader), in one process, interleaved over
-${rounds} rounds; values are medians. The reference server runs in a separate process on
-loopback, so CPU and heap figures are the client's alone.
+${rounds} rounds; values are medians. Each scenario has a Node process of its own, so nothing one
+leaves in the heap slows another's garbage collections, and a reference server of its own in a
+separate process on loopback, so CPU and heap figures are the client's alone.
 
 "vs reference" and "vs raw" are oriented so that **above 1× means ours is better**
 (higher throughput, or lower latency / CPU / memory / size). Against the floor, 1× is the best a
@@ -101,11 +102,12 @@ const FLOOR_NOTES = `## The floors
 - **Producer**: "raw" POSTs the messages as 1 MiB JSON bodies built before the clock starts, one
   request at a time: no serialisation, no per-message promise, nothing but the server's work and
   the transfer. A producer is handed values, so it must at least \`JSON.stringify\` and UTF-8
-  encode each one: "serialise only" is that cost alone in this process, and "values in (raw:
-  serialising)" is the same floor with serialisation inside the clock — the like-for-like floor
-  for any producer. The gap to the pre-built floor that remains beyond serialisation is one
-  promise per append (the API's per-message acknowledgement) and the bookkeeping that makes
-  retries exactly-once, on the same two cores as the server.
+  encode each one: "serialise only" is that cost alone in this process; "values in (raw:
+  serialising)" is the pre-built floor with serialisation inside the clock, one request at a time,
+  and "values in (raw: serialising, pipelined)" keeps up to five requests in flight and builds the
+  next body while the last one is written, the most any producer taking values can make of two
+  cores. Ours also keeps one promise per append (the API's per-message acknowledgement, settled in
+  cohorts of one pending promise) and the bookkeeping that makes retries exactly-once.
 - **Bundle size** (\`pnpm size --modules\`: each module's minified bytes and what the min+gzip
   total loses without it): the bytes layer is the read state machine, the HTTP core with its
   deadlines and redirect rules, option validation, SSE, lifecycle pausing, typed errors with
