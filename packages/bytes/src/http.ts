@@ -192,9 +192,9 @@ async function attemptOnce<T>(
  * cannot be sent, fails at once: retrying would only repeat it. `secrets`
  * are the caller's header and param values, kept out of error messages.
  */
-async function resolveRequestValues(
+export async function resolveRequestValues(
   context: ClientContext,
-  plan: RequestPlan<unknown>,
+  plan: Pick<RequestPlan<unknown>, "operation" | "offset" | "extraHeaders" | "extraParams" | "headers">,
   overrides: RetryWith
 ): Promise<{ headers: Record<string, string>; params: Record<string, string>; secrets: string[] }> {
   const where = { url: context.url, operation: plan.operation, offset: plan.offset }
@@ -230,7 +230,7 @@ async function resolveRequestValues(
  * (browsers show it as an opaque response with status 0), or one fetch
  * followed anyway (runtimes that ignore `redirect`).
  */
-function isRedirect(response: Response, plan: RequestPlan<unknown>): boolean {
+export function isRedirect(response: Response, plan: Pick<RequestPlan<unknown>, "followRedirects">): boolean {
   if (plan.followRedirects) return false
   return (
     response.type === "opaqueredirect" ||
@@ -239,10 +239,10 @@ function isRedirect(response: Response, plan: RequestPlan<unknown>): boolean {
   )
 }
 
-function redirectError(
+export function redirectError(
   response: Response,
   url: string,
-  plan: RequestPlan<unknown>,
+  plan: Pick<RequestPlan<unknown>, "method" | "operation" | "offset">,
   secrets: readonly string[]
 ): DurableStreamError {
   const raw = response.headers.get("Location") ?? (response.redirected ? response.url : undefined) ?? undefined

@@ -1,15 +1,16 @@
-import { AbortReason, linkedController } from "./abort"
+import { AbortReason } from "./abort"
 import { aliasAsyncIterator } from "./async-iterator"
 import { concatBytes } from "./bytes-util"
-import { invalidArgument, isDurableStreamError } from "./errors"
+import { invalidArgument, isDurableStreamError, type DurableStreamError } from "./errors"
 import type { ClientContext } from "./http"
 import type { LifecycleOptions } from "./lifecycle"
 import type { LiveSharing } from "./live-sharing"
-import { resolveReadOptions, type ResolvedReadOptions } from "./options"
-import { readLoop } from "./read-loop"
+import type { PauseReason } from "./live-supervisor"
+import { resolveReadOptions } from "./options"
+import { ReadMachine } from "./read-machine"
 import type { ReadOptions } from "./read-options"
 import type { StreamChunk } from "./read-position"
-import type { ReadFacts } from "./read-transport"
+import type { TransportName } from "./read-transport"
 import { HealthTracker, notify, type SessionHealth, type SessionStatus } from "./session-health"
 import { toStreamError } from "./stream-error"
 
@@ -27,14 +28,17 @@ export interface SessionContext extends ClientContext {
   lifecycle?: LifecycleOptions | undefined
 }
 
+type Handler = (chunk: StreamChunk) => void | Promise<void>
+
 /**
  * One read of a stream from an offset: the consumer's side. Pull-based:
  * nothing is requested until the consumer asks for data, and the next
  * request waits until the consumer has taken the previous chunk, so a slow
  * consumer slows the reader instead of filling memory. The reading itself
- * is read-loop.ts.
+ * is the state machine it extends (read-machine.ts): a session is one
+ * object, whatever it is doing.
  */
-export class ReadSession implements AsyncIterable<StreamChunk> {
+export class ReadSession extends ReadMachine implements AsyncIterable<StreamChunk> {
   /**
    * Checkpoint: the offset after the last chunk delivered to the consumer
    * (handed out by the iterator, or fully handled by a `subscribe` handler).
@@ -49,32 +53,23 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   liveTransport: "sse" | "long-poll" | undefined
 
   readonly url: string
-  private readonly controller: AbortController
-  private readonly releaseSignal: () => void
-  private readonly userSignal: AbortSignal | undefined
   /** Created by the first listener: most sessions never get one, and an empty Set is not free. */
   private statusListeners: Set<(status: SessionStatus) => void> | undefined
   private readonly healthTracker: HealthTracker
-  private readonly facts: ReadFacts
   private started = false
   private cancelled = false
-  private generator: AsyncGenerator<StreamChunk> | undefined
-  private readonly options: ResolvedReadOptions
+  /** With `shareAcrossTabs`: the chunks the sharing produces, and what stops its reads. */
+  private shared: AsyncGenerator<StreamChunk> | undefined
+  private sharedStop: AbortController | undefined
+  private readonly session: SessionContext
 
-  constructor(
-    private readonly context: SessionContext,
-    given?: ReadOptions
-  ) {
+  constructor(context: SessionContext, given?: ReadOptions) {
+    const options = resolveReadOptions(context, given)
+    super(context, options, context.contentType)
+    this.session = context
     this.url = context.url
     this.healthTracker = new HealthTracker(this.url)
-    const options = resolveReadOptions(context, given)
-    this.options = options
     this.offset = options.offset
-    this.facts = { contentType: context.contentType, streamingBodies: true, redirectedUrl: undefined }
-    this.userSignal = options.signal
-    const linked = linkedController(options.signal)
-    this.controller = linked.controller
-    this.releaseSignal = linked.dispose
   }
 
   /**
@@ -94,16 +89,6 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     return this.healthTracker.subscribe(listener)
   }
 
-  /** The stream's content type, once known. */
-  get contentType(): string | undefined {
-    return this.facts.contentType
-  }
-
-  /** With `followRedirects`: the URL the last response came from, when a redirect led there. */
-  get redirectedUrl(): string | undefined {
-    return this.facts.redirectedUrl
-  }
-
   /** Listens for status changes; returns a function that stops listening. A listener that throws never disturbs the session. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
     const listeners = (this.statusListeners ??= new Set())
@@ -118,17 +103,18 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   async cancel(): Promise<void> {
     if (this.cancelled) return
     this.cancelled = true
-    this.controller.abort(new AbortReason("cancel"))
-    this.releaseSignal()
+    const reason = new AbortReason("cancel")
+    this.halt(reason)
+    this.sharedStop?.abort(reason)
     this.setStatus("closed")
-    await this.generator?.return(undefined).catch(() => undefined)
+    await this.shared?.return(undefined).catch(() => undefined)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamChunk> {
-    const generator = this.claim("iterate")
+    this.claim("iterate")
     return {
       next: async () => {
-        const result = await this.pull(generator)
+        const result = await this.pull()
         if (!result.done) this.commit(result.value)
         return result
       },
@@ -145,30 +131,51 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
    * handler finished. Resolves at end of stream or `cancel()`; rejects with
    * the session's error, or the handler's.
    */
-  forEach(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
+  forEach(handler: Handler): Promise<void> {
     return this.consume(handler)
   }
 
   /** @deprecated Use `forEach(handler)`: `subscribe` names a change listener in every layer (see the root README). */
-  subscribe(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
+  subscribe(handler: Handler): Promise<void> {
     return this.consume(handler)
   }
 
-  private async consume(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
-    const generator = this.claim("subscribe")
-    for (;;) {
-      const result = await this.pull(generator)
-      if (result.done) return
-      try {
-        await handler(result.value)
-      } catch (error) {
+  /**
+   * Not an async function: an idle session waits in here, and a suspended
+   * async frame is one more thing it would hold. A chain of promises holds
+   * only the reaction waiting for the next chunk.
+   */
+  private consume(handler: Handler): Promise<void> {
+    try {
+      this.claim("subscribe")
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return new Promise((resolve, reject) => this.handleNext(handler, resolve, reject))
+  }
+
+  private handleNext(handler: Handler, resolve: () => void, reject: (error: unknown) => void): void {
+    this.pull().then((result) => {
+      if (result.done) return resolve()
+      const chunk = result.value
+      const handled = (): void => {
+        this.commit(chunk)
+        this.handleNext(handler, resolve, reject)
+      }
+      const failed = (error: unknown): void => {
         // Listeners hear "error" first; cancel() then leaves a finished session alone.
         this.setStatus("error")
-        await this.cancel()
-        throw error
+        void this.cancel().then(() => reject(error))
       }
-      this.commit(result.value)
-    }
+      let returned: void | Promise<void>
+      try {
+        returned = handler(chunk)
+      } catch (error) {
+        return failed(error)
+      }
+      if (returned && typeof returned.then === "function") returned.then(handled, failed)
+      else handled()
+    }, reject)
   }
 
   /** Reads to the end of this session (up to date for `live: false`) and returns every byte. */
@@ -184,16 +191,13 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   }
 
   private throwIfAbortedByCaller(): void {
-    if (this.userSignal?.aborted) {
-      throw toStreamError(this.userSignal.reason, this.url, {
-        operation: "read",
-        offset: this.offset,
-        signal: this.userSignal,
-      })
+    const signal = this.options.signal
+    if (signal?.aborted) {
+      throw toStreamError(signal.reason, this.url, { operation: "read", offset: this.offset, signal })
     }
   }
 
-  private claim(kind: string): AsyncGenerator<StreamChunk> {
+  private claim(kind: string): void {
     if (this.started) {
       throw invalidArgument(
         this.url,
@@ -202,31 +206,24 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
       )
     }
     this.started = true
-    this.generator = this.produce()
-    return this.generator
+    const sharing = this.options.shareAcrossTabs
+    if (sharing && this.options.live !== false) this.shared = this.produceShared(sharing)
   }
 
-  /**
-   * Next chunk, turning a cancel into a quiet end and recording failures.
-   * Not an async function: an idle session waits here, and an async
-   * function's suspended frame is one more thing it would hold.
-   */
-  private pull(generator: AsyncGenerator<StreamChunk>): Promise<IteratorResult<StreamChunk>> {
+  /** Next chunk; a cancel is a quiet end. */
+  private pull(): Promise<IteratorResult<StreamChunk>> {
     if (this.cancelled) return Promise.resolve({ done: true, value: undefined })
-    return generator.next().then(
+    if (!this.shared) return this.nextChunk()
+    return this.shared.next().then(
       (result): IteratorResult<StreamChunk> => {
-        if (result.done) {
-          this.releaseSignal()
-          this.setStatus("closed")
-        }
+        if (result.done) this.over(undefined)
         return result
       },
       (error: unknown): IteratorResult<StreamChunk> => {
-        if (this.cancelled && !this.userSignal?.aborted) return { done: true, value: undefined }
-        this.releaseSignal()
-        if (isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
-        this.setStatus("error")
-        throw error
+        if (this.cancelled && !this.options.signal?.aborted) return { done: true, value: undefined }
+        const final = toStreamError(error, this.url, { operation: "read", offset: this.offset, signal: this.options.signal })
+        this.over(final)
+        throw final
       }
     )
   }
@@ -239,7 +236,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     this.healthTracker.update({ upToDate: chunk.upToDate })
   }
 
-  private setStatus(status: SessionStatus): void {
+  protected setStatus(status: SessionStatus): void {
     // A finished session stays finished.
     if (this.status === status || this.status === "closed" || this.status === "error") return
     this.status = status
@@ -247,69 +244,72 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     if (this.statusListeners) notify(this.url, "an onStatusChange listener", this.statusListeners, status)
   }
 
-  /**
-   * The chunks of this read. Not a generator itself: it hands out the read
-   * loop's (or the sharing's) own, so an idle session keeps one suspended
-   * frame fewer.
-   */
-  private produce(): AsyncGenerator<StreamChunk> {
-    const sharing = this.options.shareAcrossTabs
-    if (sharing && this.options.live !== false) return this.produceShared(sharing)
+  protected connecting(transport: TransportName): void {
+    // Long-poll always works once chosen; SSE counts only once a connection opened.
+    if (transport === "long-poll") this.liveTransport = transport
+    this.healthTracker.update({ transport })
+  }
+
+  protected answered(transport: TransportName): void {
+    if (transport !== "catch-up") this.liveTransport = transport
+    this.healthTracker.update({ lastResponseAt: Date.now() })
+  }
+
+  protected reconnecting(error: DurableStreamError | undefined): void {
     const health = this.healthTracker
-    return readLoop({
-      url: this.url,
-      context: this.context,
-      options: this.options,
-      signal: this.controller.signal,
-      facts: this.facts,
-      setStatus: (status) => this.setStatus(status),
-      connecting: (transport) => {
-        // Long-poll always works once chosen; SSE counts only once a connection opened.
-        if (transport === "long-poll") this.liveTransport = transport
-        health.update({ transport })
-      },
-      answered: (transport) => {
-        if (transport !== "catch-up") this.liveTransport = transport
-        health.update({ lastResponseAt: Date.now() })
-      },
-      reconnecting: (error) =>
-        health.update({ reconnects: health.snapshot.reconnects + 1, lastError: error ?? health.snapshot.lastError }),
-      paused: (reason) => {
-        health.update({ paused: reason })
-        if (reason !== undefined) this.setStatus("paused")
-      },
-    })
+    health.update({ reconnects: health.snapshot.reconnects + 1, lastError: error ?? health.snapshot.lastError })
+  }
+
+  protected paused(reason: PauseReason | undefined): void {
+    this.healthTracker.update({ paused: reason })
+    if (reason !== undefined) this.setStatus("paused")
+  }
+
+  protected over(error: DurableStreamError | undefined): void {
+    if (error && isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
+    this.setStatus(error ? "error" : "closed")
   }
 
   private async *produceShared(sharing: LiveSharing): AsyncGenerator<StreamChunk> {
     const lifecycle = this.options.lifecycle
-    const shared = sharing.run({
-      url: this.url,
-      offset: this.offset,
-      live: this.options.live,
-      signal: this.controller.signal,
-      read: (offset, live, overrides) =>
-        new ReadSession(this.context, {
-          ...this.options,
-          offset,
-          live,
-          shareAcrossTabs: undefined,
-          signal: this.controller.signal,
-          // The sources this session resolved, as given: nothing to detect again.
-          lifecycle: {
-            visibility: lifecycle.visibility ?? false,
-            appState: lifecycle.appState ?? false,
-            online: lifecycle.online ?? false,
-            pauseWhenHidden: overrides?.pauseWhenHidden ?? lifecycle.pauseWhenHidden,
-            wakeCheckMs: lifecycle.wakeCheckMs ?? false,
-            wakeGapMs: lifecycle.wakeGapMs,
-          },
-        }),
-    })
-    for await (const chunk of shared) {
-      this.setStatus(chunk.upToDate ? "live" : "catching-up")
-      this.healthTracker.update({ lastResponseAt: Date.now() })
-      yield chunk
+    // The sharing's own reads stop with this session: one controller, aborted by cancel or the caller.
+    const controller = (this.sharedStop = new AbortController())
+    const signal = this.options.signal
+    const onAbort = (): void => controller.abort(signal?.reason)
+    signal?.addEventListener("abort", onAbort, { once: true })
+    if (signal?.aborted) onAbort()
+    try {
+      const shared = sharing.run({
+        url: this.url,
+        offset: this.offset,
+        live: this.options.live,
+        signal: controller.signal,
+        read: (offset, live, overrides) =>
+          new ReadSession(this.session, {
+            ...this.options,
+            offset,
+            live,
+            shareAcrossTabs: undefined,
+            signal: controller.signal,
+            // The sources this session resolved, as given: nothing to detect again.
+            lifecycle: {
+              visibility: lifecycle.visibility ?? false,
+              appState: lifecycle.appState ?? false,
+              online: lifecycle.online ?? false,
+              pauseWhenHidden: overrides?.pauseWhenHidden ?? lifecycle.pauseWhenHidden,
+              wakeCheckMs: lifecycle.wakeCheckMs ?? false,
+              wakeGapMs: lifecycle.wakeGapMs,
+            },
+          }),
+      })
+      for await (const chunk of shared) {
+        this.setStatus(chunk.upToDate ? "live" : "catching-up")
+        this.healthTracker.update({ lastResponseAt: Date.now() })
+        yield chunk
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort)
+      controller.abort(new AbortReason("cancel"))
     }
   }
 }
