@@ -71,8 +71,17 @@ export abstract class ReadMachine extends LiveSupervisor {
   private openedAt = 0
   /** The connection brought data or moved the offset (an SSE connection that did is healthy however it ended). */
   private delivered = false
-  /** The request in flight: one controller per request, none while idle between requests. */
+  /**
+   * Ends the request in flight. Kept for the next request until it is
+   * aborted: a finished request's signal stays referenced from inside fetch
+   * (Node's keeps it until a finalizer runs), so a new controller per
+   * request would leave an idle reader holding the catch-up's as well.
+   */
   private controller: AbortController | undefined
+  /** Requests sent with `controller`: renewed now and then, since fetch may hang a listener on it per request. */
+  private controllerUses = 0
+  /** Numbers the requests: an answer to any but the latest is stale. */
+  private requestNo = 0
   /** The body being read (catch-up, long-poll) or the SSE connection's. */
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   private sse: SseParser | undefined
@@ -89,6 +98,10 @@ export abstract class ReadMachine extends LiveSupervisor {
   private resolveNext: ((result: IteratorResult<StreamChunk>) => void) | undefined
   private rejectNext: ((error: unknown) => void) | undefined
   private pending: Promise<IteratorResult<StreamChunk>> | undefined
+  /** `forEach`'s handler: called with each chunk, instead of answering a pull with it. */
+  private sink: ((chunk: StreamChunk) => unknown) | undefined
+  /** The handler is running: the machine waits, and an end waits for it. */
+  private feeding = false
   private unlinkSignal: (() => void) | undefined
 
   constructor(context: ClientContext, options: ResolvedReadOptions, contentType: string | undefined) {
@@ -114,6 +127,10 @@ export abstract class ReadMachine extends LiveSupervisor {
   protected abstract reconnecting(error: DurableStreamError | undefined): void
   /** The read is over: at its end (no error) or failed. */
   protected abstract over(error: DurableStreamError | undefined): void
+  /** `forEach`'s handler finished with `chunk`. */
+  protected abstract accepted(chunk: StreamChunk): void
+  /** `forEach`'s handler failed; resolves once the session is cancelled. */
+  protected abstract rejected(error: unknown): Promise<void>
 
   protected backingOff(): void {
     this.setStatus("backoff")
@@ -127,9 +144,54 @@ export abstract class ReadMachine extends LiveSupervisor {
       this.rejectNext = reject
     })
     this.pending = pending
+    this.kick()
+    return pending
+  }
+
+  /**
+   * Calls `handler` with each chunk, waiting for a promise it returns
+   * before reading on; resolves at the end. Not a loop of pulls: an idle
+   * reader holds this one promise, not a pull's promise and reaction too.
+   */
+  protected drain(handler: (chunk: StreamChunk) => unknown): Promise<void> {
+    this.sink = handler
+    return new Promise<void>((resolve, reject) => {
+      this.resolveNext = resolve as () => void
+      this.rejectNext = reject
+      this.kick()
+    })
+  }
+
+  private kick(): void {
     if (this.options.signal?.aborted && !this.finished) this.callerAborted()
     else this.run()
-    return pending
+  }
+
+  private feed(chunk: StreamChunk): void {
+    this.feeding = true
+    let returned: unknown
+    try {
+      returned = this.sink!(chunk)
+    } catch (error) {
+      return this.fed(chunk, error, true)
+    }
+    // A plain handler's chunk is accepted a microtask later, like an awaited one: many SSE events in one read never nest.
+    Promise.resolve(returned).then(
+      () => this.fed(chunk, undefined, false),
+      (error) => this.fed(chunk, error, true)
+    )
+  }
+
+  private fed(chunk: StreamChunk, error: unknown, threw: boolean): void {
+    this.feeding = false
+    if (threw) {
+      const reject = this.rejectNext!
+      this.resolveNext = this.rejectNext = undefined
+      void this.rejected(error).then(() => reject(error))
+      return
+    }
+    this.accepted(chunk)
+    this.run()
   }
 
   /** Ends the read: aborts what is in flight, clears timers; a pending pull ends without an error. */
@@ -187,14 +249,14 @@ export abstract class ReadMachine extends LiveSupervisor {
       this.recovery?.overrides ?? {}
     ).then(
       (values) => this.send(values),
-      (error) => this.failed(error, undefined)
+      (error) => this.failed(error, this.requestNo)
     )
   }
 
   private send(values: { headers: Record<string, string>; params: Record<string, string>; secrets: string[] }): void {
     if (this.finished) return
     // Ended between two attempts (during a backoff, or while headers resolved): this one must not go out.
-    if (this.interrupted !== undefined) return this.failed(new AbortReason("cancel"), undefined)
+    if (this.interrupted !== undefined) return this.failed(new AbortReason("cancel"), this.requestNo)
     const name = this.open!
     const { position, options, context } = this
     const params = values.params
@@ -205,7 +267,12 @@ export abstract class ReadMachine extends LiveSupervisor {
       if (position.cursor !== undefined) params.cursor = position.cursor
     }
     this.secrets = values.secrets
-    const controller = (this.controller = new AbortController())
+    let controller = this.controller
+    if (!controller || controller.signal.aborted || ++this.controllerUses > 64) {
+      controller = this.controller = new AbortController()
+      this.controllerUses = 0
+    }
+    const n = ++this.requestNo
     this.armDeadline(name === "long-poll" ? options.longPollTimeoutMs : context.timeouts.headersMs)
     let request: Promise<Response>
     try {
@@ -219,24 +286,24 @@ export abstract class ReadMachine extends LiveSupervisor {
       request = Promise.reject(error)
     }
     request.then(
-      (response) => this.responded(response, controller),
-      (error) => this.failed(error, controller)
+      (response) => this.responded(response, controller, n),
+      (error) => this.failed(error, n)
     )
   }
 
-  private responded(response: Response, controller: AbortController): void {
-    if (controller !== this.controller) return discardBody(response)
+  private responded(response: Response, controller: AbortController, n: number): void {
+    if (n !== this.requestNo || this.finished) return discardBody(response)
     const url = this.context.url
     const position = this.position
     const name = this.open!
     if (isRedirect(response, this.options)) {
       discardBody(response)
-      return this.failed(redirectError(response, url, { method: "GET", operation: "read", offset: position.offset }, this.secrets ?? []), controller)
+      return this.failed(redirectError(response, url, { method: "GET", operation: "read", offset: position.offset }, this.secrets ?? []), n)
     }
     const status = response.status
     if (status !== 200 && !(status === 204 && name === "long-poll")) {
       this.armDeadline(this.context.timeouts.bodyIdleMs)
-      const fail = (error: unknown): void => this.failed(error, controller)
+      const fail = (error: unknown): void => this.failed(error, n)
       errorFromResponse(response, { url, operation: "read", offset: position.offset, secrets: this.secrets }).then(fail, fail)
       return
     }
@@ -245,8 +312,8 @@ export abstract class ReadMachine extends LiveSupervisor {
     const streamed = response.body != null
     const body = status === 204 ? (discardBody(response), Promise.resolve(EMPTY)) : this.readBody(response, controller)
     body.then(
-      (data) => this.bodyRead(response, data, streamed, controller),
-      (error) => this.failed(error, controller)
+      (data) => this.bodyRead(response, data, streamed, n),
+      (error) => this.failed(error, n)
     )
   }
 
@@ -275,9 +342,9 @@ export abstract class ReadMachine extends LiveSupervisor {
     return parts.length === 1 ? parts[0]! : concatBytes(parts)
   }
 
-  private bodyRead(response: Response, data: Uint8Array, streamed: boolean, controller: AbortController): void {
-    if (controller !== this.controller) return
-    this.controller = undefined
+  private bodyRead(response: Response, data: Uint8Array, streamed: boolean, n: number): void {
+    if (n !== this.requestNo || this.finished) return
+    this.requestNo++
     this.disarmDeadline()
     this.recovery?.succeeded()
     // Data that came without a body stream means this fetch cannot stream (React
@@ -402,9 +469,9 @@ export abstract class ReadMachine extends LiveSupervisor {
   }
 
   /** An attempt failed: retry it, reissue it, or end the connection. */
-  private failed(caught: unknown, controller: AbortController | undefined): void {
-    if (controller !== this.controller || this.finished) return
-    this.controller = undefined
+  private failed(caught: unknown, n: number): void {
+    if (n !== this.requestNo || this.finished) return
+    this.requestNo++
     this.disarmDeadline()
     if (this.interrupted !== undefined) return this.ended(undefined)
     const error = toStreamError(caught, this.context.url, { operation: "read", offset: this.position.offset, signal: this.options.signal })
@@ -481,10 +548,7 @@ export abstract class ReadMachine extends LiveSupervisor {
   /** An error ended the step under way: the read fails, unless the supervisor ended the connection on purpose. */
   private lose(error: unknown): void {
     if (this.finished) return
-    if (this.open !== undefined && this.interrupted !== undefined) {
-      this.controller = undefined
-      return this.ended(undefined)
-    }
+    if (this.open !== undefined && this.interrupted !== undefined) return this.ended(undefined)
     const final = toStreamError(error, this.context.url, { operation: "read", offset: this.position.offset, signal: this.options.signal })
     this.finish(final)
     this.settle(undefined, final)
@@ -504,7 +568,6 @@ export abstract class ReadMachine extends LiveSupervisor {
       }
     }
     this.reader = this.sse = this.decoder = undefined
-    this.controller = undefined
     this.parts = []
     this.buffered = 0
     this.closing()
@@ -513,6 +576,7 @@ export abstract class ReadMachine extends LiveSupervisor {
   /** No more chunks after this: stop everything. */
   private finish(reason: unknown): void {
     this.finished = true
+    this.requestNo++
     const reader = this.reader
     // A fetch that does not tie its body to the signal (some polyfills, test doubles) would leave a read pending.
     if (reader && this.state !== State.Streaming) reader.cancel(reason).catch(ignore)
@@ -540,15 +604,16 @@ export abstract class ReadMachine extends LiveSupervisor {
   private settle(chunk: StreamChunk | undefined, error: DurableStreamError | undefined): void {
     const resolve = this.resolveNext
     const reject = this.rejectNext
-    if (!resolve || !reject) {
+    if (!resolve || !reject || this.feeding) {
       if (error) this.failure = error
       return
     }
+    if (chunk && this.sink) return this.feed(chunk)
     this.resolveNext = this.rejectNext = this.pending = undefined
     if (chunk) return resolve({ done: false, value: chunk })
     this.failure = undefined
     this.over(error)
     if (error) reject(error)
-    else resolve(DONE)
+    else resolve(this.sink ? (undefined as never) : DONE)
   }
 }

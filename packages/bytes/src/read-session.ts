@@ -141,9 +141,9 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
   }
 
   /**
-   * Not an async function: an idle session waits in here, and a suspended
-   * async frame is one more thing it would hold. A chain of promises holds
-   * only the reaction waiting for the next chunk.
+   * Not an async function nor a loop of pulls: an idle session waits in
+   * here, and a suspended frame, or a pull's promise and reaction, is one
+   * more thing it would hold. The machine calls the handler itself.
    */
   private consume(handler: Handler): Promise<void> {
     try {
@@ -151,31 +151,32 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
     } catch (error) {
       return Promise.reject(error)
     }
-    return new Promise((resolve, reject) => this.handleNext(handler, resolve, reject))
+    if (!this.shared) return this.drain(handler)
+    return this.consumeShared(handler)
   }
 
-  private handleNext(handler: Handler, resolve: () => void, reject: (error: unknown) => void): void {
-    this.pull().then((result) => {
-      if (result.done) return resolve()
-      const chunk = result.value
-      const handled = (): void => {
-        this.commit(chunk)
-        this.handleNext(handler, resolve, reject)
-      }
-      const failed = (error: unknown): void => {
-        // Listeners hear "error" first; cancel() then leaves a finished session alone.
-        this.setStatus("error")
-        void this.cancel().then(() => reject(error))
-      }
-      let returned: void | Promise<void>
+  private async consumeShared(handler: Handler): Promise<void> {
+    for (;;) {
+      const result = await this.pull()
+      if (result.done) return
       try {
-        returned = handler(chunk)
+        await handler(result.value)
       } catch (error) {
-        return failed(error)
+        await this.rejected(error)
+        throw error
       }
-      if (returned && typeof returned.then === "function") returned.then(handled, failed)
-      else handled()
-    }, reject)
+      this.commit(result.value)
+    }
+  }
+
+  protected accepted(chunk: StreamChunk): void {
+    this.commit(chunk)
+  }
+
+  protected rejected(_error: unknown): Promise<void> {
+    // Listeners hear "error" first; cancel() then leaves a finished session alone.
+    this.setStatus("error")
+    return this.cancel()
   }
 
   /** Reads to the end of this session (up to date for `live: false`) and returns every byte. */
