@@ -303,9 +303,12 @@ export abstract class LiveSupervisor {
   /** The timer went off. */
   private fire(): void {
     this.timer = undefined
+    // What the timer was set for is due, whatever the wall clock says now: it
+    // may stand still (a test's) or go back, and a wait must end all the same.
+    const due = this.timerAt
     const now = Date.now()
     const every = this.options.lifecycle.wakeCheckMs
-    if (this.wakeAt !== 0 && every !== undefined && now >= this.wakeAt) {
+    if (this.wakeAt !== 0 && every !== undefined && this.wakeAt <= due) {
       // A check far later than due means the machine slept (lid closed,
       // suspended tab or process): the socket under the request in flight is
       // likely dead, and its deadline ran on a clock that did not count the
@@ -319,11 +322,11 @@ export abstract class LiveSupervisor {
         this.wake()
       }
     }
-    if (this.deadlineAt !== 0 && now >= this.deadlineAt) {
+    if (this.deadlineAt !== 0 && this.deadlineAt <= due) {
       this.deadlineAt = 0
       this.endRequest(new AbortReason("timeout"))
     }
-    if (this.waitAt !== 0 && now >= this.waitAt) this.wake()
+    if (this.waitAt !== 0 && this.waitAt <= due) this.wake()
     this.schedule()
   }
 }

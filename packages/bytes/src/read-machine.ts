@@ -93,6 +93,8 @@ export abstract class ReadMachine extends LiveSupervisor {
   private sseDone = false
   /** Created by the first failure: most sessions never have one. */
   private recovery: Recovery | undefined
+  /** With `shareAcrossTabs`: where chunks come from instead of requests (a sharing hands them out). */
+  protected source: AsyncIterator<StreamChunk> | undefined
   /** The caller's header and param values of the request in flight, kept out of error messages. */
   private secrets: string[] | undefined
   private resolveNext: ((result: IteratorResult<StreamChunk>) => void) | undefined
@@ -207,12 +209,22 @@ export abstract class ReadMachine extends LiveSupervisor {
   private run(): void {
     try {
       if (this.finished) return this.settle(undefined, this.failure)
+      if (this.source) return this.pullSource(this.source)
       if (this.state === State.Streaming) return this.pump()
       if (this.state === State.Answered) return this.ended(ENDED)
       this.begin()
     } catch (error) {
       this.lose(error)
     }
+  }
+
+  private pullSource(source: AsyncIterator<StreamChunk>): void {
+    source.next().then((result) => {
+      if (this.finished) return
+      if (!result.done) return this.settle(result.value, undefined)
+      this.finish(new AbortReason("cancel"))
+      this.settle(undefined, undefined)
+    }, (error) => this.lose(error))
   }
 
   /** Chooses the transport and sends the first attempt, once requests of that kind may go out. */
@@ -296,7 +308,7 @@ export abstract class ReadMachine extends LiveSupervisor {
     const url = this.context.url
     const position = this.position
     const name = this.open!
-    if (isRedirect(response, this.options)) {
+    if (isRedirect(response, this.options.followRedirects)) {
       discardBody(response)
       return this.failed(redirectError(response, url, { method: "GET", operation: "read", offset: position.offset }, this.secrets ?? []), n)
     }
@@ -440,7 +452,7 @@ export abstract class ReadMachine extends LiveSupervisor {
   /** The SSE connection broke after it opened. Data after the last control event is dropped: the server resends it. */
   private cut(caught: unknown, reader: ReadableStreamDefaultReader<Uint8Array>): void {
     if (reader !== this.reader || this.finished) return
-    const error = toStreamError(caught, this.context.url, { operation: "read", offset: this.position.offset, signal: this.options.signal })
+    const error = this.problem(caught)
     this.ended({ kind: "cut", error })
   }
 
@@ -474,7 +486,7 @@ export abstract class ReadMachine extends LiveSupervisor {
     this.requestNo++
     this.disarmDeadline()
     if (this.interrupted !== undefined) return this.ended(undefined)
-    const error = toStreamError(caught, this.context.url, { operation: "read", offset: this.position.offset, signal: this.options.signal })
+    const error = this.problem(caught)
     // A long-poll that timed out is simply asked again (RD-25), without using up retries.
     if (this.open === "long-poll" && error.code === "TIMEOUT") return this.attempt()
     this.recovering().recover(error).then(
@@ -549,7 +561,7 @@ export abstract class ReadMachine extends LiveSupervisor {
   private lose(error: unknown): void {
     if (this.finished) return
     if (this.open !== undefined && this.interrupted !== undefined) return this.ended(undefined)
-    const final = toStreamError(error, this.context.url, { operation: "read", offset: this.position.offset, signal: this.options.signal })
+    const final = this.problem(error)
     this.finish(final)
     this.settle(undefined, final)
   }
@@ -596,8 +608,11 @@ export abstract class ReadMachine extends LiveSupervisor {
 
   private callerAborted(): void {
     const signal = this.options.signal!
-    const error = toStreamError(signal.reason, this.context.url, { operation: "read", offset: this.position.offset, signal })
-    this.halt(signal.reason, error)
+    this.halt(signal.reason, this.problem(signal.reason))
+  }
+
+  private problem(caught: unknown): DurableStreamError {
+    return toStreamError(caught, this.context.url, { operation: "read", offset: this.position.offset, signal: this.options.signal })
   }
 
   /** Answers the pending pull: a chunk, the end, or (`error`) a failure. Without one pending, a failure waits for the next. */

@@ -151,22 +151,7 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
     } catch (error) {
       return Promise.reject(error)
     }
-    if (!this.shared) return this.drain(handler)
-    return this.consumeShared(handler)
-  }
-
-  private async consumeShared(handler: Handler): Promise<void> {
-    for (;;) {
-      const result = await this.pull()
-      if (result.done) return
-      try {
-        await handler(result.value)
-      } catch (error) {
-        await this.rejected(error)
-        throw error
-      }
-      this.commit(result.value)
-    }
+    return this.drain(handler)
   }
 
   protected accepted(chunk: StreamChunk): void {
@@ -208,25 +193,12 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
     }
     this.started = true
     const sharing = this.options.shareAcrossTabs
-    if (sharing && this.options.live !== false) this.shared = this.produceShared(sharing)
+    if (sharing && this.options.live !== false) this.source = this.shared = this.produceShared(sharing)
   }
 
   /** Next chunk; a cancel is a quiet end. */
   private pull(): Promise<IteratorResult<StreamChunk>> {
-    if (this.cancelled) return Promise.resolve({ done: true, value: undefined })
-    if (!this.shared) return this.nextChunk()
-    return this.shared.next().then(
-      (result): IteratorResult<StreamChunk> => {
-        if (result.done) this.over(undefined)
-        return result
-      },
-      (error: unknown): IteratorResult<StreamChunk> => {
-        if (this.cancelled && !this.options.signal?.aborted) return { done: true, value: undefined }
-        const final = toStreamError(error, this.url, { operation: "read", offset: this.offset, signal: this.options.signal })
-        this.over(final)
-        throw final
-      }
-    )
+    return this.cancelled ? Promise.resolve({ done: true, value: undefined }) : this.nextChunk()
   }
 
   private commit(chunk: StreamChunk): void {

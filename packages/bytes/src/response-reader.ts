@@ -7,37 +7,16 @@ export interface ResponseReader {
   bytes(): Promise<Uint8Array>
   /** Drops the body, freeing the connection. */
   discard(): void
-  /**
-   * Takes over the open connection (SSE): the attempt's deadline is no
-   * longer the runner's to end. Call `touch(ms)` whenever bytes arrive and
-   * `release()` when the connection is over.
-   */
-  hold(): HeldConnection
-}
-
-export interface HeldConnection {
-  readonly signal: AbortSignal
-  touch(ms: number): void
-  release(): void
 }
 
 export function responseReader(
   response: Response,
   deadline: AttemptDeadline,
-  bodyIdleMs: number,
-  onHold: () => void
+  bodyIdleMs: number
 ): ResponseReader {
   return {
     bytes: () => readWithIdleDeadline(response, deadline, bodyIdleMs),
     discard: () => discardBody(response),
-    hold: () => {
-      onHold()
-      return {
-        signal: deadline.signal,
-        touch: (ms) => deadline.arm(ms),
-        release: () => deadline.dispose(),
-      }
-    },
   }
 }
 
