@@ -73,9 +73,8 @@ export interface RequestPlan<T> {
   /** Statuses that count as success; everything else becomes an error. */
   okStatuses: readonly number[]
   /**
-   * Reads the successful response, through `reader` so the body-idle
-   * deadline applies. A failure here (a cut or stalled body) is retried like
-   * a network error.
+   * Reads the successful response (its headers; `reader` drops the body).
+   * A failure here is retried like a network error.
    */
   handle: (response: Response, reader: ResponseReader) => Promise<T>
   /** Which failures may be retried (see retry-policy.ts). Default: `defaultIsRetryable`. */
@@ -141,7 +140,7 @@ async function attemptOnce<T>(
         secrets,
       })
     }
-    return await plan.handle(response, responseReader(response, deadline, context.timeouts.bodyIdleMs))
+    return await plan.handle(response, responseReader(response))
   } finally {
     deadline.dispose()
   }

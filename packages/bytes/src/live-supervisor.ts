@@ -11,8 +11,8 @@ export type PauseReason = "hidden" | "background" | "offline"
 /** Why the supervisor ended a connection that was still working. */
 export type InterruptReason = "pause" | "wake" | "online"
 
-// Bracket access reaches the private method from outside the class, on purpose: see `schedule`.
-const fire = (supervisor: LiveSupervisor): void => supervisor["fire"]()
+// Reaches the private method from outside the class, on purpose: see `schedule`.
+const fire = (supervisor: LiveSupervisor): void => (supervisor as unknown as { _fire(): void })._fire()
 
 /** SSE connections shorter than this count as "dying young" (buffering proxies). */
 const SHORT_CONNECTION_MS = 1000
@@ -35,104 +35,108 @@ const EMPTY_CONNECTIONS_BEFORE_FALLBACK = 3
  * flight and the wake check (see `schedule`).
  */
 export abstract class LiveSupervisor {
-  private hidden = false
-  private background = false
-  private offline = false
+  private _hidden = false
+  private _background = false
+  private _offline = false
   /** Unsubscribes from the lifecycle sources; set once started (live sessions only). */
-  private stops: Array<() => void> | undefined
+  private _stops: Array<() => void> | undefined
   /** The kind of the request or connection under way, from its start until it is over. */
-  protected open: TransportName | undefined
+  protected _open: TransportName | undefined
   /** Why the supervisor ended the connection under way (or the last one), if it did. */
-  protected interrupted: InterruptReason | undefined
+  protected _interrupted: InterruptReason | undefined
   /** Connections and backoffs under way: the wake check runs while there are any. */
-  private busy = 0
-  private timer: ReturnType<typeof setTimeout> | undefined
+  private _busy = 0
+  private _timer: ReturnType<typeof setTimeout> | undefined
   /** When `timer` fires. It may fire before anything is due (a deadline was pushed back): it then re-arms. */
-  private timerAt = 0
+  private _timerAt = 0
   /** When the request in flight times out (0: no deadline). */
-  private deadlineAt = 0
+  private _deadlineAt = 0
   /** When the next wake check is due (0: none). */
-  private wakeAt = 0
-  private lastTick = 0
+  private _wakeAt = 0
+  private _lastTick = 0
   /** The wait under way (a backoff or a pause), which ends early when things get better; `waitAt` ends it (0: not by time). */
-  private waitAt = 0
-  private waitDone: (() => void) | undefined
-  private waitFailed: ((reason: unknown) => void) | undefined
-  private youngEmpty = 0
+  private _waitAt = 0
+  private _waitDone: (() => void) | undefined
+  private _waitFailed: ((reason: unknown) => void) | undefined
+  private _youngEmpty = 0
   /** Until when `auto` uses long-poll instead of SSE (Infinity: SSE cannot work here). */
-  private sseBlockedUntil: number | undefined
-  private sseRetryMs: number = DEFAULTS.sseRetry.initialMs
-  private probing = false
+  private _sseBlockedUntil: number | undefined
+  private _sseRetryMs: number = DEFAULTS.sseRetry.initialMs
+  private _probing = false
 
-  constructor(
-    protected readonly context: ClientContext,
-    protected readonly options: ResolvedReadOptions
-  ) {}
+  protected readonly _context: ClientContext
+  protected readonly _options: ResolvedReadOptions
+
+  // Fields assigned here, not constructor parameter properties: those would also be declared as class fields under their long names.
+  constructor(context: ClientContext, options: ResolvedReadOptions) {
+    this._context = context
+    this._options = options
+  }
 
   /** Ends the request or connection in flight with `reason` (it then fails, and the machine takes over). */
-  protected abstract endRequest(reason: unknown): void
+  protected abstract _endRequest(reason: unknown): void
   /** A backoff started. */
-  protected abstract backingOff(): void
+  protected abstract _backingOff(): void
   /** Live requests went on hold (a reason), or may go on again (undefined). */
-  protected abstract paused(reason: PauseReason | undefined): void
+  protected abstract _paused(reason: PauseReason | undefined): void
 
   /** Starts listening to the lifecycle sources (live sessions only). */
-  protected supervise(): void {
-    if (this.stops || this.options.live === false) return
-    this.stops = []
-    const { visibility, appState, online } = this.options.lifecycle
-    if (visibility) this.watch(visibility, 0)
-    if (appState) this.watch(appState, 1)
-    if (online) this.watch(online, 2)
+  protected _supervise(): void {
+    if (this._stops || this._options.live === false) return
+    this._stops = []
+    const { visibility, appState, online } = this._options.lifecycle
+    if (visibility) this._watch(visibility, 0)
+    if (appState) this._watch(appState, 1)
+    if (online) this._watch(online, 2)
   }
 
   /** Stops listening, clears every timer and fails the wait under way with `reason`. */
-  protected unsupervise(reason: unknown): void {
-    if (this.stops) for (const stop of this.stops.splice(0)) stop()
-    this.busy = 0
-    this.wakeAt = this.deadlineAt = 0
-    const failed = this.waitFailed
-    this.endWait()
+  protected _unsupervise(reason: unknown): void {
+    if (this._stops) for (const stop of this._stops.splice(0)) stop()
+    this._busy = 0
+    this._wakeAt = this._deadlineAt = 0
+    const failed = this._waitFailed
+    this._endWait()
     failed?.(reason)
   }
 
   /** Why a request of `kind` may not go out now, if it may not. */
-  protected pauseReason(kind: TransportName): PauseReason | undefined {
-    if (this.options.live === false) return undefined
-    if (this.offline) return "offline"
+  protected _pauseReason(kind: TransportName): PauseReason | undefined {
+    if (this._options.live === false) return undefined
+    if (this._offline) return "offline"
     // Catch-up reads are finite and cacheable: only live requests wait for the page or the app.
     if (kind === "catch-up") return undefined
-    if (this.background) return "background"
-    if (this.hidden && this.options.lifecycle.pauseWhenHidden) return "hidden"
+    if (this._background) return "background"
+    if (this._hidden && this._options.lifecycle.pauseWhenHidden) return "hidden"
     return undefined
   }
 
   /** Resolves once a request of `kind` may go out; true when it had to wait. */
-  protected async ready(kind: TransportName): Promise<boolean> {
-    let reason = this.pauseReason(kind)
+  protected async _ready(kind: TransportName): Promise<boolean> {
+    let reason = this._pauseReason(kind)
     if (reason === undefined) return false
     while (reason !== undefined) {
-      this.paused(reason)
-      await this.wait(Number.POSITIVE_INFINITY)
-      reason = this.pauseReason(kind)
+      this._paused(reason)
+      await this._wait(Number.POSITIVE_INFINITY)
+      reason = this._pauseReason(kind)
     }
-    this.paused(undefined)
+    this._paused(undefined)
     return true
   }
 
   /** A request or connection of `kind` starts: the supervisor may end it, and the wake check runs. */
-  protected opening(kind: TransportName): void {
-    this.open = kind
-    this.interrupted = undefined
-    this.setBusy(1)
+  protected _opening(kind: TransportName): void {
+    this._open = kind
+    this._interrupted = undefined
+    this._setBusy(1)
   }
 
   /** The request or connection is over: it no longer holds the wake check on. */
-  protected closing(): void {
-    if (this.open === undefined) return
-    this.open = undefined
-    this.deadlineAt = 0
-    this.setBusy(-1)
+  protected _closing(): void {
+    if (this._open === undefined) return
+    this._open = undefined
+    this._deadlineAt = 0
+    this._setBusy(-1)
   }
 
   /**
@@ -140,25 +144,25 @@ export abstract class LiveSupervisor {
    * back, the page is shown, the app returns to the foreground or the
    * device wakes; then waits out any pause.
    */
-  protected async backoff(delayMs: number): Promise<void> {
-    this.backingOff()
-    this.setBusy(1)
+  protected async _backoff(delayMs: number): Promise<void> {
+    this._backingOff()
+    this._setBusy(1)
     try {
-      await this.wait(delayMs)
+      await this._wait(delayMs)
     } finally {
-      this.setBusy(-1)
+      this._setBusy(-1)
     }
     // An interrupted connection fails at once and the machine takes over; otherwise hold the retry while paused.
-    if (this.interrupted === undefined || this.open === undefined) await this.ready(this.open ?? "catch-up")
+    if (this._interrupted === undefined || this._open === undefined) await this._ready(this._open ?? "catch-up")
   }
 
   /** The transport for the next live request. */
-  protected chooseLive(streamingBodies: boolean): "sse" | "long-poll" {
-    if (this.options.live === "long-poll" || !streamingBodies) return "long-poll"
-    if (this.sseBlockedUntil === undefined) return "sse"
-    if (Date.now() < this.sseBlockedUntil) return "long-poll"
+  protected _chooseLive(streamingBodies: boolean): "sse" | "long-poll" {
+    if (this._options.live === "long-poll" || !streamingBodies) return "long-poll"
+    if (this._sseBlockedUntil === undefined) return "sse"
+    if (Date.now() < this._sseBlockedUntil) return "long-poll"
     // Time to see whether SSE works here again (the network may have changed).
-    this.probing = true
+    this._probing = true
     return "sse"
   }
 
@@ -170,113 +174,113 @@ export abstract class LiveSupervisor {
    * mode a run of them (or one, when trying SSE again) means long-poll for a
    * while.
    */
-  protected sseEnded(openedAt: number, delivered: boolean): Promise<void> | undefined {
+  protected _sseEnded(openedAt: number, delivered: boolean): Promise<void> | undefined {
     if (delivered || Date.now() - openedAt >= SHORT_CONNECTION_MS) {
-      this.youngEmpty = 0
-      if (this.probing) {
-        this.probing = false
-        this.sseBlockedUntil = undefined
-        this.sseRetryMs = DEFAULTS.sseRetry.initialMs
+      this._youngEmpty = 0
+      if (this._probing) {
+        this._probing = false
+        this._sseBlockedUntil = undefined
+        this._sseRetryMs = DEFAULTS.sseRetry.initialMs
       }
       return undefined
     }
-    this.youngEmpty++
-    if (this.options.live === "auto" && (this.probing || this.youngEmpty >= EMPTY_CONNECTIONS_BEFORE_FALLBACK)) {
-      this.sseBlockedUntil = Date.now() + this.sseRetryMs
-      this.sseRetryMs = Math.min(this.sseRetryMs * 2, DEFAULTS.sseRetry.maxMs)
-      this.probing = false
-      this.youngEmpty = 0
+    this._youngEmpty++
+    if (this._options.live === "auto" && (this._probing || this._youngEmpty >= EMPTY_CONNECTIONS_BEFORE_FALLBACK)) {
+      this._sseBlockedUntil = Date.now() + this._sseRetryMs
+      this._sseRetryMs = Math.min(this._sseRetryMs * 2, DEFAULTS.sseRetry.maxMs)
+      this._probing = false
+      this._youngEmpty = 0
       return undefined
     }
     // Do not hammer a server or proxy that keeps cutting us off.
-    return this.backoff(backoffDelay(this.context.retry, this.youngEmpty - 1))
+    return this._backoff(backoffDelay(this._context.retry, this._youngEmpty - 1))
   }
 
   /** SSE cannot work in this runtime (no streaming response bodies): long-poll for good. */
-  protected sseUnsupported(): void {
-    this.sseBlockedUntil = Number.POSITIVE_INFINITY
-    this.probing = false
+  protected _sseUnsupported(): void {
+    this._sseBlockedUntil = Number.POSITIVE_INFINITY
+    this._probing = false
   }
 
   /** (Re)starts the request's deadline: it is ended with a timeout unless re-armed or over within `ms`. */
-  protected armDeadline(ms: number): void {
-    this.deadlineAt = Date.now() + Math.min(ms, MAX_TIMER_MS)
-    this.schedule()
+  protected _armDeadline(ms: number): void {
+    this._deadlineAt = Date.now() + Math.min(ms, MAX_TIMER_MS)
+    this._schedule()
   }
 
   /** The request in flight has no deadline (its answer is in; the consumer holds it). */
-  protected disarmDeadline(): void {
-    this.deadlineAt = 0
-    this.schedule()
+  protected _disarmDeadline(): void {
+    this._deadlineAt = 0
+    this._schedule()
   }
 
   /** `source` is 0 visibility, 1 app state, 2 network. */
-  private watch(source: { isActive(): boolean; subscribe(listener: (active: boolean) => void): () => void }, which: 0 | 1 | 2): void {
-    this.apply(which, source.isActive())
-    this.stops!.push(
+  private _watch(source: { isActive(): boolean; subscribe(listener: (active: boolean) => void): () => void }, which: 0 | 1 | 2): void {
+    this._apply(which, source.isActive())
+    this._stops!.push(
       source.subscribe((active) => {
-        const wasOffline = this.offline
-        this.apply(which, active)
+        const wasOffline = this._offline
+        this._apply(which, active)
         if (!active) {
           // Worse: end the request in flight if it may not go on.
-          if (this.open !== undefined && this.pauseReason(this.open) !== undefined) this.interrupt("pause")
+          if (this._open !== undefined && this._pauseReason(this._open) !== undefined) this._interrupt("pause")
         } else {
           // Better: a connection that predates an outage is presumed dead, and
           // nothing is gained by sitting out the rest of a backoff.
-          if (wasOffline && !this.offline) this.interrupt("online")
-          this.wake()
+          if (wasOffline && !this._offline) this._interrupt("online")
+          this._wake()
         }
       })
     )
   }
 
-  private apply(which: 0 | 1 | 2, active: boolean): void {
-    if (which === 0) this.hidden = !active
-    else if (which === 1) this.background = !active
-    else this.offline = !active
+  private _apply(which: 0 | 1 | 2, active: boolean): void {
+    if (which === 0) this._hidden = !active
+    else if (which === 1) this._background = !active
+    else this._offline = !active
   }
 
-  private interrupt(reason: InterruptReason): void {
-    if (this.open === undefined || this.interrupted !== undefined) return
-    this.interrupted = reason
-    this.endRequest(new AbortReason("cancel"))
+  private _interrupt(reason: InterruptReason): void {
+    if (this._open === undefined || this._interrupted !== undefined) return
+    this._interrupted = reason
+    this._endRequest(new AbortReason("cancel"))
   }
 
   /** Ends the wait under way early. */
-  private wake(): void {
-    const done = this.waitDone
-    this.endWait()
+  private _wake(): void {
+    const done = this._waitDone
+    this._endWait()
     done?.()
   }
 
-  private endWait(): void {
-    this.waitAt = 0
-    this.waitDone = this.waitFailed = undefined
-    this.schedule()
+  private _endWait(): void {
+    this._waitAt = 0
+    this._waitDone = this._waitFailed = undefined
+    this._schedule()
   }
 
   /** Resolves after `ms` or when woken early; rejects when the session ends. One wait at a time. */
-  private wait(ms: number): Promise<void> {
+  private _wait(ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waitDone = resolve
-      this.waitFailed = reject
+      this._waitDone = resolve
+      this._waitFailed = reject
       if (Number.isFinite(ms)) {
-        this.waitAt = Date.now() + Math.min(ms, MAX_TIMER_MS)
-        this.schedule()
+        this._waitAt = Date.now() + Math.min(ms, MAX_TIMER_MS)
+        this._schedule()
       }
     })
   }
 
-  private setBusy(change: number): void {
-    this.busy += change
-    const every = this.options.lifecycle.wakeCheckMs
-    if (this.busy > 0 && this.wakeAt === 0 && every !== undefined && this.stops) {
-      this.lastTick = Date.now()
-      this.wakeAt = this.lastTick + every
-    } else if (this.busy <= 0) {
-      this.wakeAt = 0
+  private _setBusy(change: number): void {
+    this._busy += change
+    const every = this._options.lifecycle.wakeCheckMs
+    if (this._busy > 0 && this._wakeAt === 0 && every !== undefined && this._stops) {
+      this._lastTick = Date.now()
+      this._wakeAt = this._lastTick + every
+    } else if (this._busy <= 0) {
+      this._wakeAt = 0
     }
-    this.schedule()
+    this._schedule()
   }
 
   /**
@@ -284,49 +288,49 @@ export abstract class LiveSupervisor {
    * deadline, the end of a backoff or the wake check. Pushing a deadline back (each SSE byte
    * does) costs nothing: the timer fires at the old time and re-arms.
    */
-  private schedule(): void {
-    const due = Math.min(this.deadlineAt || Infinity, this.waitAt || Infinity, this.wakeAt || Infinity)
+  private _schedule(): void {
+    const due = Math.min(this._deadlineAt || Infinity, this._waitAt || Infinity, this._wakeAt || Infinity)
     if (due === Infinity) {
-      if (this.timer !== undefined) clearTimeout(this.timer)
-      this.timer = undefined
+      if (this._timer !== undefined) clearTimeout(this._timer)
+      this._timer = undefined
       return
     }
-    if (this.timer !== undefined) {
-      if (this.timerAt <= due) return
-      clearTimeout(this.timer)
+    if (this._timer !== undefined) {
+      if (this._timerAt <= due) return
+      clearTimeout(this._timer)
     }
-    this.timerAt = due
+    this._timerAt = due
     // The session as the timer's argument, not captured by a closure: one object fewer per timer.
-    this.timer = setTimeout(fire, Math.max(0, due - Date.now()), this)
+    this._timer = setTimeout(fire, Math.max(0, due - Date.now()), this)
   }
 
   /** The timer went off. */
-  private fire(): void {
-    this.timer = undefined
+  private _fire(): void {
+    this._timer = undefined
     // What the timer was set for is due, whatever the wall clock says now: it
     // may stand still (a test's) or go back, and a wait must end all the same.
-    const due = this.timerAt
+    const due = this._timerAt
     const now = Date.now()
-    const every = this.options.lifecycle.wakeCheckMs
-    if (this.wakeAt !== 0 && every !== undefined && this.wakeAt <= due) {
+    const every = this._options.lifecycle.wakeCheckMs
+    if (this._wakeAt !== 0 && every !== undefined && this._wakeAt <= due) {
       // A check far later than due means the machine slept (lid closed,
       // suspended tab or process): the socket under the request in flight is
       // likely dead, and its deadline ran on a clock that did not count the
       // sleep. Reconnect now instead. Browsers throttle the timers of hidden
       // pages: lateness there is expected.
-      const late = now - this.lastTick - every
-      this.lastTick = now
-      this.wakeAt = now + every
-      if (late >= this.options.lifecycle.wakeGapMs && !this.hidden) {
-        this.interrupt("wake")
-        this.wake()
+      const late = now - this._lastTick - every
+      this._lastTick = now
+      this._wakeAt = now + every
+      if (late >= this._options.lifecycle.wakeGapMs && !this._hidden) {
+        this._interrupt("wake")
+        this._wake()
       }
     }
-    if (this.deadlineAt !== 0 && this.deadlineAt <= due) {
-      this.deadlineAt = 0
-      this.endRequest(new AbortReason("timeout"))
+    if (this._deadlineAt !== 0 && this._deadlineAt <= due) {
+      this._deadlineAt = 0
+      this._endRequest(new AbortReason("timeout"))
     }
-    if (this.waitAt !== 0 && this.waitAt <= due) this.wake()
-    this.schedule()
+    if (this._waitAt !== 0 && this._waitAt <= due) this._wake()
+    this._schedule()
   }
 }

@@ -4,11 +4,10 @@ import { concatBytes } from "./bytes-util"
 import { invalidArgument, isDurableStreamError, type DurableStreamError } from "./errors"
 import type { ClientContext } from "./http"
 import type { LifecycleOptions } from "./lifecycle"
-import type { LiveSharing } from "./live-sharing"
 import type { PauseReason } from "./live-supervisor"
 import { resolveReadOptions } from "./options"
 import { ReadMachine } from "./read-machine"
-import type { ReadOptions } from "./read-options"
+import type { LiveMode, ReadOptions } from "./read-options"
 import type { StreamChunk } from "./read-position"
 import type { TransportName } from "./read-transport"
 import { HealthTracker, notify, type SessionHealth, type SessionStatus } from "./session-health"
@@ -54,21 +53,16 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
 
   readonly url: string
   /** Created by the first listener: most sessions never get one, and an empty Set is not free. */
-  private statusListeners: Set<(status: SessionStatus) => void> | undefined
-  private readonly healthTracker: HealthTracker
-  private started = false
-  private cancelled = false
-  /** With `shareAcrossTabs`: the chunks the sharing produces, and what stops its reads. */
-  private shared: AsyncGenerator<StreamChunk> | undefined
-  private sharedStop: AbortController | undefined
-  private readonly session: SessionContext
+  private _statusListeners: Set<(status: SessionStatus) => void> | undefined
+  private readonly _healthTracker: HealthTracker
+  private _started = false
+  private _cancelled = false
 
   constructor(context: SessionContext, given?: ReadOptions) {
     const options = resolveReadOptions(context, given)
     super(context, options, context.contentType)
-    this.session = context
     this.url = context.url
-    this.healthTracker = new HealthTracker(this.url)
+    this._healthTracker = new HealthTracker(this.url)
     this.offset = options.offset
   }
 
@@ -77,7 +71,7 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
    * last answer, reconnects, last error. A new snapshot on every change.
    */
   get health(): SessionHealth {
-    return this.healthTracker.snapshot
+    return this._healthTracker.snapshot
   }
 
   /**
@@ -86,12 +80,12 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
    * listener that throws never disturbs the session.
    */
   onHealthChange(listener: (health: SessionHealth) => void): () => void {
-    return this.healthTracker.subscribe(listener)
+    return this._healthTracker.subscribe(listener)
   }
 
   /** Listens for status changes; returns a function that stops listening. A listener that throws never disturbs the session. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
-    const listeners = (this.statusListeners ??= new Set())
+    const listeners = (this._statusListeners ??= new Set())
     listeners.add(listener)
     return () => listeners.delete(listener)
   }
@@ -101,21 +95,19 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
    * iteration without an error. Resolves once nothing is left running.
    */
   async cancel(): Promise<void> {
-    if (this.cancelled) return
-    this.cancelled = true
-    const reason = new AbortReason("cancel")
-    this.halt(reason)
-    this.sharedStop?.abort(reason)
-    this.setStatus("closed")
-    await this.shared?.return(undefined).catch(() => undefined)
+    if (this._cancelled) return
+    this._cancelled = true
+    this._halt(new AbortReason("cancel"))
+    this._setStatus("closed")
+    await this._source?.return(undefined).catch(() => undefined)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamChunk> {
-    this.claim("iterate")
+    this._claim("iterate")
     return {
       next: async () => {
-        const result = await this.pull()
-        if (!result.done) this.commit(result.value)
+        const result = await this._pull()
+        if (!result.done) this._commit(result.value)
         return result
       },
       return: async () => {
@@ -132,12 +124,12 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
    * the session's error, or the handler's.
    */
   forEach(handler: Handler): Promise<void> {
-    return this.consume(handler)
+    return this._consume(handler)
   }
 
   /** @deprecated Use `forEach(handler)`: `subscribe` names a change listener in every layer (see the root README). */
   subscribe(handler: Handler): Promise<void> {
-    return this.consume(handler)
+    return this._consume(handler)
   }
 
   /**
@@ -145,22 +137,22 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
    * here, and a suspended frame, or a pull's promise and reaction, is one
    * more thing it would hold. The machine calls the handler itself.
    */
-  private consume(handler: Handler): Promise<void> {
+  private _consume(handler: Handler): Promise<void> {
     try {
-      this.claim("subscribe")
+      this._claim("subscribe")
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.drain(handler)
+    return this._drain(handler)
   }
 
-  protected accepted(chunk: StreamChunk): void {
-    this.commit(chunk)
+  protected _accepted(chunk: StreamChunk): void {
+    this._commit(chunk)
   }
 
-  protected rejected(_error: unknown): Promise<void> {
+  protected _rejected(_error: unknown): Promise<void> {
     // Listeners hear "error" first; cancel() then leaves a finished session alone.
-    this.setStatus("error")
+    this._setStatus("error")
     return this.cancel()
   }
 
@@ -168,7 +160,7 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
   async bytes(): Promise<Uint8Array> {
     const parts: Uint8Array[] = []
     for await (const chunk of this) parts.push(chunk.data)
-    this.throwIfAbortedByCaller()
+    this._throwIfAbortedByCaller()
     return concatBytes(parts)
   }
 
@@ -176,114 +168,101 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
     return new TextDecoder().decode(await this.bytes())
   }
 
-  private throwIfAbortedByCaller(): void {
-    const signal = this.options.signal
+  private _throwIfAbortedByCaller(): void {
+    const signal = this._options.signal
     if (signal?.aborted) {
       throw toStreamError(signal.reason, this.url, { operation: "read", offset: this.offset, signal })
     }
   }
 
-  private claim(kind: string): void {
-    if (this.started) {
+  private _claim(kind: string): void {
+    if (this._started) {
       throw invalidArgument(
         this.url,
         `a read session has one consumer and is already being consumed (tried to ${kind}); start another read() instead`,
         "read"
       )
     }
-    this.started = true
-    const sharing = this.options.shareAcrossTabs
-    if (sharing && this.options.live !== false) this.source = this.shared = this.produceShared(sharing)
+    this._started = true
+    const sharing = this._options.shareAcrossTabs
+    if (sharing && this._options.live !== false) {
+      const stop = (this._sourceStop = new AbortController())
+      this._source = sharing.run({
+        url: this.url,
+        offset: this.offset,
+        live: this._options.live,
+        signal: stop.signal,
+        read: (offset, live, overrides) => this._unshared(offset, live, stop.signal, overrides?.pauseWhenHidden),
+      })
+    }
   }
 
   /** Next chunk; a cancel is a quiet end. */
-  private pull(): Promise<IteratorResult<StreamChunk>> {
-    return this.cancelled ? Promise.resolve({ done: true, value: undefined }) : this.nextChunk()
+  private _pull(): Promise<IteratorResult<StreamChunk>> {
+    return this._cancelled ? Promise.resolve({ done: true, value: undefined }) : this._nextChunk()
   }
 
-  private commit(chunk: StreamChunk): void {
+  private _commit(chunk: StreamChunk): void {
     this.offset = chunk.offset
     this.upToDate = chunk.upToDate
     this.closed = chunk.closed
     if (chunk.cursor !== undefined) this.cursor = chunk.cursor
-    this.healthTracker.update({ upToDate: chunk.upToDate })
+    this._healthTracker.update({ upToDate: chunk.upToDate })
   }
 
-  protected setStatus(status: SessionStatus): void {
+  protected _setStatus(status: SessionStatus): void {
     // A finished session stays finished.
     if (this.status === status || this.status === "closed" || this.status === "error") return
     this.status = status
-    this.healthTracker.update({ status })
-    if (this.statusListeners) notify(this.url, "an onStatusChange listener", this.statusListeners, status)
+    this._healthTracker.update({ status })
+    if (this._statusListeners) notify(this.url, "an onStatusChange listener", this._statusListeners, status)
   }
 
-  protected connecting(transport: TransportName): void {
+  protected _connecting(transport: TransportName): void {
     // Long-poll always works once chosen; SSE counts only once a connection opened.
     if (transport === "long-poll") this.liveTransport = transport
-    this.healthTracker.update({ transport })
+    this._healthTracker.update({ transport })
   }
 
-  protected answered(transport: TransportName): void {
+  protected _answered(transport: TransportName): void {
     if (transport !== "catch-up") this.liveTransport = transport
-    this.healthTracker.update({ lastResponseAt: Date.now() })
+    this._healthTracker.update({ lastResponseAt: Date.now() })
   }
 
-  protected reconnecting(error: DurableStreamError | undefined): void {
-    const health = this.healthTracker
+  protected _reconnecting(error: DurableStreamError | undefined): void {
+    const health = this._healthTracker
     health.update({ reconnects: health.snapshot.reconnects + 1, lastError: error ?? health.snapshot.lastError })
   }
 
-  protected paused(reason: PauseReason | undefined): void {
-    this.healthTracker.update({ paused: reason })
-    if (reason !== undefined) this.setStatus("paused")
+  protected _paused(reason: PauseReason | undefined): void {
+    this._healthTracker.update({ paused: reason })
+    if (reason !== undefined) this._setStatus("paused")
   }
 
-  protected over(error: DurableStreamError | undefined): void {
-    if (error && isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
-    this.setStatus(error ? "error" : "closed")
+  protected _over(error: DurableStreamError | undefined): void {
+    if (error && isDurableStreamError(error)) this._healthTracker.update({ lastError: error })
+    this._setStatus(error ? "error" : "closed")
   }
 
-  private async *produceShared(sharing: LiveSharing): AsyncGenerator<StreamChunk> {
-    const lifecycle = this.options.lifecycle
-    // The sharing's own reads stop with this session: one controller, aborted by cancel or the caller.
-    const controller = (this.sharedStop = new AbortController())
-    const signal = this.options.signal
-    const onAbort = (): void => controller.abort(signal?.reason)
-    signal?.addEventListener("abort", onAbort, { once: true })
-    if (signal?.aborted) onAbort()
-    try {
-      const shared = sharing.run({
-        url: this.url,
-        offset: this.offset,
-        live: this.options.live,
-        signal: controller.signal,
-        read: (offset, live, overrides) =>
-          new ReadSession(this.session, {
-            ...this.options,
-            offset,
-            live,
-            shareAcrossTabs: undefined,
-            signal: controller.signal,
-            // The sources this session resolved, as given: nothing to detect again.
-            lifecycle: {
-              visibility: lifecycle.visibility ?? false,
-              appState: lifecycle.appState ?? false,
-              online: lifecycle.online ?? false,
-              pauseWhenHidden: overrides?.pauseWhenHidden ?? lifecycle.pauseWhenHidden,
-              wakeCheckMs: lifecycle.wakeCheckMs ?? false,
-              wakeGapMs: lifecycle.wakeGapMs,
-            },
-          }),
-      })
-      for await (const chunk of shared) {
-        this.setStatus(chunk.upToDate ? "live" : "catching-up")
-        this.healthTracker.update({ lastResponseAt: Date.now() })
-        yield chunk
-      }
-    } finally {
-      signal?.removeEventListener("abort", onAbort)
-      controller.abort(new AbortReason("cancel"))
-    }
+  /** A read for the sharing: this session's options from `offset`, without sharing. */
+  private _unshared(offset: string, live: LiveMode, signal: AbortSignal, pauseWhenHidden: boolean | undefined): ReadSession {
+    const lifecycle = this._options.lifecycle
+    return new ReadSession(this._context as SessionContext, {
+      ...this._options,
+      offset,
+      live,
+      shareAcrossTabs: undefined,
+      signal,
+      // The sources this session resolved, as given: nothing to detect again.
+      lifecycle: {
+        visibility: lifecycle.visibility ?? false,
+        appState: lifecycle.appState ?? false,
+        online: lifecycle.online ?? false,
+        pauseWhenHidden: pauseWhenHidden ?? lifecycle.pauseWhenHidden,
+        wakeCheckMs: lifecycle.wakeCheckMs ?? false,
+        wakeGapMs: lifecycle.wakeGapMs,
+      },
+    })
   }
 }
 

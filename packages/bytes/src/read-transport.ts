@@ -9,14 +9,10 @@ import type { DurableStreamError } from "./errors"
 
 export type TransportName = "catch-up" | "long-poll" | "sse"
 
-/** How a request or connection ended, when it did not fail. */
-export type ConnectionEnd =
-  /** Answered in full, or the server ended the connection cleanly. */
-  | { kind: "ended" }
-  /** This runtime cannot use the transport (SSE without a streaming body). */
-  | { kind: "unsupported" }
-  /** The connection broke after it opened (network error, silence); the position is still good. */
-  | { kind: "cut"; error: DurableStreamError }
-
-export const ENDED: ConnectionEnd = Object.freeze({ kind: "ended" })
-export const UNSUPPORTED: ConnectionEnd = Object.freeze({ kind: "unsupported" })
+/**
+ * How a request or connection ended, when it did not fail: answered in
+ * full or ended cleanly by the server; unusable in this runtime (SSE
+ * without a streaming body); or (an error) broken after it opened, a
+ * network error or silence, with the position still good.
+ */
+export type ConnectionEnd = "ended" | "unsupported" | DurableStreamError

@@ -53,10 +53,14 @@ export const INITIAL_HEALTH: SessionHealth = Object.freeze({
 export class HealthTracker {
   snapshot: SessionHealth = INITIAL_HEALTH
   /** Created by the first listener (see ReadSession.statusListeners). */
-  private listeners: Set<(health: SessionHealth) => void> | undefined
+  private _listeners: Set<(health: SessionHealth) => void> | undefined
 
   /** `url` names the stream when a listener throws. */
-  constructor(private readonly url: string) {}
+  private readonly _url: string
+
+  constructor(url: string) {
+    this._url = url
+  }
 
   update(changes: Partial<SessionHealth>): void {
     const current = this.snapshot as unknown as Record<string, unknown>
@@ -65,11 +69,11 @@ export class HealthTracker {
     )
     if (!changed) return
     this.snapshot = Object.freeze({ ...this.snapshot, ...changes })
-    if (this.listeners) notify(this.url, "an onHealthChange listener", this.listeners, this.snapshot)
+    if (this._listeners) notify(this._url, "an onHealthChange listener", this._listeners, this.snapshot)
   }
 
   subscribe(listener: (health: SessionHealth) => void): () => void {
-    const listeners = (this.listeners ??= new Set())
+    const listeners = (this._listeners ??= new Set())
     listeners.add(listener)
     return () => listeners.delete(listener)
   }

@@ -15,19 +15,19 @@ export class SseParser {
   /** Complete events not yet taken, in order. */
   events: SseEvent[] = []
   // An unterminated line, kept as pieces so a huge data line split over many chunks is joined once.
-  private partial: string[] = []
-  private data: string | undefined
-  private event: string | undefined
+  private _partial: string[] = []
+  private _data: string | undefined
+  private _event: string | undefined
   // The last piece ended in CR: an LF that starts the next one completes the same CRLF.
-  private afterCr = false
+  private _afterCr = false
 
   feed(text: string): void {
     if (text === "") return
-    const piece = this.afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text
-    this.afterCr = piece.charCodeAt(piece.length - 1) === 13
+    const piece = this._afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text
+    this._afterCr = piece.charCodeAt(piece.length - 1) === 13
     // Split only at CR and LF, never at U+0085, U+2028 or U+2029.
     const hasCr = piece.includes("\r")
-    const partial = this.partial
+    const partial = this._partial
     partial.push(piece)
     if (!hasCr && !piece.includes("\n")) return
     const joined = partial.length === 1 ? piece : partial.join("")
@@ -46,18 +46,18 @@ export class SseParser {
         }
       }
       if (end === -1) break
-      this.line(joined, start, end)
+      this._line(joined, start, end)
       start = next
     }
     if (start < joined.length) partial.push(joined.slice(start))
   }
 
   // One line, text[start, end), read in place: slicing it first would copy a large data line twice.
-  private line(text: string, start: number, end: number): void {
+  private _line(text: string, start: number, end: number): void {
     if (start === end) {
       // A blank line dispatches, but only an event that had a data field (even an empty one).
-      if (this.data !== undefined) this.events.push({ event: this.event, data: this.data })
-      this.data = this.event = undefined
+      if (this._data !== undefined) this.events.push({ event: this._event, data: this._data })
+      this._data = this._event = undefined
       return
     }
     // Only "data" and "event" matter; any other field, and a comment (a leading colon), is skipped.
@@ -68,8 +68,8 @@ export class SseParser {
     if (from < end && text.charCodeAt(from++) !== 58) return
     if (from < end && text.charCodeAt(from) === 32) from++
     const value = from >= end ? "" : text.slice(from, end)
-    if (isData) this.data = this.data === undefined ? value : `${this.data}\n${value}`
-    else this.event = value || undefined
+    if (isData) this._data = this._data === undefined ? value : `${this._data}\n${value}`
+    else this._event = value || undefined
   }
 }
 

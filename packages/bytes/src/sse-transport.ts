@@ -28,22 +28,18 @@ export function usesBase64(headers: Headers, contentType: string | undefined): b
   return !type.startsWith("text/") && type !== "application/json"
 }
 
+function sseError(code: "PROTOCOL_VIOLATION" | "PARSE_ERROR", url: string, offset: string, what: string): DurableStreamError {
+  return new DurableStreamError(code, `Reading stream ${url} by SSE after offset ${offset}: ${what}`, { url, operation: "read", offset })
+}
+
 export function bufferOverflow(url: string, offset: string, buffered: number, limit: number): DurableStreamError {
-  return new DurableStreamError(
-    "PROTOCOL_VIOLATION",
-    `Reading stream ${url} by SSE after offset ${offset}: ${buffered} bytes of data arrived without a control event (limit maxSseBufferBytes = ${limit})`,
-    { url, operation: "read", offset }
-  )
+  return sseError("PROTOCOL_VIOLATION", url, offset, `${buffered} bytes of data arrived without a control event (limit maxSseBufferBytes = ${limit})`)
 }
 
 export function decodeData(url: string, offset: string, data: string): Uint8Array {
   const bytes = decodeBase64(data)
   if (bytes === undefined) {
-    throw new DurableStreamError(
-      "PARSE_ERROR",
-      `Reading stream ${url} by SSE after offset ${offset}: data event is not valid base64`,
-      { url, operation: "read", offset }
-    )
+    throw sseError("PARSE_ERROR", url, offset, "data event is not valid base64")
   }
   return bytes
 }
@@ -73,11 +69,7 @@ export function controlAnswer(
     typeof fields.streamNextOffset !== "string" ||
     fields.streamNextOffset === ""
   ) {
-    throw new DurableStreamError(
-      "PARSE_ERROR",
-      `Reading stream ${url} by SSE after offset ${offset}: malformed control event ${JSON.stringify(data.slice(0, 200))}`,
-      { url, operation: "read", offset }
-    )
+    throw sseError("PARSE_ERROR", url, offset, `malformed control event ${JSON.stringify(data.slice(0, 200))}`)
   }
   const closed = fields.streamClosed === true
   return {
