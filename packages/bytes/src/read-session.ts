@@ -5,12 +5,12 @@ import { invalidArgument, isDurableStreamError, type DurableStreamError } from "
 import type { ClientContext } from "./http"
 import type { LifecycleOptions } from "./lifecycle"
 import type { PauseReason } from "./live-supervisor"
-import { resolveReadOptions } from "./options"
+import { resolveReadOptions, type ResolvedReadOptions } from "./options"
 import { ReadMachine } from "./read-machine"
 import type { LiveMode, ReadOptions } from "./read-options"
 import type { StreamChunk } from "./read-position"
 import type { TransportName } from "./read-transport"
-import { HealthTracker, notify, type SessionHealth, type SessionStatus } from "./session-health"
+import { INITIAL_HEALTH, notify, type SessionHealth, type SessionStatus } from "./session-health"
 import { toStreamError } from "./stream-error"
 
 export type { StreamChunk } from "./read-position"
@@ -54,7 +54,10 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
   readonly url: string
   /** Created by the first listener: most sessions never get one, and an empty Set is not free. */
   private _statusListeners: Set<(status: SessionStatus) => void> | undefined
-  private readonly _healthTracker: HealthTracker
+  /** The health snapshot: a new frozen object on every change (so `useSyncExternalStore` and friends can compare by identity). */
+  private _health: SessionHealth = INITIAL_HEALTH
+  /** Created by the first listener (see `_statusListeners`). */
+  private _healthListeners: Set<(health: SessionHealth) => void> | undefined
   private _started = false
   private _cancelled = false
 
@@ -62,7 +65,6 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
     const options = resolveReadOptions(context, given)
     super(context, options, context.contentType)
     this.url = context.url
-    this._healthTracker = new HealthTracker(this.url)
     this.offset = options.offset
   }
 
@@ -71,7 +73,7 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
    * last answer, reconnects, last error. A new snapshot on every change.
    */
   get health(): SessionHealth {
-    return this._healthTracker.snapshot
+    return this._health
   }
 
   /**
@@ -80,7 +82,9 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
    * listener that throws never disturbs the session.
    */
   onHealthChange(listener: (health: SessionHealth) => void): () => void {
-    return this._healthTracker.subscribe(listener)
+    const listeners = (this._healthListeners ??= new Set())
+    listeners.add(listener)
+    return () => listeners.delete(listener)
   }
 
   /** Listens for status changes; returns a function that stops listening. A listener that throws never disturbs the session. */
@@ -207,63 +211,66 @@ export class ReadSession extends ReadMachine implements AsyncIterable<StreamChun
     this.upToDate = chunk.upToDate
     this.closed = chunk.closed
     if (chunk.cursor !== undefined) this.cursor = chunk.cursor
-    this._healthTracker.update({ upToDate: chunk.upToDate })
+    this._report({ upToDate: chunk.upToDate })
   }
 
   protected _setStatus(status: SessionStatus): void {
     // A finished session stays finished.
     if (this.status === status || this.status === "closed" || this.status === "error") return
     this.status = status
-    this._healthTracker.update({ status })
+    this._report({ status })
     if (this._statusListeners) notify(this.url, "an onStatusChange listener", this._statusListeners, status)
+  }
+
+  private _report(changes: Partial<SessionHealth>): void {
+    const current = this._health as unknown as Record<string, unknown>
+    if (!Object.keys(changes).some((key) => (changes as Record<string, unknown>)[key] !== current[key])) return
+    this._health = Object.freeze({ ...this._health, ...changes })
+    if (this._healthListeners) notify(this.url, "an onHealthChange listener", this._healthListeners, this._health)
   }
 
   protected _connecting(transport: TransportName): void {
     // Long-poll always works once chosen; SSE counts only once a connection opened.
     if (transport === "long-poll") this.liveTransport = transport
-    this._healthTracker.update({ transport })
+    this._report({ transport })
   }
 
   protected _answered(transport: TransportName): void {
     if (transport !== "catch-up") this.liveTransport = transport
-    this._healthTracker.update({ lastResponseAt: Date.now() })
+    this._report({ lastResponseAt: Date.now() })
   }
 
   protected _reconnecting(error: DurableStreamError | undefined): void {
-    const health = this._healthTracker
-    health.update({ reconnects: health.snapshot.reconnects + 1, lastError: error ?? health.snapshot.lastError })
+    const health = this._health
+    this._report({ reconnects: health.reconnects + 1, lastError: error ?? health.lastError })
   }
 
   protected _paused(reason: PauseReason | undefined): void {
-    this._healthTracker.update({ paused: reason })
+    this._report({ paused: reason })
     if (reason !== undefined) this._setStatus("paused")
   }
 
   protected _over(error: DurableStreamError | undefined): void {
-    if (error && isDurableStreamError(error)) this._healthTracker.update({ lastError: error })
+    if (error && isDurableStreamError(error)) this._report({ lastError: error })
     this._setStatus(error ? "error" : "closed")
   }
 
   /** A read for the sharing: this session's options from `offset`, without sharing. */
   private _unshared(offset: string, live: LiveMode, signal: AbortSignal, pauseWhenHidden: boolean | undefined): ReadSession {
+    const session = new ReadSession(this._context as SessionContext, { offset, live, signal })
     const lifecycle = this._options.lifecycle
-    return new ReadSession(this._context as SessionContext, {
+    // This session's resolved options as they are (its lifecycle sources too: nothing to detect again).
+    ;(session as unknown as { _options: ResolvedReadOptions })._options = {
       ...this._options,
       offset,
       live,
       shareAcrossTabs: undefined,
       signal,
-      // The sources this session resolved, as given: nothing to detect again.
-      lifecycle: {
-        visibility: lifecycle.visibility ?? false,
-        appState: lifecycle.appState ?? false,
-        online: lifecycle.online ?? false,
-        pauseWhenHidden: pauseWhenHidden ?? lifecycle.pauseWhenHidden,
-        wakeCheckMs: lifecycle.wakeCheckMs ?? false,
-        wakeGapMs: lifecycle.wakeGapMs,
-      },
-    })
+      lifecycle: { ...lifecycle, pauseWhenHidden: pauseWhenHidden ?? lifecycle.pauseWhenHidden },
+    }
+    return session
   }
+
 }
 
 // `for await` over a session in React Native, where Hermes lacks Symbol.asyncIterator.
