@@ -201,9 +201,7 @@ export abstract class ReadMachine extends LiveSupervisor {
   /** Ends the read: aborts what is in flight, clears timers; a pending pull ends without an error. */
   protected _halt(reason: unknown, error?: DurableStreamError): void {
     if (this._finished) return
-    const controller = this._controller
     this._finish(reason)
-    controller?.abort(reason)
     this._settle(undefined, error)
   }
 
@@ -594,9 +592,7 @@ export abstract class ReadMachine extends LiveSupervisor {
   private _finish(reason: unknown): void {
     this._finished = true
     this._requestNo++
-    const reader = this._reader
-    // A fetch that does not tie its body to the signal (some polyfills, test doubles) would leave a read pending.
-    if (reader && this._state !== State.Streaming) reader.cancel(reason).catch(ignore)
+    this._endRequest(reason)
     this._closeConnection()
     this._state = State.Busy
     this._unsupervise(reason)
