@@ -603,9 +603,10 @@ export abstract class ReadMachine extends LiveSupervisor {
 
   /** Ends the request or connection in flight (a deadline, an interrupt, cancel). */
   protected _endRequest(reason: unknown): void {
-    this._controller?.abort(reason)
-    // A fetch that does not tie its body to the signal (some polyfills, test doubles) would leave a read pending.
+    // The body first: cancelling it releases the connection (a fetch that does not tie its body to the signal,
+    // as some polyfills and test doubles, would otherwise leave a read pending), then whatever is still in flight.
     this._reader?.cancel(reason).catch(ignore)
+    this._controller?.abort(reason)
   }
 
   private _callerAborted(): void {
