@@ -12,39 +12,39 @@ import { AbortReason } from "./abort"
  * leaves nothing behind.
  */
 export class AttemptDeadline {
-  private readonly controller = new AbortController()
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private unlink: (() => void) | undefined
+  private readonly _controller = new AbortController()
+  private _timer: ReturnType<typeof setTimeout> | undefined
+  private _unlink: (() => void) | undefined
 
   constructor(parent: AbortSignal | undefined) {
     if (parent?.aborted) {
-      this.controller.abort(parent.reason)
+      this._controller.abort(parent.reason)
     } else if (parent) {
-      const onAbort = (): void => this.controller.abort(parent.reason)
+      const onAbort = (): void => this._controller.abort(parent.reason)
       parent.addEventListener("abort", onAbort, { once: true })
-      this.unlink = () => parent.removeEventListener("abort", onAbort)
+      this._unlink = () => parent.removeEventListener("abort", onAbort)
     }
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal
+    return this._controller.signal
   }
 
   /** (Re)starts the countdown: the attempt aborts unless re-armed or disposed within `ms`. */
   arm(ms: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = setTimeout(() => this.controller.abort(new AbortReason("timeout")), ms)
+    if (this._timer !== undefined) clearTimeout(this._timer)
+    this._timer = setTimeout(() => this._controller.abort(new AbortReason("timeout")), ms)
   }
 
   /** Aborts the attempt now (the connection is no longer wanted). */
   abort(reason: unknown): void {
-    this.controller.abort(reason)
+    this._controller.abort(reason)
   }
 
   dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
-    this.unlink?.()
-    this.unlink = undefined
+    if (this._timer !== undefined) clearTimeout(this._timer)
+    this._timer = undefined
+    this._unlink?.()
+    this._unlink = undefined
   }
 }

@@ -270,7 +270,9 @@ export class DurableStream {
 
   /** Starts a read session. Nothing is requested until it is consumed. */
   read(options?: ReadOptions): ReadSession {
-    return new ReadSession({ ...this.settings, contentType: this.contentType }, options)
+    // The settings themselves when they already say the content type: a reader holds no copy of them.
+    const settings = this.settings
+    return new ReadSession(settings.contentType === this.contentType ? settings : { ...settings, contentType: this.contentType }, options)
   }
 
   /** Runs a request with this handle's settings. Layers above use it for their own exchanges. */

@@ -70,49 +70,17 @@ export interface RequestPlan<T> {
   timeoutMs?: number
   offset?: string
   sentStreamSeq?: boolean
-  /**
-   * Follow redirects (reads only, by the caller's choice). Everything else
-   * refuses them: fetch turns a redirected POST into a GET, and the write
-   * would be reported stored when it was not.
-   */
-  followRedirects?: boolean
   /** Statuses that count as success; everything else becomes an error. */
   okStatuses: readonly number[]
   /**
-   * Reads the successful response, through `reader` so the body-idle
-   * deadline applies. A failure here (a cut or stalled body) is retried like
-   * a network error.
+   * Reads the successful response (its headers; `reader` drops the body).
+   * A failure here is retried like a network error.
    */
   handle: (response: Response, reader: ResponseReader) => Promise<T>
   /** Which failures may be retried (see retry-policy.ts). Default: `defaultIsRetryable`. */
   isRetryable?: RetryRule
   /** Replaces the handle's retry policy for this request (validated by the caller). */
   retry?: ResolvedRetry
-  /**
-   * A client-side timeout just means "ask again" (long-poll, RD-25): reissue
-   * at once without using up the retry budget.
-   */
-  reissueOnTimeout?: boolean
-  /**
-   * A live read's connection, told of each attempt so that it can end the
-   * request (pause, wake, back online) by aborting that attempt. Once it
-   * has, the request fails ABORTED, whatever the abort looked like, and is
-   * not retried.
-   */
-  connection?: AttemptOwner
-  /**
-   * Whether a successful response resets the retry budget. SSE says no: a
-   * connection that opens and then dies is not progress; its control events are.
-   */
-  successResetsRetries?: boolean
-}
-
-/** Whoever may end a request from outside while it runs: see `RequestPlan.connection`. */
-export interface AttemptOwner {
-  /** The attempt under way, or undefined once it is over. */
-  attach(attempt: { abort(reason: unknown): void } | undefined): void
-  /** Set once the owner ended the request. */
-  readonly interrupted: unknown
 }
 
 /**
@@ -122,20 +90,17 @@ export interface AttemptOwner {
  */
 export async function execute<T>(
   baseContext: ClientContext,
-  plan: RequestPlan<T>,
-  recovery?: Recovery
+  plan: RequestPlan<T>
 ): Promise<T> {
   const context = plan.retry ? { ...baseContext, retry: plan.retry } : baseContext
-  recovery ??= new Recovery(context, plan)
+  const recovery = new Recovery(context, plan)
   for (;;) {
     try {
       const result = await attemptOnce(context, plan, recovery.overrides)
-      if (plan.successResetsRetries !== false) recovery.succeeded()
+      recovery.succeeded()
       return result
     } catch (caught) {
-      const error = toStreamError(caught, context.url, plan)
-      if (plan.reissueOnTimeout && error.code === "TIMEOUT") continue
-      await recovery.recover(error)
+      await recovery.recover(toStreamError(caught, context.url, plan))
     }
   }
 }
@@ -148,21 +113,20 @@ async function attemptOnce<T>(
   const { headers, params, secrets } = await resolveRequestValues(context, plan, overrides)
   const url = buildUrl(context.url, { ...params, ...plan.params })
   const deadline = new AttemptDeadline(plan.signal)
-  plan.connection?.attach(deadline)
-  let held = false
   try {
     deadline.arm(plan.timeoutMs ?? context.timeouts.headersMs)
     const init: RequestInit = {
       method: plan.method,
       headers,
       signal: deadline.signal,
-      redirect: plan.followRedirects ? "follow" : "manual",
+      // Writes never follow one: fetch would turn a redirected POST into a GET, and the write would be reported stored when it was not.
+      redirect: "manual",
     }
     if (plan.body !== undefined) init.body = plan.body as BodyInit
     // HEAD must see the live state: a cached HEAD could hide closure or growth.
     if (plan.method === "HEAD") init.cache = "no-store"
     const response = await context.fetch(url, init)
-    if (isRedirect(response, plan)) {
+    if (isRedirect(response)) {
       discardBody(response)
       throw redirectError(response, context.url, plan, secrets)
     }
@@ -176,13 +140,9 @@ async function attemptOnce<T>(
         secrets,
       })
     }
-    const reader = responseReader(response, deadline, context.timeouts.bodyIdleMs, () => (held = true))
-    return await plan.handle(response, reader)
+    return await plan.handle(response, responseReader(response))
   } finally {
-    if (!held) {
-      deadline.dispose()
-      plan.connection?.attach(undefined)
-    }
+    deadline.dispose()
   }
 }
 
@@ -192,9 +152,9 @@ async function attemptOnce<T>(
  * cannot be sent, fails at once: retrying would only repeat it. `secrets`
  * are the caller's header and param values, kept out of error messages.
  */
-async function resolveRequestValues(
+export async function resolveRequestValues(
   context: ClientContext,
-  plan: RequestPlan<unknown>,
+  plan: Pick<RequestPlan<unknown>, "operation" | "offset" | "extraHeaders" | "extraParams" | "headers">,
   overrides: RetryWith
 ): Promise<{ headers: Record<string, string>; params: Record<string, string>; secrets: string[] }> {
   const where = { url: context.url, operation: plan.operation, offset: plan.offset }
@@ -230,8 +190,8 @@ async function resolveRequestValues(
  * (browsers show it as an opaque response with status 0), or one fetch
  * followed anyway (runtimes that ignore `redirect`).
  */
-function isRedirect(response: Response, plan: RequestPlan<unknown>): boolean {
-  if (plan.followRedirects) return false
+export function isRedirect(response: Response, follow?: boolean): boolean {
+  if (follow) return false
   return (
     response.type === "opaqueredirect" ||
     (response.status >= 300 && response.status < 400 && response.status !== 304) ||
@@ -239,10 +199,10 @@ function isRedirect(response: Response, plan: RequestPlan<unknown>): boolean {
   )
 }
 
-function redirectError(
+export function redirectError(
   response: Response,
   url: string,
-  plan: RequestPlan<unknown>,
+  plan: Pick<RequestPlan<unknown>, "method" | "operation" | "offset">,
   secrets: readonly string[]
 ): DurableStreamError {
   const raw = response.headers.get("Location") ?? (response.redirected ? response.url : undefined) ?? undefined

@@ -31,5 +31,7 @@ export {
 export { aliasAsyncIterator } from "./async-iterator"
 /** How a caller's throwing callback is reported (CALLBACK_FAILED). */
 export { callbackFailed, reportCallbackError } from "./callback-error"
+/** Calls each listener; one that throws is reported as the app's uncaught error (CALLBACK_FAILED), never breaks the read. */
+export { notify } from "./session-health"
 /** Base64 without `atob`/`btoa` (missing in some React Native runtimes). */
 export { decodeBase64, encodeBase64 } from "./base64"

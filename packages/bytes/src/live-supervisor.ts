@@ -1,9 +1,9 @@
 import { AbortReason } from "./abort"
-import { DEFAULTS } from "./defaults"
-import type { AttemptOwner } from "./http"
-import type { ResolvedLifecycle } from "./lifecycle"
+import { DEFAULTS, MAX_TIMER_MS } from "./defaults"
+import type { ClientContext } from "./http"
+import type { ResolvedReadOptions } from "./options"
 import type { TransportName } from "./read-transport"
-import { backoffDelay, type ResolvedRetry } from "./retry-policy"
+import { backoffDelay } from "./retry-policy"
 
 /** Why live requests are on hold. */
 export type PauseReason = "hidden" | "background" | "offline"
@@ -11,70 +11,13 @@ export type PauseReason = "hidden" | "background" | "offline"
 /** Why the supervisor ended a connection that was still working. */
 export type InterruptReason = "pause" | "wake" | "online"
 
+// Reaches the private method from outside the class, on purpose: see `schedule`.
+const fire = (supervisor: LiveSupervisor): void => (supervisor as unknown as { _fire(): void })._fire()
+
 /** SSE connections shorter than this count as "dying young" (buffering proxies). */
 const SHORT_CONNECTION_MS = 1000
 /** After this many young SSE connections in a row that brought nothing, `auto` switches to long-poll. */
 const EMPTY_CONNECTIONS_BEFORE_FALLBACK = 3
-
-export interface SupervisorScope {
-  live: false | "long-poll" | "sse" | "auto"
-  lifecycle: ResolvedLifecycle
-  retry: ResolvedRetry
-  /** The session's signal: every wait ends when it aborts. */
-  signal: AbortSignal
-  onBackoff(): void
-  /** Live requests went on hold (a reason), or may go on again (undefined). */
-  onPause(reason: PauseReason | undefined): void
-}
-
-/** A request or connection the supervisor may end early. */
-export interface SupervisedConnection extends AttemptOwner {
-  /** The session's signal: the connection has none of its own (see `Connection`). */
-  readonly signal: AbortSignal
-  /** Why the supervisor ended it, if it did: reconnect from the position, catching up first. */
-  readonly interrupted: InterruptReason | undefined
-  close(): void
-}
-
-/**
- * One connection under the supervisor. It ends its request by aborting the
- * attempt under way (each attempt's own deadline controller, which
- * `execute` attaches), not through an AbortController of its own linked
- * to the session's: an idle live session holds a connection at all times,
- * and in Node an AbortSignal with a listener costs about 1 KB of heap. A
- * class, not an object literal with a getter: a literal with an accessor
- * gets a hidden class of its own per instance.
- */
-class Connection implements SupervisedConnection {
-  interrupted: InterruptReason | undefined
-  private done = false
-  private attempt: { abort(reason: unknown): void } | undefined
-
-  constructor(
-    private readonly supervisor: LiveSupervisor,
-    readonly kind: TransportName,
-    readonly signal: AbortSignal
-  ) {}
-
-  attach(attempt: { abort(reason: unknown): void } | undefined): void {
-    this.attempt = attempt
-    // Ended between two attempts (during a backoff, or while headers resolved): this one must not go out.
-    if (attempt && this.interrupted !== undefined) attempt.abort(new AbortReason("cancel"))
-  }
-
-  interrupt(reason: InterruptReason): void {
-    if (this.interrupted !== undefined || this.done) return
-    this.interrupted = reason
-    this.attempt?.abort(new AbortReason("cancel"))
-  }
-
-  close(): void {
-    if (this.done) return
-    this.done = true
-    this.attempt = undefined
-    this.supervisor.closed(this)
-  }
-}
 
 /**
  * Decides when a session's requests go out and when a live session
@@ -83,84 +26,117 @@ class Connection implements SupervisedConnection {
  * that happens, when the device wakes from sleep, or when the network comes
  * back; it ends backoffs early when waiting no longer helps; and it decides
  * when SSE has proven unusable and when to try it again. Nothing here makes
- * a request: the read loop asks, and the supervisor answers.
+ * a request: the read machine (read-machine.ts) asks, and the supervisor answers.
+ *
+ * The base class of a session, not an object beside it: an idle live
+ * session is one object with its state in fields, so it holds no closures,
+ * no generator frames and no second object per concern. It also owns the
+ * session's one timer, which serves both the deadline of the request in
+ * flight and the wake check (see `schedule`).
  */
-export class LiveSupervisor {
-  private hidden = false
-  private background = false
-  private offline = false
-  private started = false
-  private readonly stops: Array<() => void> = []
-  /** Waits (backoffs, pauses) that end early when things get better. */
-  private wakers: Set<() => void> | undefined
-  private connection: Connection | undefined
+export abstract class LiveSupervisor {
+  private _hidden = false
+  private _background = false
+  private _offline = false
+  /** Unsubscribes from the lifecycle sources; set once started (live sessions only). */
+  private _stops: Array<() => void> | undefined
+  /** The kind of the request or connection under way, from its start until it is over. */
+  protected _open: TransportName | undefined
+  /** Why the supervisor ended the connection under way (or the last one), if it did. */
+  protected _interrupted: InterruptReason | undefined
   /** Connections and backoffs under way: the wake check runs while there are any. */
-  private busy = 0
-  private ticker: ReturnType<typeof setInterval> | undefined
-  private lastTick = 0
-  private youngEmpty = 0
+  private _busy = 0
+  private _timer: ReturnType<typeof setTimeout> | undefined
+  /** When `timer` fires. It may fire before anything is due (a deadline was pushed back): it then re-arms. */
+  private _timerAt = 0
+  /** When the request in flight times out (0: no deadline). */
+  private _deadlineAt = 0
+  /** When the next wake check is due (0: none). */
+  private _wakeAt = 0
+  private _lastTick = 0
+  /** The wait under way (a backoff or a pause), which ends early when things get better; `waitAt` ends it (0: not by time). */
+  private _waitAt = 0
+  private _waitDone: (() => void) | undefined
+  private _waitFailed: ((reason: unknown) => void) | undefined
+  private _youngEmpty = 0
   /** Until when `auto` uses long-poll instead of SSE (Infinity: SSE cannot work here). */
-  private sseBlockedUntil: number | undefined
-  private sseRetryMs: number = DEFAULTS.sseRetry.initialMs
-  private probing = false
+  private _sseBlockedUntil: number | undefined
+  private _sseRetryMs: number = DEFAULTS.sseRetry.initialMs
+  private _probing = false
 
-  constructor(private readonly scope: SupervisorScope) {}
+  protected readonly _context: ClientContext
+  protected readonly _options: ResolvedReadOptions
 
-  /** Starts listening to the lifecycle sources (live sessions only). */
-  start(): void {
-    if (this.started || this.scope.live === false) return
-    this.started = true
-    const { visibility, appState, online } = this.scope.lifecycle
-    this.watch(visibility, (active) => (this.hidden = !active))
-    this.watch(appState, (active) => (this.background = !active))
-    this.watch(online, (active) => (this.offline = !active))
+  // Fields assigned here, not constructor parameter properties: those would also be declared as class fields under their long names.
+  constructor(context: ClientContext, options: ResolvedReadOptions) {
+    this._context = context
+    this._options = options
   }
 
-  /** Stops listening and clears every timer. */
-  stop(): void {
-    for (const stop of this.stops.splice(0)) stop()
-    this.busy = 0
-    this.tick()
+  /** Ends the request or connection in flight with `reason` (it then fails, and the machine takes over). */
+  protected abstract _endRequest(reason: unknown): void
+  /** A backoff started. */
+  protected abstract _backingOff(): void
+  /** Live requests went on hold (a reason), or may go on again (undefined). */
+  protected abstract _paused(reason: PauseReason | undefined): void
+
+  /** Starts listening to the lifecycle sources (live sessions only). */
+  protected _supervise(): void {
+    if (this._stops || this._options.live === false) return
+    this._stops = []
+    const { visibility, appState, online } = this._options.lifecycle
+    if (visibility) this._watch(visibility, 0)
+    if (appState) this._watch(appState, 1)
+    if (online) this._watch(online, 2)
+  }
+
+  /** Stops listening, clears every timer and fails the wait under way with `reason`. */
+  protected _unsupervise(reason: unknown): void {
+    if (this._stops) for (const stop of this._stops.splice(0)) stop()
+    this._busy = 0
+    this._wakeAt = this._deadlineAt = 0
+    const failed = this._waitFailed
+    this._endWait()
+    failed?.(reason)
   }
 
   /** Why a request of `kind` may not go out now, if it may not. */
-  pauseReason(kind: TransportName): PauseReason | undefined {
-    if (this.scope.live === false) return undefined
-    if (this.offline) return "offline"
+  protected _pauseReason(kind: TransportName): PauseReason | undefined {
+    if (this._options.live === false) return undefined
+    if (this._offline) return "offline"
     // Catch-up reads are finite and cacheable: only live requests wait for the page or the app.
     if (kind === "catch-up") return undefined
-    if (this.background) return "background"
-    if (this.hidden && this.scope.lifecycle.pauseWhenHidden) return "hidden"
+    if (this._background) return "background"
+    if (this._hidden && this._options.lifecycle.pauseWhenHidden) return "hidden"
     return undefined
   }
 
   /** Resolves once a request of `kind` may go out; true when it had to wait. */
-  async ready(kind: TransportName): Promise<boolean> {
-    let reason = this.pauseReason(kind)
+  protected async _ready(kind: TransportName): Promise<boolean> {
+    let reason = this._pauseReason(kind)
     if (reason === undefined) return false
     while (reason !== undefined) {
-      this.scope.onPause(reason)
-      await this.wait(Number.POSITIVE_INFINITY)
-      reason = this.pauseReason(kind)
+      this._paused(reason)
+      await this._wait(Number.POSITIVE_INFINITY)
+      reason = this._pauseReason(kind)
     }
-    this.scope.onPause(undefined)
+    this._paused(undefined)
     return true
   }
 
-  /** A request or connection of `kind`, which the supervisor ends if it must. */
-  open(kind: TransportName): SupervisedConnection {
-    const open = new Connection(this, kind, this.scope.signal)
-    this.connection = open
-    this.busy++
-    this.tick()
-    return open
+  /** A request or connection of `kind` starts: the supervisor may end it, and the wake check runs. */
+  protected _opening(kind: TransportName): void {
+    this._open = kind
+    this._interrupted = undefined
+    this._setBusy(1)
   }
 
-  /** The connection ended: it no longer holds the wake check on. */
-  closed(open: Connection): void {
-    if (this.connection === open) this.connection = undefined
-    this.busy--
-    this.tick()
+  /** The request or connection is over: it no longer holds the wake check on. */
+  protected _closing(): void {
+    if (this._open === undefined) return
+    this._open = undefined
+    this._deadlineAt = 0
+    this._setBusy(-1)
   }
 
   /**
@@ -168,28 +144,25 @@ export class LiveSupervisor {
    * back, the page is shown, the app returns to the foreground or the
    * device wakes; then waits out any pause.
    */
-  async backoff(delayMs: number): Promise<void> {
-    this.scope.onBackoff()
-    this.busy++
-    this.tick()
+  protected async _backoff(delayMs: number): Promise<void> {
+    this._backingOff()
+    this._setBusy(1)
     try {
-      await this.wait(delayMs)
+      await this._wait(delayMs)
     } finally {
-      this.busy--
-      this.tick()
+      this._setBusy(-1)
     }
-    const open = this.connection
-    // An interrupted connection fails at once and the loop takes over; otherwise hold the retry while paused.
-    if (open?.interrupted === undefined) await this.ready(open?.kind ?? "catch-up")
+    // An interrupted connection fails at once and the machine takes over; otherwise hold the retry while paused.
+    if (this._interrupted === undefined || this._open === undefined) await this._ready(this._open ?? "catch-up")
   }
 
   /** The transport for the next live request. */
-  liveTransport(preferred: "sse" | "long-poll", streamingBodies: boolean): "sse" | "long-poll" {
-    if (preferred === "long-poll" || !streamingBodies) return "long-poll"
-    if (this.sseBlockedUntil === undefined) return "sse"
-    if (Date.now() < this.sseBlockedUntil) return "long-poll"
+  protected _chooseLive(streamingBodies: boolean): "sse" | "long-poll" {
+    if (this._options.live === "long-poll" || !streamingBodies) return "long-poll"
+    if (this._sseBlockedUntil === undefined) return "sse"
+    if (Date.now() < this._sseBlockedUntil) return "long-poll"
     // Time to see whether SSE works here again (the network may have changed).
-    this.probing = true
+    this._probing = true
     return "sse"
   }
 
@@ -201,119 +174,163 @@ export class LiveSupervisor {
    * mode a run of them (or one, when trying SSE again) means long-poll for a
    * while.
    */
-  async sseEnded(openedAt: number, delivered: boolean): Promise<void> {
+  protected _sseEnded(openedAt: number, delivered: boolean): Promise<void> | undefined {
     if (delivered || Date.now() - openedAt >= SHORT_CONNECTION_MS) {
-      this.youngEmpty = 0
-      if (this.probing) {
-        this.probing = false
-        this.sseBlockedUntil = undefined
-        this.sseRetryMs = DEFAULTS.sseRetry.initialMs
+      this._youngEmpty = 0
+      if (this._probing) {
+        this._probing = false
+        this._sseBlockedUntil = undefined
+        this._sseRetryMs = DEFAULTS.sseRetry.initialMs
       }
-      return
+      return undefined
     }
-    this.youngEmpty++
-    if (this.scope.live === "auto" && (this.probing || this.youngEmpty >= EMPTY_CONNECTIONS_BEFORE_FALLBACK)) {
-      this.fallBack()
-      return
+    this._youngEmpty++
+    if (this._options.live === "auto" && (this._probing || this._youngEmpty >= EMPTY_CONNECTIONS_BEFORE_FALLBACK)) {
+      this._sseBlockedUntil = Date.now() + this._sseRetryMs
+      this._sseRetryMs = Math.min(this._sseRetryMs * 2, DEFAULTS.sseRetry.maxMs)
+      this._probing = false
+      this._youngEmpty = 0
+      return undefined
     }
     // Do not hammer a server or proxy that keeps cutting us off.
-    await this.backoff(backoffDelay(this.scope.retry, this.youngEmpty - 1))
+    return this._backoff(backoffDelay(this._context.retry, this._youngEmpty - 1))
   }
 
   /** SSE cannot work in this runtime (no streaming response bodies): long-poll for good. */
-  sseUnsupported(): void {
-    this.sseBlockedUntil = Number.POSITIVE_INFINITY
-    this.probing = false
+  protected _sseUnsupported(): void {
+    this._sseBlockedUntil = Number.POSITIVE_INFINITY
+    this._probing = false
   }
 
-  private fallBack(): void {
-    this.sseBlockedUntil = Date.now() + this.sseRetryMs
-    this.sseRetryMs = Math.min(this.sseRetryMs * 2, DEFAULTS.sseRetry.maxMs)
-    this.probing = false
-    this.youngEmpty = 0
+  /** (Re)starts the request's deadline: it is ended with a timeout unless re-armed or over within `ms`. */
+  protected _armDeadline(ms: number): void {
+    this._deadlineAt = Date.now() + Math.min(ms, MAX_TIMER_MS)
+    this._schedule()
   }
 
-  private watch(source: ResolvedLifecycle["online"], apply: (active: boolean) => void): void {
-    if (source === undefined) return
-    apply(source.isActive())
-    this.stops.push(
+  /** The request in flight has no deadline (its answer is in; the consumer holds it). */
+  protected _disarmDeadline(): void {
+    this._deadlineAt = 0
+    this._schedule()
+  }
+
+  /** `source` is 0 visibility, 1 app state, 2 network. */
+  private _watch(source: { isActive(): boolean; subscribe(listener: (active: boolean) => void): () => void }, which: 0 | 1 | 2): void {
+    this._apply(which, source.isActive())
+    this._stops!.push(
       source.subscribe((active) => {
-        const wasOffline = this.offline
-        apply(active)
+        const wasOffline = this._offline
+        this._apply(which, active)
         if (!active) {
           // Worse: end the request in flight if it may not go on.
-          const open = this.connection
-          if (open && this.pauseReason(open.kind) !== undefined) this.interrupt("pause")
+          if (this._open !== undefined && this._pauseReason(this._open) !== undefined) this._interrupt("pause")
         } else {
           // Better: a connection that predates an outage is presumed dead, and
           // nothing is gained by sitting out the rest of a backoff.
-          if (wasOffline && !this.offline) this.interrupt("online")
-          this.wakeAll()
+          if (wasOffline && !this._offline) this._interrupt("online")
+          this._wake()
         }
       })
     )
   }
 
-  private interrupt(reason: InterruptReason): void {
-    this.connection?.interrupt(reason)
+  private _apply(which: 0 | 1 | 2, active: boolean): void {
+    if (which === 0) this._hidden = !active
+    else if (which === 1) this._background = !active
+    else this._offline = !active
   }
 
-  private wakeAll(): void {
-    if (this.wakers) for (const wake of [...this.wakers]) wake()
+  private _interrupt(reason: InterruptReason): void {
+    if (this._open === undefined || this._interrupted !== undefined) return
+    this._interrupted = reason
+    this._endRequest(new AbortReason("cancel"))
   }
 
-  /** Resolves after `ms` or when woken early; rejects when the session ends. */
-  private wait(ms: number): Promise<void> {
-    const signal = this.scope.signal
+  /** Ends the wait under way early. */
+  private _wake(): void {
+    const done = this._waitDone
+    this._endWait()
+    done?.()
+  }
+
+  private _endWait(): void {
+    this._waitAt = 0
+    this._waitDone = this._waitFailed = undefined
+    this._schedule()
+  }
+
+  /** Resolves after `ms` or when woken early; rejects when the session ends. One wait at a time. */
+  private _wait(ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason ?? new AbortReason("cancel"))
-        return
+      this._waitDone = resolve
+      this._waitFailed = reject
+      if (Number.isFinite(ms)) {
+        this._waitAt = Date.now() + Math.min(ms, MAX_TIMER_MS)
+        this._schedule()
       }
-      const finish = (): void => {
-        if (timer !== undefined) clearTimeout(timer)
-        this.wakers?.delete(done)
-        signal.removeEventListener("abort", onAbort)
-      }
-      const done = (): void => {
-        finish()
-        resolve()
-      }
-      const onAbort = (): void => {
-        finish()
-        reject(signal.reason ?? new AbortReason("cancel"))
-      }
-      const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined
-      ;(this.wakers ??= new Set()).add(done)
-      signal.addEventListener("abort", onAbort, { once: true })
     })
   }
 
-  /** Runs the wake check while a connection or backoff is under way, and only then. */
-  private tick(): void {
-    const every = this.scope.lifecycle.wakeCheckMs
-    if (this.busy > 0 && this.ticker === undefined && every !== undefined && this.started) {
-      this.lastTick = Date.now()
-      this.ticker = setInterval(() => this.checkWake(every), every)
-    } else if (this.busy <= 0 && this.ticker !== undefined) {
-      clearInterval(this.ticker)
-      this.ticker = undefined
+  private _setBusy(change: number): void {
+    this._busy += change
+    const every = this._options.lifecycle.wakeCheckMs
+    if (this._busy > 0 && this._wakeAt === 0 && every !== undefined && this._stops) {
+      this._lastTick = Date.now()
+      this._wakeAt = this._lastTick + every
+    } else if (this._busy <= 0) {
+      this._wakeAt = 0
     }
+    this._schedule()
   }
 
   /**
-   * A timer that fires far later than due means the machine slept (lid
-   * closed, suspended tab or process): the socket under the request in
-   * flight is likely dead, and its own deadline runs on a clock that did
-   * not count the sleep. Reconnect now instead.
+   * Keeps the one timer set for whatever is due first: the request's
+   * deadline, the end of a backoff or the wake check. Pushing a deadline back (each SSE byte
+   * does) costs nothing: the timer fires at the old time and re-arms.
    */
-  private checkWake(every: number): void {
+  private _schedule(): void {
+    const due = Math.min(this._deadlineAt || Infinity, this._waitAt || Infinity, this._wakeAt || Infinity)
+    if (due === Infinity) {
+      if (this._timer !== undefined) clearTimeout(this._timer)
+      this._timer = undefined
+      return
+    }
+    if (this._timer !== undefined) {
+      if (this._timerAt <= due) return
+      clearTimeout(this._timer)
+    }
+    this._timerAt = due
+    // The session as the timer's argument, not captured by a closure: one object fewer per timer.
+    this._timer = setTimeout(fire, Math.max(0, due - Date.now()), this)
+  }
+
+  /** The timer went off. */
+  private _fire(): void {
+    this._timer = undefined
+    // What the timer was set for is due, whatever the wall clock says now: it
+    // may stand still (a test's) or go back, and a wait must end all the same.
+    const due = this._timerAt
     const now = Date.now()
-    const late = now - this.lastTick - every
-    this.lastTick = now
-    // Browsers throttle the timers of hidden pages: lateness there is expected.
-    if (late < this.scope.lifecycle.wakeGapMs || this.hidden) return
-    this.interrupt("wake")
-    this.wakeAll()
+    const every = this._options.lifecycle.wakeCheckMs
+    if (this._wakeAt !== 0 && every !== undefined && this._wakeAt <= due) {
+      // A check far later than due means the machine slept (lid closed,
+      // suspended tab or process): the socket under the request in flight is
+      // likely dead, and its deadline ran on a clock that did not count the
+      // sleep. Reconnect now instead. Browsers throttle the timers of hidden
+      // pages: lateness there is expected.
+      const late = now - this._lastTick - every
+      this._lastTick = now
+      this._wakeAt = now + every
+      if (late >= this._options.lifecycle.wakeGapMs && !this._hidden) {
+        this._interrupt("wake")
+        this._wake()
+      }
+    }
+    if (this._deadlineAt !== 0 && this._deadlineAt <= due) {
+      this._deadlineAt = 0
+      this._endRequest(new AbortReason("timeout"))
+    }
+    if (this._waitAt !== 0 && this._waitAt <= due) this._wake()
+    this._schedule()
   }
 }

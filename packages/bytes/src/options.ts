@@ -98,8 +98,7 @@ export function resolveStreamOptions(options: DurableStreamOptions): ResolvedStr
   const customFetch = optionalFunction<FetchLike>(url, options.fetch, "fetch")
   return {
     url,
-    // Looked up per call so test doubles and polyfills installed later apply.
-    fetch: customFetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: customFetch ?? globalFetch,
     headers: valueRecord<HeadersRecord>(url, options.headers, "headers"),
     params: valueRecord<ParamsRecord>(url, options.params, "params"),
     retry: resolveRetry(url, options.retry),
@@ -111,7 +110,13 @@ export function resolveStreamOptions(options: DurableStreamOptions): ResolvedStr
   }
 }
 
+// Looked up per call so test doubles and polyfills installed later apply. One
+// function for every handle: an app may hold a handle per reader.
+const globalFetch: FetchLike = (input, init) => globalThis.fetch(input, init)
+
 export function resolveTimeouts(url: string, options: TimeoutOptions | undefined): ResolvedTimeouts {
+  // The defaults are frozen: every handle without its own can share them.
+  if (options === undefined) return DEFAULTS.timeouts
   const given = optionsObject(url, options, "timeouts")
   const base = DEFAULTS.timeouts
   return Object.freeze({

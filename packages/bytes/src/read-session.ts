@@ -1,16 +1,16 @@
-import { AbortReason, linkedController } from "./abort"
+import { AbortReason } from "./abort"
 import { aliasAsyncIterator } from "./async-iterator"
 import { concatBytes } from "./bytes-util"
-import { invalidArgument, isDurableStreamError } from "./errors"
+import { invalidArgument, isDurableStreamError, type DurableStreamError } from "./errors"
 import type { ClientContext } from "./http"
 import type { LifecycleOptions } from "./lifecycle"
-import type { LiveSharing } from "./live-sharing"
+import type { PauseReason } from "./live-supervisor"
 import { resolveReadOptions, type ResolvedReadOptions } from "./options"
-import { readLoop } from "./read-loop"
-import type { ReadOptions } from "./read-options"
+import { ReadMachine } from "./read-machine"
+import type { LiveMode, ReadOptions } from "./read-options"
 import type { StreamChunk } from "./read-position"
-import type { ReadFacts } from "./read-transport"
-import { HealthTracker, notify, type SessionHealth, type SessionStatus } from "./session-health"
+import type { TransportName } from "./read-transport"
+import { INITIAL_HEALTH, notify, type SessionHealth, type SessionStatus } from "./session-health"
 import { toStreamError } from "./stream-error"
 
 export type { StreamChunk } from "./read-position"
@@ -27,14 +27,17 @@ export interface SessionContext extends ClientContext {
   lifecycle?: LifecycleOptions | undefined
 }
 
+type Handler = (chunk: StreamChunk) => void | Promise<void>
+
 /**
  * One read of a stream from an offset: the consumer's side. Pull-based:
  * nothing is requested until the consumer asks for data, and the next
  * request waits until the consumer has taken the previous chunk, so a slow
  * consumer slows the reader instead of filling memory. The reading itself
- * is read-loop.ts.
+ * is the state machine it extends (read-machine.ts): a session is one
+ * object, whatever it is doing.
  */
-export class ReadSession implements AsyncIterable<StreamChunk> {
+export class ReadSession extends ReadMachine implements AsyncIterable<StreamChunk> {
   /**
    * Checkpoint: the offset after the last chunk delivered to the consumer
    * (handed out by the iterator, or fully handled by a `subscribe` handler).
@@ -49,32 +52,20 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
   liveTransport: "sse" | "long-poll" | undefined
 
   readonly url: string
-  private readonly controller: AbortController
-  private readonly releaseSignal: () => void
-  private readonly userSignal: AbortSignal | undefined
   /** Created by the first listener: most sessions never get one, and an empty Set is not free. */
-  private statusListeners: Set<(status: SessionStatus) => void> | undefined
-  private readonly healthTracker: HealthTracker
-  private readonly facts: ReadFacts
-  private started = false
-  private cancelled = false
-  private generator: AsyncGenerator<StreamChunk> | undefined
-  private readonly options: ResolvedReadOptions
+  private _statusListeners: Set<(status: SessionStatus) => void> | undefined
+  /** The health snapshot: a new frozen object on every change (so `useSyncExternalStore` and friends can compare by identity). */
+  private _health: SessionHealth = INITIAL_HEALTH
+  /** Created by the first listener (see `_statusListeners`). */
+  private _healthListeners: Set<(health: SessionHealth) => void> | undefined
+  private _started = false
+  private _cancelled = false
 
-  constructor(
-    private readonly context: SessionContext,
-    given?: ReadOptions
-  ) {
-    this.url = context.url
-    this.healthTracker = new HealthTracker(this.url)
+  constructor(context: SessionContext, given?: ReadOptions) {
     const options = resolveReadOptions(context, given)
-    this.options = options
+    super(context, options, context.contentType)
+    this.url = context.url
     this.offset = options.offset
-    this.facts = { contentType: context.contentType, streamingBodies: true, redirectedUrl: undefined }
-    this.userSignal = options.signal
-    const linked = linkedController(options.signal)
-    this.controller = linked.controller
-    this.releaseSignal = linked.dispose
   }
 
   /**
@@ -82,7 +73,7 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
    * last answer, reconnects, last error. A new snapshot on every change.
    */
   get health(): SessionHealth {
-    return this.healthTracker.snapshot
+    return this._health
   }
 
   /**
@@ -91,22 +82,14 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
    * listener that throws never disturbs the session.
    */
   onHealthChange(listener: (health: SessionHealth) => void): () => void {
-    return this.healthTracker.subscribe(listener)
-  }
-
-  /** The stream's content type, once known. */
-  get contentType(): string | undefined {
-    return this.facts.contentType
-  }
-
-  /** With `followRedirects`: the URL the last response came from, when a redirect led there. */
-  get redirectedUrl(): string | undefined {
-    return this.facts.redirectedUrl
+    const listeners = (this._healthListeners ??= new Set())
+    listeners.add(listener)
+    return () => listeners.delete(listener)
   }
 
   /** Listens for status changes; returns a function that stops listening. A listener that throws never disturbs the session. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
-    const listeners = (this.statusListeners ??= new Set())
+    const listeners = (this._statusListeners ??= new Set())
     listeners.add(listener)
     return () => listeners.delete(listener)
   }
@@ -116,20 +99,19 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
    * iteration without an error. Resolves once nothing is left running.
    */
   async cancel(): Promise<void> {
-    if (this.cancelled) return
-    this.cancelled = true
-    this.controller.abort(new AbortReason("cancel"))
-    this.releaseSignal()
-    this.setStatus("closed")
-    await this.generator?.return(undefined).catch(() => undefined)
+    if (this._cancelled) return
+    this._cancelled = true
+    this._halt(new AbortReason("cancel"))
+    this._setStatus("closed")
+    await this._source?.return(undefined).catch(() => undefined)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamChunk> {
-    const generator = this.claim("iterate")
+    this._claim("iterate")
     return {
       next: async () => {
-        const result = await this.pull(generator)
-        if (!result.done) this.commit(result.value)
+        const result = await this._pull()
+        if (!result.done) this._commit(result.value)
         return result
       },
       return: async () => {
@@ -145,37 +127,44 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
    * handler finished. Resolves at end of stream or `cancel()`; rejects with
    * the session's error, or the handler's.
    */
-  forEach(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
-    return this.consume(handler)
+  forEach(handler: Handler): Promise<void> {
+    return this._consume(handler)
   }
 
   /** @deprecated Use `forEach(handler)`: `subscribe` names a change listener in every layer (see the root README). */
-  subscribe(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
-    return this.consume(handler)
+  subscribe(handler: Handler): Promise<void> {
+    return this._consume(handler)
   }
 
-  private async consume(handler: (chunk: StreamChunk) => void | Promise<void>): Promise<void> {
-    const generator = this.claim("subscribe")
-    for (;;) {
-      const result = await this.pull(generator)
-      if (result.done) return
-      try {
-        await handler(result.value)
-      } catch (error) {
-        // Listeners hear "error" first; cancel() then leaves a finished session alone.
-        this.setStatus("error")
-        await this.cancel()
-        throw error
-      }
-      this.commit(result.value)
+  /**
+   * Not an async function nor a loop of pulls: an idle session waits in
+   * here, and a suspended frame, or a pull's promise and reaction, is one
+   * more thing it would hold. The machine calls the handler itself.
+   */
+  private _consume(handler: Handler): Promise<void> {
+    try {
+      this._claim("subscribe")
+    } catch (error) {
+      return Promise.reject(error)
     }
+    return this._drain(handler)
+  }
+
+  protected _accepted(chunk: StreamChunk): void {
+    this._commit(chunk)
+  }
+
+  protected _rejected(_error: unknown): Promise<void> {
+    // Listeners hear "error" first; cancel() then leaves a finished session alone.
+    this._setStatus("error")
+    return this.cancel()
   }
 
   /** Reads to the end of this session (up to date for `live: false`) and returns every byte. */
   async bytes(): Promise<Uint8Array> {
     const parts: Uint8Array[] = []
     for await (const chunk of this) parts.push(chunk.data)
-    this.throwIfAbortedByCaller()
+    this._throwIfAbortedByCaller()
     return concatBytes(parts)
   }
 
@@ -183,135 +172,105 @@ export class ReadSession implements AsyncIterable<StreamChunk> {
     return new TextDecoder().decode(await this.bytes())
   }
 
-  private throwIfAbortedByCaller(): void {
-    if (this.userSignal?.aborted) {
-      throw toStreamError(this.userSignal.reason, this.url, {
-        operation: "read",
-        offset: this.offset,
-        signal: this.userSignal,
-      })
+  private _throwIfAbortedByCaller(): void {
+    const signal = this._options.signal
+    if (signal?.aborted) {
+      throw toStreamError(signal.reason, this.url, { operation: "read", offset: this.offset, signal })
     }
   }
 
-  private claim(kind: string): AsyncGenerator<StreamChunk> {
-    if (this.started) {
+  private _claim(kind: string): void {
+    if (this._started) {
       throw invalidArgument(
         this.url,
         `a read session has one consumer and is already being consumed (tried to ${kind}); start another read() instead`,
         "read"
       )
     }
-    this.started = true
-    this.generator = this.produce()
-    return this.generator
+    this._started = true
+    const sharing = this._options.shareAcrossTabs
+    if (sharing && this._options.live !== false) {
+      const stop = (this._sourceStop = new AbortController())
+      this._source = sharing.run({
+        url: this.url,
+        offset: this.offset,
+        live: this._options.live,
+        signal: stop.signal,
+        read: (offset, live, overrides) => this._unshared(offset, live, stop.signal, overrides?.pauseWhenHidden),
+      })
+    }
   }
 
-  /**
-   * Next chunk, turning a cancel into a quiet end and recording failures.
-   * Not an async function: an idle session waits here, and an async
-   * function's suspended frame is one more thing it would hold.
-   */
-  private pull(generator: AsyncGenerator<StreamChunk>): Promise<IteratorResult<StreamChunk>> {
-    if (this.cancelled) return Promise.resolve({ done: true, value: undefined })
-    return generator.next().then(
-      (result): IteratorResult<StreamChunk> => {
-        if (result.done) {
-          this.releaseSignal()
-          this.setStatus("closed")
-        }
-        return result
-      },
-      (error: unknown): IteratorResult<StreamChunk> => {
-        if (this.cancelled && !this.userSignal?.aborted) return { done: true, value: undefined }
-        this.releaseSignal()
-        if (isDurableStreamError(error)) this.healthTracker.update({ lastError: error })
-        this.setStatus("error")
-        throw error
-      }
-    )
+  /** Next chunk; a cancel is a quiet end. */
+  private _pull(): Promise<IteratorResult<StreamChunk>> {
+    return this._cancelled ? Promise.resolve({ done: true, value: undefined }) : this._nextChunk()
   }
 
-  private commit(chunk: StreamChunk): void {
+  private _commit(chunk: StreamChunk): void {
     this.offset = chunk.offset
     this.upToDate = chunk.upToDate
     this.closed = chunk.closed
     if (chunk.cursor !== undefined) this.cursor = chunk.cursor
-    this.healthTracker.update({ upToDate: chunk.upToDate })
+    this._report({ upToDate: chunk.upToDate })
   }
 
-  private setStatus(status: SessionStatus): void {
+  protected _setStatus(status: SessionStatus): void {
     // A finished session stays finished.
     if (this.status === status || this.status === "closed" || this.status === "error") return
     this.status = status
-    this.healthTracker.update({ status })
-    if (this.statusListeners) notify(this.url, "an onStatusChange listener", this.statusListeners, status)
+    this._report({ status })
+    if (this._statusListeners) notify(this.url, "an onStatusChange listener", this._statusListeners, status)
   }
 
-  /**
-   * The chunks of this read. Not a generator itself: it hands out the read
-   * loop's (or the sharing's) own, so an idle session keeps one suspended
-   * frame fewer.
-   */
-  private produce(): AsyncGenerator<StreamChunk> {
-    const sharing = this.options.shareAcrossTabs
-    if (sharing && this.options.live !== false) return this.produceShared(sharing)
-    const health = this.healthTracker
-    return readLoop({
-      url: this.url,
-      context: this.context,
-      options: this.options,
-      signal: this.controller.signal,
-      facts: this.facts,
-      setStatus: (status) => this.setStatus(status),
-      connecting: (transport) => {
-        // Long-poll always works once chosen; SSE counts only once a connection opened.
-        if (transport === "long-poll") this.liveTransport = transport
-        health.update({ transport })
-      },
-      answered: (transport) => {
-        if (transport !== "catch-up") this.liveTransport = transport
-        health.update({ lastResponseAt: Date.now() })
-      },
-      reconnecting: (error) =>
-        health.update({ reconnects: health.snapshot.reconnects + 1, lastError: error ?? health.snapshot.lastError }),
-      paused: (reason) => {
-        health.update({ paused: reason })
-        if (reason !== undefined) this.setStatus("paused")
-      },
-    })
+  private _report(changes: Partial<SessionHealth>): void {
+    const current = this._health as unknown as Record<string, unknown>
+    if (!Object.keys(changes).some((key) => (changes as Record<string, unknown>)[key] !== current[key])) return
+    this._health = Object.freeze({ ...this._health, ...changes })
+    if (this._healthListeners) notify(this.url, "an onHealthChange listener", this._healthListeners, this._health)
   }
 
-  private async *produceShared(sharing: LiveSharing): AsyncGenerator<StreamChunk> {
-    const lifecycle = this.options.lifecycle
-    const shared = sharing.run({
-      url: this.url,
-      offset: this.offset,
-      live: this.options.live,
-      signal: this.controller.signal,
-      read: (offset, live, overrides) =>
-        new ReadSession(this.context, {
-          ...this.options,
-          offset,
-          live,
-          shareAcrossTabs: undefined,
-          signal: this.controller.signal,
-          // The sources this session resolved, as given: nothing to detect again.
-          lifecycle: {
-            visibility: lifecycle.visibility ?? false,
-            appState: lifecycle.appState ?? false,
-            online: lifecycle.online ?? false,
-            pauseWhenHidden: overrides?.pauseWhenHidden ?? lifecycle.pauseWhenHidden,
-            wakeCheckMs: lifecycle.wakeCheckMs ?? false,
-            wakeGapMs: lifecycle.wakeGapMs,
-          },
-        }),
-    })
-    for await (const chunk of shared) {
-      this.setStatus(chunk.upToDate ? "live" : "catching-up")
-      this.healthTracker.update({ lastResponseAt: Date.now() })
-      yield chunk
+  protected _connecting(transport: TransportName): void {
+    // Long-poll always works once chosen; SSE counts only once a connection opened.
+    if (transport === "long-poll") this.liveTransport = transport
+    this._report({ transport })
+  }
+
+  protected _answered(transport: TransportName): void {
+    if (transport !== "catch-up") this.liveTransport = transport
+    this._report({ lastResponseAt: Date.now() })
+  }
+
+  protected _reconnecting(error: DurableStreamError | undefined): void {
+    const health = this._health
+    this._report({ reconnects: health.reconnects + 1, lastError: error ?? health.lastError })
+  }
+
+  protected _paused(reason: PauseReason | undefined): void {
+    this._report({ paused: reason })
+    if (reason !== undefined) this._setStatus("paused")
+  }
+
+  protected _over(error: DurableStreamError | undefined): void {
+    if (error && isDurableStreamError(error)) this._report({ lastError: error })
+    this._setStatus(error ? "error" : "closed")
+  }
+
+  /** A read for the sharing: this session's options from `offset`, without sharing. */
+  private _unshared(offset: string, live: LiveMode, signal: AbortSignal, pauseWhenHidden: boolean | undefined): ReadSession {
+    const session = new ReadSession(this._context as SessionContext, { offset, live, signal })
+    const lifecycle = this._options.lifecycle
+    // This session's resolved options as they are (its lifecycle sources too: nothing to detect again).
+    ;(session as unknown as { _options: ResolvedReadOptions })._options = {
+      ...this._options,
+      offset,
+      live,
+      shareAcrossTabs: undefined,
+      signal,
+      lifecycle: { ...lifecycle, pauseWhenHidden: pauseWhenHidden ?? lifecycle.pauseWhenHidden },
     }
+    return session
   }
+
 }
 
 // `for await` over a session in React Native, where Hermes lacks Symbol.asyncIterator.

@@ -1,44 +1,15 @@
-import type { AttemptDeadline } from "./attempt-deadline"
-import { concatBytes } from "./bytes-util"
-
-/** How a request's `handle` consumes the response body, within the attempt's deadlines. */
+/** How a request's `handle` consumes the response body. */
 export interface ResponseReader {
-  /** The whole body. Each gap between chunks must stay under the body-idle deadline. */
-  bytes(): Promise<Uint8Array>
   /** Drops the body, freeing the connection. */
   discard(): void
-  /**
-   * Takes over the open connection (SSE): the attempt's deadline is no
-   * longer the runner's to end. Call `touch(ms)` whenever bytes arrive and
-   * `release()` when the connection is over.
-   */
-  hold(): HeldConnection
 }
 
-export interface HeldConnection {
-  readonly signal: AbortSignal
-  touch(ms: number): void
-  release(): void
-}
-
-export function responseReader(
-  response: Response,
-  deadline: AttemptDeadline,
-  bodyIdleMs: number,
-  onHold: () => void
-): ResponseReader {
-  return {
-    bytes: () => readWithIdleDeadline(response, deadline, bodyIdleMs),
-    discard: () => discardBody(response),
-    hold: () => {
-      onHold()
-      return {
-        signal: deadline.signal,
-        touch: (ms) => deadline.arm(ms),
-        release: () => deadline.dispose(),
-      }
-    },
-  }
+/**
+ * Every operation but a read (a read session reads its own bodies, see
+ * read-machine.ts) wants nothing from a successful response's body.
+ */
+export function responseReader(response: Response): ResponseReader {
+  return { discard: () => discardBody(response) }
 }
 
 /**
@@ -48,34 +19,4 @@ export function responseReader(
  */
 export function discardBody(response: Response): void {
   if (response.body) void response.body.cancel().catch(() => undefined)
-}
-
-async function readWithIdleDeadline(
-  response: Response,
-  deadline: AttemptDeadline,
-  idleMs: number
-): Promise<Uint8Array> {
-  deadline.arm(idleMs)
-  const body = response.body
-  // No streaming bodies (React Native): the whole body must come within one idle window.
-  if (!body) return new Uint8Array(await response.arrayBuffer())
-  const reader = body.getReader()
-  // A fetch that does not tie its body to the signal (some polyfills, test
-  // doubles) would leave a stalled read pending: cancelling ends it.
-  const onAbort = (): void => void reader.cancel(deadline.signal.reason).catch(() => undefined)
-  deadline.signal.addEventListener("abort", onAbort, { once: true })
-  const parts: Uint8Array[] = []
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (deadline.signal.aborted) throw deadline.signal.reason
-      if (done) break
-      parts.push(value)
-      deadline.arm(idleMs)
-    }
-  } finally {
-    deadline.signal.removeEventListener("abort", onAbort)
-    reader.releaseLock()
-  }
-  return parts.length === 1 ? parts[0]! : concatBytes(parts)
 }

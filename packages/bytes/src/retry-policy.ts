@@ -47,6 +47,8 @@ export function resolveRetry(
   field = "retry",
   base: ResolvedRetry = DEFAULT_RETRY
 ): ResolvedRetry {
+  // The defaults are frozen: every handle without its own can share them.
+  if (options === undefined) return base
   const given = optionsObject(url, options, field)
   const maxRetries = given.maxRetries ?? base.maxRetries
   if (

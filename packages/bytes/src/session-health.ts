@@ -49,32 +49,6 @@ export const INITIAL_HEALTH: SessionHealth = Object.freeze({
   lastError: undefined,
 })
 
-/** Holds a session's health snapshot and tells listeners when it changes. */
-export class HealthTracker {
-  snapshot: SessionHealth = INITIAL_HEALTH
-  /** Created by the first listener (see ReadSession.statusListeners). */
-  private listeners: Set<(health: SessionHealth) => void> | undefined
-
-  /** `url` names the stream when a listener throws. */
-  constructor(private readonly url: string) {}
-
-  update(changes: Partial<SessionHealth>): void {
-    const current = this.snapshot as unknown as Record<string, unknown>
-    const changed = Object.keys(changes).some(
-      (key) => (changes as Record<string, unknown>)[key] !== current[key]
-    )
-    if (!changed) return
-    this.snapshot = Object.freeze({ ...this.snapshot, ...changes })
-    if (this.listeners) notify(this.url, "an onHealthChange listener", this.listeners, this.snapshot)
-  }
-
-  subscribe(listener: (health: SessionHealth) => void): () => void {
-    const listeners = (this.listeners ??= new Set())
-    listeners.add(listener)
-    return () => listeners.delete(listener)
-  }
-}
-
 /**
  * Calls every listener with `value`. A listener that throws is a bug in
  * the app, not a reason for the read to fail or for other listeners to miss

@@ -8,44 +8,30 @@ export interface SseEvent {
  * Turns decoded `text/event-stream` text, fed in arbitrary pieces, into events. It keeps only what
  * a Durable Streams reader uses (`event` and `data`); `id`, `retry`, comments and unknown fields are
  * ignored, as the W3C rules allow. Our own rather than a dependency: the general parser cost more
- * bytes in every bundle than the whole rest of the SSE path.
+ * bytes in every bundle than the whole rest of the SSE path. A class, not a closure over its
+ * state: an idle SSE session holds one, and fields on one object are the cheapest way to hold it.
  */
-function sseParser(onEvent: (event: SseEvent) => void): (text: string) => void {
+export class SseParser {
+  /** Complete events not yet taken, in order. */
+  events: SseEvent[] = []
   // An unterminated line, kept as pieces so a huge data line split over many chunks is joined once.
-  let partial: string[] = []
-  let data: string | undefined
-  let event: string | undefined
+  private _partial: string[] = []
+  private _data: string | undefined
+  private _event: string | undefined
   // The last piece ended in CR: an LF that starts the next one completes the same CRLF.
-  let afterCr = false
-  // One line, text[start, end), read in place: slicing it first would copy a large data line twice.
-  const line = (text: string, start: number, end: number): void => {
-    if (start === end) {
-      // A blank line dispatches, but only an event that had a data field (even an empty one).
-      if (data !== undefined) onEvent({ event, data })
-      data = event = undefined
-      return
-    }
-    // Only "data" and "event" matter; any other field, and a comment (a leading colon), is skipped.
-    const isData = startsWith(text, start, "data")
-    let from = start + (isData ? 4 : 5)
-    if (!isData && !startsWith(text, start, "event")) return
-    // The name must end at a colon or at the end of the line ("database: x" is another field).
-    if (from < end && text.charCodeAt(from++) !== 58) return
-    if (from < end && text.charCodeAt(from) === 32) from++
-    const value = from >= end ? "" : text.slice(from, end)
-    if (isData) data = data === undefined ? value : `${data}\n${value}`
-    else event = value || undefined
-  }
-  return (text) => {
+  private _afterCr = false
+
+  feed(text: string): void {
     if (text === "") return
-    const piece = afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text
-    afterCr = piece.charCodeAt(piece.length - 1) === 13
+    const piece = this._afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text
+    this._afterCr = piece.charCodeAt(piece.length - 1) === 13
     // Split only at CR and LF, never at U+0085, U+2028 or U+2029.
     const hasCr = piece.includes("\r")
+    const partial = this._partial
     partial.push(piece)
     if (!hasCr && !piece.includes("\n")) return
     const joined = partial.length === 1 ? piece : partial.join("")
-    partial = []
+    partial.length = 0
     let start = 0
     // The next CR at or after `start`, found again only once passed, so a lone CR far ahead is not rescanned per line.
     let cr = hasCr ? -2 : -1
@@ -60,10 +46,30 @@ function sseParser(onEvent: (event: SseEvent) => void): (text: string) => void {
         }
       }
       if (end === -1) break
-      line(joined, start, end)
+      this._line(joined, start, end)
       start = next
     }
     if (start < joined.length) partial.push(joined.slice(start))
+  }
+
+  // One line, text[start, end), read in place: slicing it first would copy a large data line twice.
+  private _line(text: string, start: number, end: number): void {
+    if (start === end) {
+      // A blank line dispatches, but only an event that had a data field (even an empty one).
+      if (this._data !== undefined) this.events.push({ event: this._event, data: this._data })
+      this._data = this._event = undefined
+      return
+    }
+    // Only "data" and "event" matter; any other field, and a comment (a leading colon), is skipped.
+    const isData = startsWith(text, start, "data")
+    let from = start + (isData ? 4 : 5)
+    if (!isData && !startsWith(text, start, "event")) return
+    // The name must end at a colon or at the end of the line ("database: x" is another field).
+    if (from < end && text.charCodeAt(from++) !== 58) return
+    if (from < end && text.charCodeAt(from) === 32) from++
+    const value = from >= end ? "" : text.slice(from, end)
+    if (isData) this._data = this._data === undefined ? value : `${this._data}\n${value}`
+    else this._event = value || undefined
   }
 }
 
@@ -96,8 +102,8 @@ export async function* readSseEvents(
   const onAbort = (): void => void reader.cancel(signal?.reason).catch(() => undefined)
   signal?.addEventListener("abort", onAbort, { once: true })
   const decoder = new TextDecoder()
-  let pending: SseEvent[] = []
-  const feed = sseParser((event) => pending.push(event))
+  const parser = new SseParser()
+  const feed = (text: string): void => parser.feed(text)
   let finished = false
   try {
     for (;;) {
@@ -112,9 +118,9 @@ export async function* readSseEvents(
         onBytes?.()
         feed(decoder.decode(value, { stream: true }))
       }
-      if (pending.length > 0) {
-        const events = pending
-        pending = []
+      if (parser.events.length > 0) {
+        const events = parser.events
+        parser.events = []
         yield* events
       }
       if (finished) return

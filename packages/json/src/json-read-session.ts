@@ -1,7 +1,6 @@
 import { type ReadSession, type SessionStatus, type StreamChunk } from "@durable-client/bytes"
-import { aliasAsyncIterator } from "@durable-client/bytes/internal"
+import { aliasAsyncIterator, notify } from "@durable-client/bytes/internal"
 import type { StandardSchemaV1 } from "@standard-schema/spec"
-import { callbackFailed, reportCallbackError } from "@durable-client/bytes/internal"
 import { parseJsonBatch, validateItems } from "./json-codec"
 import { messagePosition, type MessagePosition, type PositionedMessage } from "./message-position"
 
@@ -34,40 +33,42 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
   upToDate = false
   closed = false
   /** A batch failed to parse or validate: this session's own "error", whatever the byte session says. */
-  private failed = false
+  private _failed = false
   /**
    * Created, and the byte session's status followed, only once someone
    * listens: an idle reader with no listener holds no Set and no closure.
    */
-  private statusListeners: Set<(status: SessionStatus) => void> | undefined
+  private _statusListeners: Set<(status: SessionStatus) => void> | undefined
 
-  constructor(
-    private readonly session: ReadSession,
-    private readonly schema: StandardSchemaV1<unknown, T> | undefined
-  ) {
+  private readonly _session: ReadSession
+  private readonly _schema: StandardSchemaV1<unknown, T> | undefined
+
+  constructor(session: ReadSession, schema: StandardSchemaV1<unknown, T> | undefined) {
+    this._session = session
+    this._schema = schema
     this.offset = session.offset
   }
 
   get url(): string {
-    return this.session.url
+    return this._session.url
   }
 
   get status(): SessionStatus {
-    return this.failed ? "error" : this.session.status
+    return this._failed ? "error" : this._session.status
   }
 
   get liveTransport(): "sse" | "long-poll" | undefined {
-    return this.session.liveTransport
+    return this._session.liveTransport
   }
 
   /** Listens for status changes; returns a function that stops listening. */
   onStatusChange(listener: (status: SessionStatus) => void): () => void {
-    let listeners = this.statusListeners
+    let listeners = this._statusListeners
     if (!listeners) {
-      listeners = this.statusListeners = new Set()
+      listeners = this._statusListeners = new Set()
       // The byte session reports each change once and stays finished once finished.
-      this.session.onStatusChange((status) => {
-        if (!this.failed) this.notify(status)
+      this._session.onStatusChange((status) => {
+        if (!this._failed) this._notify(status)
       })
     }
     listeners.add(listener)
@@ -77,22 +78,22 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
   }
 
   cancel(): Promise<void> {
-    return this.session.cancel()
+    return this._session.cancel()
   }
 
   /** Batches in stream order; the checkpoint advances as each is handed out. */
   [Symbol.asyncIterator](): AsyncIterator<JsonBatch<T>> {
-    const chunks = this.session[Symbol.asyncIterator]()
+    const chunks = this._session[Symbol.asyncIterator]()
     return {
       next: async () => {
         const result = await chunks.next()
         if (result.done) return { done: true, value: undefined }
-        const batch = await this.decode(result.value)
-        this.commit(batch)
+        const batch = await this._decode(result.value)
+        this._commit(batch)
         return { done: false, value: batch }
       },
       return: async () => {
-        await this.session.cancel()
+        await this._session.cancel()
         return { done: true, value: undefined }
       },
     }
@@ -100,7 +101,7 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
 
   /** One message at a time. `offset` advances per batch, after its last message was taken. */
   async *messages(): AsyncGenerator<T, void, undefined> {
-    for await (const batch of this.decodedBatches()) for (const item of batch.items) yield item
+    for await (const batch of this._decodedBatches()) for (const item of batch.items) yield item
   }
 
   /**
@@ -108,18 +109,18 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
    * the next one is asked for, i.e. after its last message was taken; ending
    * early cancels the session.
    */
-  private async *decodedBatches(): AsyncGenerator<JsonBatch<T>, void, undefined> {
-    const chunks = this.session[Symbol.asyncIterator]()
+  private async *_decodedBatches(): AsyncGenerator<JsonBatch<T>, void, undefined> {
+    const chunks = this._session[Symbol.asyncIterator]()
     try {
       for (;;) {
         const result = await chunks.next()
         if (result.done) return
-        const batch = await this.decode(result.value)
+        const batch = await this._decode(result.value)
         yield batch
-        this.commit(batch)
+        this._commit(batch)
       }
     } finally {
-      await this.session.cancel()
+      await this._session.cancel()
     }
   }
 
@@ -129,19 +130,19 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
    * `cancel()`; rejects with a read, parse, validation or handler error.
    */
   forEach(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
-    return this.consume(handler)
+    return this._consume(handler)
   }
 
   /** @deprecated Use `forEach(handler)`, the same verb as on the byte reader. */
   subscribeJson(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
-    return this.consume(handler)
+    return this._consume(handler)
   }
 
-  private consume(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
-    return this.session.forEach(async (chunk) => {
-      const batch = await this.decode(chunk)
+  private _consume(handler: (batch: JsonBatch<T>) => void | Promise<void>): Promise<void> {
+    return this._session.forEach(async (chunk) => {
+      const batch = await this._decode(chunk)
       await handler(batch)
-      this.commit(batch)
+      this._commit(batch)
     })
   }
 
@@ -151,7 +152,7 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
    * `messages()` does.
    */
   async *entries(): AsyncGenerator<PositionedMessage<T>, void, undefined> {
-    for await (const batch of this.decodedBatches()) {
+    for await (const batch of this._decodedBatches()) {
       for (let index = 0; index < batch.items.length; index++) {
         yield { value: batch.items[index] as T, position: messagePosition(batch.start, index) }
       }
@@ -168,41 +169,35 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
     return all
   }
 
-  private async decode(chunk: StreamChunk): Promise<JsonBatch<T>> {
+  private async _decode(chunk: StreamChunk): Promise<JsonBatch<T>> {
     try {
       const raw = parseJsonBatch(chunk.data, this.url, this.offset)
-      const items = await validateItems(raw, this.schema, this.url, this.offset)
+      const items = await validateItems(raw, this._schema, this.url, this.offset)
       return withPositions({ items, offset: chunk.offset, start: this.offset, upToDate: chunk.upToDate, closed: chunk.closed })
     } catch (error) {
       // "error" first, so the byte session's "closed" from the cancel below
       // (which stops anything running behind a failed read) is not heard as a normal end.
-      this.fail()
-      await this.session.cancel()
+      this._fail()
+      await this._session.cancel()
       throw error
     }
   }
 
-  private fail(): void {
+  private _fail(): void {
     // A finished session stays finished.
     const current = this.status
     if (current === "closed" || current === "error") return
-    this.failed = true
-    this.notify("error")
+    this._failed = true
+    this._notify("error")
   }
 
-  private notify(status: SessionStatus): void {
-    if (!this.statusListeners) return
-    for (const listener of [...this.statusListeners]) {
-      try {
-        listener(status)
-      } catch (thrown) {
-        // One listener's bug must not stop the others or the read.
-        reportCallbackError(callbackFailed(this.url, "an onStatusChange listener", thrown, "read"), undefined)
-      }
-    }
+  private _notify(status: SessionStatus): void {
+    // One listener's bug must not stop the others or the read (the same rule as the byte session's).
+    if (this._statusListeners) notify(this.url, "an onStatusChange listener", this._statusListeners, status)
   }
 
-  private commit(batch: JsonBatch<T>): void {
+
+  private _commit(batch: JsonBatch<T>): void {
     this.offset = batch.offset
     this.upToDate = batch.upToDate
     this.closed = batch.closed

@@ -45,40 +45,40 @@ export class Materializer {
   /** Settles when materializing stops: end of stream, close(), or an error. */
   readonly done: Promise<void>
 
-  private readonly options: ResolvedMaterializeOptions
-  private readonly controller = new AbortController()
-  private session: JsonReadSession | undefined
-  private readyResolve!: () => void
-  private readyReject!: (error: unknown) => void
-  private readonly seenTxids = new Set<string>()
-  private readonly txidWaiters = new Map<string, Set<() => void>>()
-  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
-  private lastCheckpointAt = 0
-  private stopped = false
-  private failure: unknown
+  private readonly _options: ResolvedMaterializeOptions
+  private readonly _controller = new AbortController()
+  private _session: JsonReadSession | undefined
+  private _readyResolve!: () => void
+  private _readyReject!: (error: unknown) => void
+  private readonly _seenTxids = new Set<string>()
+  private readonly _txidWaiters = new Map<string, Set<() => void>>()
+  private _checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  private _lastCheckpointAt = 0
+  private _stopped = false
+  private _failure: unknown
 
   constructor(options: MaterializeOptions) {
-    this.options = resolveMaterializeOptions(options)
-    this.url = this.options.json.url
-    this.state = new MaterializedState({ url: this.url, onCallbackError: this.options.onCallbackError })
-    this.offset = this.options.offset
+    this._options = resolveMaterializeOptions(options)
+    this.url = this._options.json.url
+    this.state = new MaterializedState({ url: this.url, onCallbackError: this._options.onCallbackError })
+    this.offset = this._options.offset
     this.ready = new Promise<void>((resolve, reject) => {
-      this.readyResolve = resolve
-      this.readyReject = reject
+      this._readyResolve = resolve
+      this._readyReject = reject
     })
     this.ready.catch(() => undefined)
-    const signal = this.options.signal
+    const signal = this._options.signal
     if (signal) {
-      if (signal.aborted) this.controller.abort()
+      if (signal.aborted) this._controller.abort()
       else signal.addEventListener("abort", () => void this.dispose(), { once: true })
     }
-    this.done = this.run()
+    this.done = this._run()
     this.done.catch(() => undefined)
   }
 
   get status(): SessionStatus {
-    if (this.failure) return "error"
-    return this.session?.status ?? (this.stopped ? "closed" : "connecting")
+    if (this._failure) return "error"
+    return this._session?.status ?? (this._stopped ? "closed" : "connecting")
   }
 
   /**
@@ -93,27 +93,27 @@ export class Materializer {
   awaitTxid(txid: string, given?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
     let options: { timeoutMs?: number; signal?: AbortSignal }
     try {
-      options = this.awaitTxidOptions(txid, given)
+      options = this._awaitTxidOptions(txid, given)
     } catch (error) {
       return Promise.reject(error)
     }
-    if (this.seenTxids.has(txid)) return Promise.resolve()
-    if (this.failure) return Promise.reject(this.failure)
-    if (this.stopped) return Promise.reject(this.stoppedError(`before txid ${txid} arrived`))
+    if (this._seenTxids.has(txid)) return Promise.resolve()
+    if (this._failure) return Promise.reject(this._failure)
+    if (this._stopped) return Promise.reject(this._stoppedError(`before txid ${txid} arrived`))
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
-      const waiters = this.txidWaiters.get(txid) ?? new Set<() => void>()
-      this.txidWaiters.set(txid, waiters)
+      const waiters = this._txidWaiters.get(txid) ?? new Set<() => void>()
+      this._txidWaiters.set(txid, waiters)
       const cleanup = (): void => {
         waiters.delete(onSeen)
-        if (waiters.size === 0) this.txidWaiters.delete(txid)
+        if (waiters.size === 0) this._txidWaiters.delete(txid)
         if (timer !== undefined) clearTimeout(timer)
         options.signal?.removeEventListener("abort", onAbort)
       }
       const onSeen = (): void => {
         cleanup()
-        if (this.seenTxids.has(txid)) resolve()
-        else reject(this.failure ?? this.stoppedError(`before txid ${txid} arrived`))
+        if (this._seenTxids.has(txid)) resolve()
+        else reject(this._failure ?? this._stoppedError(`before txid ${txid} arrived`))
       }
       const onAbort = (): void => {
         cleanup()
@@ -136,7 +136,7 @@ export class Materializer {
     })
   }
 
-  private awaitTxidOptions(txid: unknown, given: { timeoutMs?: number; signal?: AbortSignal } | undefined) {
+  private _awaitTxidOptions(txid: unknown, given: { timeoutMs?: number; signal?: AbortSignal } | undefined) {
     if (typeof txid !== "string" || txid === "") {
       throw invalidArgument(this.url, `awaitTxid needs a non-empty txid string (got ${describeValue(txid)})`)
     }
@@ -166,19 +166,19 @@ export class Materializer {
    * given. Refusals are `ForkError`s; bad options INVALID_ARGUMENT before any request.
    */
   async fork(options: ViewForkOptions): Promise<Materializer> {
-    return new Materializer(await forkViewOptions({ json: this.options.json, options: this.options, capture: () => this.capture() }, options))
+    return new Materializer(await forkViewOptions({ json: this._options.json, options: this._options, capture: () => this.capture() }, options))
   }
 
   /** Saves a checkpoint now (no-op without storage); rejects with CALLBACK_FAILED if the storage fails. */
   async checkpoint(): Promise<void> {
-    const storage = this.options.storage
+    const storage = this._options.storage
     if (!storage) return
-    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer)
-    this.checkpointTimer = undefined
-    this.lastCheckpointAt = Date.now()
+    if (this._checkpointTimer !== undefined) clearTimeout(this._checkpointTimer)
+    this._checkpointTimer = undefined
+    this._lastCheckpointAt = Date.now()
     const checkpoint: Checkpoint = { offset: this.offset, state: this.state.toJSON() }
     try {
-      await storage.save(this.options.storageKey, checkpoint)
+      await storage.save(this._options.storageKey, checkpoint)
     } catch (thrown) {
       throw callbackFailed(this.url, "storage.save", thrown)
     }
@@ -190,115 +190,115 @@ export class Materializer {
    * the server; see the root README's verb table).
    */
   dispose(): Promise<void> {
-    return this.stop()
+    return this._stop()
   }
 
   /** @deprecated Use `dispose()`: `close()` ends the stream on the server in every other layer. */
   close(): Promise<void> {
-    return this.stop()
+    return this._stop()
   }
 
-  private async stop(): Promise<void> {
-    if (this.stopped) return
-    this.stopped = true
-    this.controller.abort()
-    await this.session?.cancel()
+  private async _stop(): Promise<void> {
+    if (this._stopped) return
+    this._stopped = true
+    this._controller.abort()
+    await this._session?.cancel()
     await this.done.catch(() => undefined)
-    if (!this.failure) await this.saveCheckpoint()
-    if (this.checkpointTimer !== undefined) clearTimeout(this.checkpointTimer)
-    this.checkpointTimer = undefined
-    this.releaseWaiters()
+    if (!this._failure) await this._saveCheckpoint()
+    if (this._checkpointTimer !== undefined) clearTimeout(this._checkpointTimer)
+    this._checkpointTimer = undefined
+    this._releaseWaiters()
   }
 
-  private async run(): Promise<void> {
+  private async _run(): Promise<void> {
     try {
-      await this.restore()
+      await this._restore()
       for (;;) {
-        if (this.controller.signal.aborted) return
+        if (this._controller.signal.aborted) return
         this.startOffset ??= this.offset
-        const session = this.options.json.read({
+        const session = this._options.json.read({
           offset: this.offset,
-          live: this.options.live,
-          shareAcrossTabs: this.options.shareAcrossTabs,
+          live: this._options.live,
+          shareAcrossTabs: this._options.shareAcrossTabs,
         })
-        this.session = session
+        this._session = session
         try {
-          await session.forEach((batch) => this.applyBatch(batch))
-          if (!this.stopped) {
+          await session.forEach((batch) => this._applyBatch(batch))
+          if (!this._stopped) {
             // End of stream (closed) or a catch-up-only read.
             this.caughtUp = true
-            this.readyResolve()
-            await this.saveCheckpoint()
+            this._readyResolve()
+            await this._saveCheckpoint()
           }
           return
         } catch (error) {
-          if (this.stopped) return
+          if (this._stopped) return
           if (isDurableStreamError(error) && error.code === "GONE") {
             // Our offset is no longer retained: start over from the beginning.
-            await this.rebuild()
+            await this._rebuild()
             continue
           }
           throw error
         }
       }
     } catch (error) {
-      this.failure = error
-      this.readyReject(error)
-      this.releaseWaiters()
+      this._failure = error
+      this._readyReject(error)
+      this._releaseWaiters()
       throw error
     } finally {
-      this.stopped = true
+      this._stopped = true
       // Stopped before catching up (close() or abort): ready must not stay pending.
-      if (!this.caughtUp) this.readyReject(this.failure ?? this.stoppedError("before catching up"))
+      if (!this.caughtUp) this._readyReject(this._failure ?? this._stoppedError("before catching up"))
       // Ended (stream closed, catch-up done, close() or an error): no txid can arrive any more.
-      this.releaseWaiters()
+      this._releaseWaiters()
     }
   }
 
   /** The saved checkpoint, else the `from` one: a fork's view resumes its own progress after a restart. */
-  private async restore(): Promise<void> {
-    const checkpoint = (await this.loadCheckpoint()) ?? this.options.from
+  private async _restore(): Promise<void> {
+    const checkpoint = (await this._loadCheckpoint()) ?? this._options.from
     if (!checkpoint) return
     this.state.restore(checkpoint.state)
     this.offset = checkpoint.offset
   }
 
-  private async loadCheckpoint(): Promise<Checkpoint | undefined> {
-    const storage = this.options.storage
+  private async _loadCheckpoint(): Promise<Checkpoint | undefined> {
+    const storage = this._options.storage
     if (!storage) return undefined
     try {
-      return await storage.load(this.options.storageKey)
+      return await storage.load(this._options.storageKey)
     } catch (thrown) {
       // Safe to go on: without a checkpoint the state is rebuilt from the start.
-      this.reportCallback("storage.load", thrown)
+      this._reportCallback("storage.load", thrown)
       return undefined
     }
   }
 
-  private async rebuild(): Promise<void> {
-    await this.clearCheckpoint()
+  private async _rebuild(): Promise<void> {
+    await this._clearCheckpoint()
     this.state.clear()
     this.offset = "-1"
   }
 
-  private async applyBatch(batch: JsonBatch<unknown>): Promise<void> {
+  private async _applyBatch(batch: JsonBatch<unknown>): Promise<void> {
     const messages: StateMessage[] = []
     let reset = false
     for (const item of batch.items) {
       try {
-        let checked = checkMessage(item, this.options.schema, this.url, this.offset)
+        let checked = checkMessage(item, this._options.schema, this.url, this.offset)
         if (checked instanceof Promise) checked = await checked
         messages.push(checked)
         if ("control" in checked.headers && checked.headers.control === "reset") reset = true
       } catch (error) {
-        const onInvalidMessage = this.options.onInvalidMessage
+        const onInvalidMessage = this._options.onInvalidMessage
         // Only a bad message is skippable; a validator that threw (CALLBACK_FAILED) is not the message's fault.
         if (!onInvalidMessage || !(error instanceof StateMessageError)) throw error
         try {
           onInvalidMessage(error)
         } catch (thrown) {
           // The message is skipped as the callback asked; its own bug is reported, not fatal.
-          this.reportCallback("onInvalidMessage", thrown)
+          this._reportCallback("onInvalidMessage", thrown)
         }
       }
     }
@@ -307,65 +307,65 @@ export class Materializer {
     // The state applies the snapshot and reset rules, and says which writes became visible.
     const visible = this.state.apply(messages)
     this.messagesApplied += messages.length
-    if (reset) await this.clearCheckpoint()
-    for (const txid of visible) this.markTxid(txid)
+    if (reset) await this._clearCheckpoint()
+    for (const txid of visible) this._markTxid(txid)
     if (batch.upToDate || batch.closed) {
       if (!this.caughtUp) {
         this.caughtUp = true
-        this.readyResolve()
+        this._readyResolve()
       }
-      this.scheduleCheckpoint()
+      this._scheduleCheckpoint()
     }
   }
 
-  private scheduleCheckpoint(): void {
-    if (!this.options.storage || this.checkpointTimer !== undefined) return
-    const interval = this.options.checkpointIntervalMs
-    const wait = Math.max(0, this.lastCheckpointAt + interval - Date.now())
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = undefined
-      void this.saveCheckpoint()
+  private _scheduleCheckpoint(): void {
+    if (!this._options.storage || this._checkpointTimer !== undefined) return
+    const interval = this._options.checkpointIntervalMs
+    const wait = Math.max(0, this._lastCheckpointAt + interval - Date.now())
+    this._checkpointTimer = setTimeout(() => {
+      this._checkpointTimer = undefined
+      void this._saveCheckpoint()
     }, wait)
   }
 
   /** A checkpoint the view does not depend on: a failing storage is reported, and reading goes on. */
-  private async saveCheckpoint(): Promise<void> {
+  private async _saveCheckpoint(): Promise<void> {
     try {
       await this.checkpoint()
     } catch (error) {
-      reportCallbackError(error as DurableStreamError, this.options.onCallbackError)
+      reportCallbackError(error as DurableStreamError, this._options.onCallbackError)
     }
   }
 
-  private async clearCheckpoint(): Promise<void> {
+  private async _clearCheckpoint(): Promise<void> {
     try {
-      await this.options.storage?.clear(this.options.storageKey)
+      await this._options.storage?.clear(this._options.storageKey)
     } catch (thrown) {
       // A stale checkpoint left behind is replaced by the next save; reading goes on.
-      this.reportCallback("storage.clear", thrown)
+      this._reportCallback("storage.clear", thrown)
     }
   }
 
-  private reportCallback(callback: string, thrown: unknown): void {
-    reportCallbackError(callbackFailed(this.url, callback, thrown, "read"), this.options.onCallbackError)
+  private _reportCallback(callback: string, thrown: unknown): void {
+    reportCallbackError(callbackFailed(this.url, callback, thrown, "read"), this._options.onCallbackError)
   }
 
-  private markTxid(txid: string): void {
-    this.seenTxids.add(txid)
+  private _markTxid(txid: string): void {
+    this._seenTxids.add(txid)
     // Bounded memory: forget the oldest txids; awaiting them later only costs a re-read.
-    if (this.seenTxids.size > STATE_DEFAULTS.materialize.rememberedTxids) {
-      const oldest = this.seenTxids.values().next().value
-      if (oldest !== undefined) this.seenTxids.delete(oldest)
+    if (this._seenTxids.size > STATE_DEFAULTS.materialize.rememberedTxids) {
+      const oldest = this._seenTxids.values().next().value
+      if (oldest !== undefined) this._seenTxids.delete(oldest)
     }
-    const waiters = this.txidWaiters.get(txid)
+    const waiters = this._txidWaiters.get(txid)
     if (waiters) for (const waiter of [...waiters]) waiter()
   }
 
-  private releaseWaiters(): void {
-    for (const waiters of [...this.txidWaiters.values()]) for (const waiter of [...waiters]) waiter()
+  private _releaseWaiters(): void {
+    for (const waiters of [...this._txidWaiters.values()]) for (const waiter of [...waiters]) waiter()
   }
 
-  private stoppedError(when: string): DurableStreamError {
+  private _stoppedError(when: string): DurableStreamError {
     return new DurableStreamError("ABORTED", `Materializer for stream ${this.url} stopped ${when}`, { url: this.url })
   }
 }
