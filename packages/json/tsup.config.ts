@@ -8,7 +8,7 @@ const base = layerConfig(
 
 export default {
   ...base,
-  // Private members named `_…` (json-read-session.ts) are shortened in the
+  // Private members named `_…` are shortened in the
   // published build, as in @durable-client/bytes: an app's bundler keeps
   // property names whole. Nothing outside this package may use such a name.
   esbuildOptions(options) {

@@ -139,7 +139,7 @@ export class DurableStream {
   }
 
   async create(given?: CreateOptions): Promise<CreateResult> {
-    const options = this.operationOptions(given, "create")
+    const options = this._operationOptions(given, "create")
     const headers: Record<string, string> = {}
     const contentType =
       optionalString(this.url, options.contentType, "contentType", "create") ??
@@ -165,7 +165,7 @@ export class DurableStream {
   }
 
   async head(given?: OperationOptions): Promise<StreamInfo> {
-    const options = this.operationOptions(given, "head")
+    const options = this._operationOptions(given, "head")
     const info = await this.request("head", {
       method: "HEAD",
       signal: options.signal,
@@ -190,7 +190,7 @@ export class DurableStream {
   }
 
   async delete(given?: OperationOptions): Promise<void> {
-    const options = this.operationOptions(given, "delete")
+    const options = this._operationOptions(given, "delete")
     await this.request("delete", {
       method: "DELETE",
       signal: options.signal,
@@ -205,7 +205,7 @@ export class DurableStream {
    * the protocol reserves empty bodies for close.
    */
   async append(data: AppendData, given?: AppendOptions): Promise<AppendResult> {
-    const options = this.operationOptions(given, "append")
+    const options = this._operationOptions(given, "append")
     const body = toBody(this.url, data, "append")
     if (body.length === 0) {
       throw invalidArgument(this.url, "cannot append empty data (use close() to close the stream)", "append")
@@ -238,7 +238,7 @@ export class DurableStream {
    * already closed. Resolves with the final offset.
    */
   async close(given?: CloseOptions): Promise<AppendResult> {
-    const options = this.operationOptions(given, "close")
+    const options = this._operationOptions(given, "close")
     const headers: Record<string, string> = { [H.closed]: "true" }
     let body: Uint8Array | undefined
     if (options.body !== undefined) {
@@ -284,7 +284,7 @@ export class DurableStream {
   }
 
   /** The common per-operation options, checked before anything is sent. */
-  private operationOptions<T extends OperationOptions>(given: T | undefined, operation: StreamOperation): Partial<T> {
+  private _operationOptions<T extends OperationOptions>(given: T | undefined, operation: StreamOperation): Partial<T> {
     const options = optionsObject(this.url, given, "options", operation)
     optionalSignal(this.url, options.signal, "signal", operation)
     valueRecord(this.url, options.headers, "headers", operation)

@@ -11,7 +11,7 @@ export type PauseReason = "hidden" | "background" | "offline"
 /** Why the supervisor ended a connection that was still working. */
 export type InterruptReason = "pause" | "wake" | "online"
 
-// Reaches the private method from outside the class, on purpose: see `schedule`.
+// Reaches the private _method from outside the class, on purpose: see `schedule`.
 const fire = (supervisor: LiveSupervisor): void => (supervisor as unknown as { _fire(): void })._fire()
 
 /** SSE connections shorter than this count as "dying young" (buffering proxies). */

@@ -13,11 +13,11 @@ import { Listeners, type Store } from "./store"
  * key, never by rescanning the collection.
  */
 export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
-  private readonly overrides = new Map<string, Override>()
-  private readonly keyListeners = new Set<(keys: readonly string[]) => void>()
-  private readonly arrayListeners: Listeners<T[]>
-  private array: T[] | undefined
-  private changes = 0
+  private readonly _overrides = new Map<string, Override>()
+  private readonly _keyListeners = new Set<(keys: readonly string[]) => void>()
+  private readonly _arrayListeners: Listeners<T[]>
+  private _array: T[] | undefined
+  private _changes = 0
 
   constructor(
     /** Collection name in the schema. */
@@ -25,7 +25,7 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
     /** Entity `type` on the wire. */
     readonly type: string,
     readonly primaryKey: string,
-    private readonly state: MaterializedState,
+    private readonly _state: MaterializedState,
     /** The stream behind it, named in errors. */
     readonly url = "",
     /** Receives CALLBACK_FAILED for a throwing listener, where or orderBy; default: reported as uncaught. */
@@ -33,18 +33,18 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
   ) {
     const report = (callback: string, thrown: unknown): void =>
       reportCallbackError(callbackFailed(url || "(no url)", `${callback} of collection ${name}`, thrown, "read"), onCallbackError)
-    this.arrayListeners = new Listeners((thrown) => report("a subscriber", thrown))
+    this._arrayListeners = new Listeners((thrown) => report("a subscriber", thrown))
     attachControl(this, {
       setOverride: (key, value) => {
-        if (value === undefined) this.overrides.delete(key)
-        else this.overrides.set(key, value)
+        if (value === undefined) this._overrides.delete(key)
+        else this._overrides.set(key, value)
       },
-      overrideCount: () => this.overrides.size,
+      overrideCount: () => this._overrides.size,
       notifyKeysChanged: (keys) => {
         if (keys.length === 0) return
-        this.changes++
-        this.array = undefined
-        for (const listener of [...this.keyListeners]) {
+        this._changes++
+        this._array = undefined
+        for (const listener of [...this._keyListeners]) {
           try {
             listener(keys)
           } catch (thrown) {
@@ -52,24 +52,24 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
             report("an onKeysChanged listener", thrown)
           }
         }
-        if (this.arrayListeners.size > 0) this.arrayListeners.emit(this.toArray())
+        if (this._arrayListeners.size > 0) this._arrayListeners.emit(this.toArray())
       },
       release: () => {
-        this.keyListeners.clear()
-        this.arrayListeners.clear()
+        this._keyListeners.clear()
+        this._arrayListeners.clear()
       },
-      version: () => this.changes,
-      listenerCount: () => this.keyListeners.size + this.arrayListeners.size,
+      version: () => this._changes,
+      listenerCount: () => this._keyListeners.size + this._arrayListeners.size,
       report,
     })
   }
 
   get(key: string): T | undefined {
-    if (this.overrides.has(key)) {
-      const value = this.overrides.get(key)
+    if (this._overrides.has(key)) {
+      const value = this._overrides.get(key)
       return value === DELETED ? undefined : (value as T)
     }
-    return this.state.get<T>(this.type, key)
+    return this._state.get<T>(this.type, key)
   }
 
   has(key: string): boolean {
@@ -77,9 +77,9 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
   }
 
   get size(): number {
-    let size = this.state.size(this.type)
-    for (const [key, value] of this.overrides) {
-      const confirmed = this.state.has(this.type, key)
+    let size = this._state.size(this.type)
+    for (const [key, value] of this._overrides) {
+      const confirmed = this._state.has(this.type, key)
       if (value === DELETED && confirmed) size--
       else if (value !== DELETED && !confirmed) size++
     }
@@ -88,15 +88,15 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
 
   /** Rows in stream insertion order; optimistic inserts come last. */
   *entries(): IterableIterator<[string, T]> {
-    for (const [key, value] of this.state.entries<T>(this.type)) {
-      if (!this.overrides.has(key)) yield [key, value]
+    for (const [key, value] of this._state.entries<T>(this.type)) {
+      if (!this._overrides.has(key)) yield [key, value]
       else {
-        const override = this.overrides.get(key)
+        const override = this._overrides.get(key)
         if (override !== DELETED) yield [key, override as T]
       }
     }
-    for (const [key, value] of this.overrides) {
-      if (value !== DELETED && !this.state.has(this.type, key)) yield [key, value as T]
+    for (const [key, value] of this._overrides) {
+      if (value !== DELETED && !this._state.has(this.type, key)) yield [key, value as T]
     }
   }
 
@@ -106,8 +106,8 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
 
   /** All rows; the same array until something changes. */
   toArray(): T[] {
-    this.array ??= [...this]
-    return this.array
+    this._array ??= [...this]
+    return this._array
   }
 
   getSnapshot(): T[] {
@@ -115,7 +115,7 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
   }
 
   subscribe(listener: (rows: T[]) => void): () => void {
-    return this.arrayListeners.add(listener, this.toArray())
+    return this._arrayListeners.add(listener, this.toArray())
   }
 
   /**
@@ -144,9 +144,9 @@ export class Collection<T> implements RowSource<T>, Store<T[]>, Iterable<T> {
 
   /** Low-level change feed: the keys whose visible row may have changed. */
   onKeysChanged(listener: (keys: readonly string[]) => void): () => void {
-    this.keyListeners.add(listener)
+    this._keyListeners.add(listener)
     return () => {
-      this.keyListeners.delete(listener)
+      this._keyListeners.delete(listener)
     }
   }
 }

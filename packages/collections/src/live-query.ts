@@ -23,47 +23,47 @@ interface Entry<T> {
 export class LiveQuery<T> implements Store<T[]> {
   /** How many times `where` has run (for tests and benchmarks of incrementality). */
   evaluations = 0
-  private readonly predicate: ((row: T) => boolean) | undefined
-  private readonly compare: ((a: Entry<T>, b: Entry<T>) => number) | undefined
-  private readonly limit: number | undefined
-  private readonly control: CollectionControl
-  private readonly matched = new Map<string, T>()
-  private ordered: Array<Entry<T>> = []
-  private result: T[] = []
-  private readonly listeners: Listeners<T[]>
-  private stop: (() => void) | undefined
+  private readonly _predicate: ((row: T) => boolean) | undefined
+  private readonly _compare: ((a: Entry<T>, b: Entry<T>) => number) | undefined
+  private readonly _limit: number | undefined
+  private readonly _control: CollectionControl
+  private readonly _matched = new Map<string, T>()
+  private _ordered: Array<Entry<T>> = []
+  private _result: T[] = []
+  private readonly _listeners: Listeners<T[]>
+  private _stop: (() => void) | undefined
   /** The collection's version the result was computed at; -1 before the first scan. */
-  private computedAt = -1
+  private _computedAt = -1
   /** First throw of a where/orderBy during one pass, reported once after it. */
-  private fault: { callback: string; thrown: unknown } | undefined
+  private _fault: { callback: string; thrown: unknown } | undefined
 
   constructor(
-    private readonly collection: RowSource<T>,
+    private readonly _collection: RowSource<T>,
     options: QueryOptions<T>
   ) {
-    const query = resolveQuery(collection, options)
-    this.control = controlOf(collection)
-    this.predicate = query.predicate
+    const query = resolveQuery(_collection, options)
+    this._control = controlOf(_collection)
+    this._predicate = query.predicate
     const byRow = query.comparator
     // Ties are broken by key so the order is total and binary search finds one slot.
-    this.compare =
+    this._compare =
       byRow &&
       ((a, b) => {
         let order = 0
         try {
           order = byRow(a.row, b.row)
         } catch (thrown) {
-          this.fault ??= { callback: "the orderBy comparator of a query", thrown }
+          this._fault ??= { callback: "the orderBy comparator of a query", thrown }
         }
         return order || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
       })
-    this.limit = query.limit
-    this.listeners = new Listeners((thrown) => this.control.report("a subscriber of a query", thrown))
+    this._limit = query.limit
+    this._listeners = new Listeners((thrown) => this._control.report("a subscriber of a query", thrown))
   }
 
   get current(): T[] {
-    if (!this.stop) this.recomputeIfChanged()
-    return this.result
+    if (!this._stop) this._recomputeIfChanged()
+    return this._result
   }
 
   getSnapshot(): T[] {
@@ -72,134 +72,134 @@ export class LiveQuery<T> implements Store<T[]> {
 
   /** The first subscriber starts following the collection; the last one to leave stops it. */
   subscribe(listener: (rows: T[]) => void): () => void {
-    if (!this.stop) this.attach()
-    const remove = this.listeners.add(listener, this.result)
+    if (!this._stop) this._attach()
+    const remove = this._listeners.add(listener, this._result)
     return () => {
       remove()
-      if (this.listeners.size === 0) this.detach()
+      if (this._listeners.size === 0) this._detach()
     }
   }
 
   /** Drops every subscriber and stops following the collection (`current` still answers, on demand). */
   dispose(): void {
-    this.listeners.clear()
-    this.detach()
+    this._listeners.clear()
+    this._detach()
   }
 
-  private attach(): void {
-    this.recomputeIfChanged()
-    this.stop = this.collection.onKeysChanged((keys) => this.update(keys))
+  private _attach(): void {
+    this._recomputeIfChanged()
+    this._stop = this._collection.onKeysChanged((keys) => this._update(keys))
   }
 
-  private detach(): void {
-    this.stop?.()
-    this.stop = undefined
+  private _detach(): void {
+    this._stop?.()
+    this._stop = undefined
   }
 
   /** Scans the collection; keeps `result` (its identity) if the rows are the same. */
-  private recomputeIfChanged(): void {
-    const version = this.control.version()
-    if (version === this.computedAt) return
-    this.computedAt = version
-    this.matched.clear()
-    this.ordered = []
-    for (const [key, row] of this.collection.entries()) {
-      if (this.matches(row)) {
-        this.matched.set(key, row)
-        this.ordered.push({ key, row })
+  private _recomputeIfChanged(): void {
+    const version = this._control.version()
+    if (version === this._computedAt) return
+    this._computedAt = version
+    this._matched.clear()
+    this._ordered = []
+    for (const [key, row] of this._collection.entries()) {
+      if (this._matches(row)) {
+        this._matched.set(key, row)
+        this._ordered.push({ key, row })
       }
     }
-    if (this.compare) this.ordered.sort(this.compare)
-    const next = this.build()
-    if (!sameRows(next, this.result)) this.result = next
-    this.reportFault()
+    if (this._compare) this._ordered.sort(this._compare)
+    const next = this._build()
+    if (!sameRows(next, this._result)) this._result = next
+    this._reportFault()
   }
 
-  private matches(row: T): boolean {
-    if (!this.predicate) return true
+  private _matches(row: T): boolean {
+    if (!this._predicate) return true
     this.evaluations++
     try {
-      return this.predicate(row)
+      return this._predicate(row)
     } catch (thrown) {
-      this.fault ??= { callback: "the where predicate of a query", thrown }
+      this._fault ??= { callback: "the where predicate of a query", thrown }
       return false
     }
   }
 
-  private reportFault(): void {
-    const fault = this.fault
+  private _reportFault(): void {
+    const fault = this._fault
     if (!fault) return
-    this.fault = undefined
-    this.control.report(fault.callback, fault.thrown)
+    this._fault = undefined
+    this._control.report(fault.callback, fault.thrown)
   }
 
-  private update(keys: readonly string[]): void {
-    this.computedAt = this.control.version()
+  private _update(keys: readonly string[]): void {
+    this._computedAt = this._control.version()
     let changed = false
     for (const key of keys) {
-      const row = this.collection.get(key)
-      const wasIn = this.matched.has(key)
-      const previous = this.matched.get(key)
-      const isIn = row !== undefined && this.matches(row)
+      const row = this._collection.get(key)
+      const wasIn = this._matched.has(key)
+      const previous = this._matched.get(key)
+      const isIn = row !== undefined && this._matches(row)
       if (wasIn && isIn && previous === row) continue
       if (!wasIn && !isIn) continue
       changed = true
-      if (wasIn && isIn && !this.compare) {
+      if (wasIn && isIn && !this._compare) {
         // Unordered results keep a changed row where it was.
-        const at = this.ordered.findIndex((entry) => entry.key === key)
-        this.ordered[at] = { key, row: row as T }
-        this.matched.set(key, row as T)
+        const at = this._ordered.findIndex((entry) => entry.key === key)
+        this._ordered[at] = { key, row: row as T }
+        this._matched.set(key, row as T)
         continue
       }
-      if (wasIn) this.remove(key, previous as T)
-      if (isIn) this.insert(key, row as T)
+      if (wasIn) this._remove(key, previous as T)
+      if (isIn) this._insert(key, row as T)
     }
-    this.reportFault()
+    this._reportFault()
     if (!changed) return
-    const next = this.build()
-    if (sameRows(next, this.result)) return
-    this.result = next
-    this.listeners.emit(next)
+    const next = this._build()
+    if (sameRows(next, this._result)) return
+    this._result = next
+    this._listeners.emit(next)
   }
 
-  private insert(key: string, row: T): void {
-    this.matched.set(key, row)
+  private _insert(key: string, row: T): void {
+    this._matched.set(key, row)
     const entry = { key, row }
-    if (!this.compare) {
-      this.ordered.push(entry)
+    if (!this._compare) {
+      this._ordered.push(entry)
       return
     }
-    this.ordered.splice(this.lowerBound(entry), 0, entry)
+    this._ordered.splice(this._lowerBound(entry), 0, entry)
   }
 
-  private remove(key: string, row: T): void {
-    this.matched.delete(key)
+  private _remove(key: string, row: T): void {
+    this._matched.delete(key)
     let at: number
-    if (this.compare) {
-      at = this.lowerBound({ key, row })
+    if (this._compare) {
+      at = this._lowerBound({ key, row })
       // The stored row compares equal to itself; guard against comparators that are not stable.
-      if (this.ordered[at]?.key !== key) at = this.ordered.findIndex((entry) => entry.key === key)
+      if (this._ordered[at]?.key !== key) at = this._ordered.findIndex((entry) => entry.key === key)
     } else {
-      at = this.ordered.findIndex((entry) => entry.key === key)
+      at = this._ordered.findIndex((entry) => entry.key === key)
     }
-    if (at >= 0) this.ordered.splice(at, 1)
+    if (at >= 0) this._ordered.splice(at, 1)
   }
 
-  private lowerBound(entry: Entry<T>): number {
+  private _lowerBound(entry: Entry<T>): number {
     let low = 0
-    let high = this.ordered.length
+    let high = this._ordered.length
     while (low < high) {
       const middle = (low + high) >>> 1
-      if (this.compare!(this.ordered[middle]!, entry) < 0) low = middle + 1
+      if (this._compare!(this._ordered[middle]!, entry) < 0) low = middle + 1
       else high = middle
     }
     return low
   }
 
-  private build(): T[] {
-    const end = this.limit === undefined ? this.ordered.length : Math.min(this.limit, this.ordered.length)
+  private _build(): T[] {
+    const end = this._limit === undefined ? this._ordered.length : Math.min(this._limit, this._ordered.length)
     const rows = new Array<T>(end)
-    for (let i = 0; i < end; i++) rows[i] = this.ordered[i]!.row
+    for (let i = 0; i < end; i++) rows[i] = this._ordered[i]!.row
     return rows
   }
 }

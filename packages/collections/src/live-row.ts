@@ -7,20 +7,20 @@ import { Listeners, type Store } from "./store"
  * subscribers, and `current` is read from the collection otherwise.
  */
 export class LiveRow<T> implements Store<T | undefined> {
-  private value: T | undefined
-  private readonly listeners: Listeners<T | undefined>
-  private stop: (() => void) | undefined
+  private _value: T | undefined
+  private readonly _listeners: Listeners<T | undefined>
+  private _stop: (() => void) | undefined
 
   constructor(
-    private readonly collection: RowSource<T>,
+    private readonly _collection: RowSource<T>,
     readonly key: string
   ) {
-    this.listeners = new Listeners((thrown) => controlOf(collection).report(`a subscriber of row ${key}`, thrown))
+    this._listeners = new Listeners((thrown) => controlOf(_collection).report(`a subscriber of row ${key}`, thrown))
   }
 
   get current(): T | undefined {
-    if (!this.stop) this.value = this.collection.get(this.key)
-    return this.value
+    if (!this._stop) this._value = this._collection.get(this.key)
+    return this._value
   }
 
   getSnapshot(): T | undefined {
@@ -29,33 +29,33 @@ export class LiveRow<T> implements Store<T | undefined> {
 
   /** The first subscriber starts following the collection; the last one to leave stops it. */
   subscribe(listener: (row: T | undefined) => void): () => void {
-    if (!this.stop) this.attach()
-    const remove = this.listeners.add(listener, this.value)
+    if (!this._stop) this._attach()
+    const remove = this._listeners.add(listener, this._value)
     return () => {
       remove()
-      if (this.listeners.size === 0) this.detach()
+      if (this._listeners.size === 0) this._detach()
     }
   }
 
   /** Drops every subscriber and stops following the collection (`current` still answers). */
   dispose(): void {
-    this.listeners.clear()
-    this.detach()
+    this._listeners.clear()
+    this._detach()
   }
 
-  private attach(): void {
-    this.value = this.collection.get(this.key)
-    this.stop = this.collection.onKeysChanged((keys) => {
+  private _attach(): void {
+    this._value = this._collection.get(this.key)
+    this._stop = this._collection.onKeysChanged((keys) => {
       if (!keys.includes(this.key)) return
-      const next = this.collection.get(this.key)
-      if (next === this.value) return
-      this.value = next
-      this.listeners.emit(next)
+      const next = this._collection.get(this.key)
+      if (next === this._value) return
+      this._value = next
+      this._listeners.emit(next)
     })
   }
 
-  private detach(): void {
-    this.stop?.()
-    this.stop = undefined
+  private _detach(): void {
+    this._stop?.()
+    this._stop = undefined
   }
 }

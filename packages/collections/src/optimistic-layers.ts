@@ -37,11 +37,11 @@ export interface Visible {
 }
 
 export class OptimisticLayers<C> {
-  private layers: Array<Layer<C>> = []
+  private _layers: Array<Layer<C>> = []
 
   /** Pending layers, oldest first. */
   get size(): number {
-    return this.layers.length
+    return this._layers.length
   }
 
   /** A layer for an action; `draft()` fills it, `apply()` makes it visible. */
@@ -51,15 +51,15 @@ export class OptimisticLayers<C> {
 
   /** Lays `layer` on top of the pending ones. */
   apply(layer: Layer<C>): AffectedKeys<C> {
-    this.layers.push(layer)
+    this._layers.push(layer)
     return keysOf(layer)
   }
 
   /** Confirmed changes arrived: the layers whose txid they echo are retired. Returns the keys those layers touched. */
   confirm(echoed: ReadonlySet<string>): AffectedKeys<C> {
     const affected: AffectedKeys<C> = new Map()
-    if (echoed.size === 0 || this.layers.length === 0) return affected
-    this.layers = this.layers.filter((layer) => {
+    if (echoed.size === 0 || this._layers.length === 0) return affected
+    this._layers = this._layers.filter((layer) => {
       if (!echoed.has(layer.txid)) return true
       mergeKeys(affected, keysOf(layer))
       return false
@@ -69,9 +69,9 @@ export class OptimisticLayers<C> {
 
   /** The write failed, or its echo did not come in time: the layer goes, if still pending. */
   rollBack(layer: Layer<C>): AffectedKeys<C> {
-    const at = this.layers.indexOf(layer)
+    const at = this._layers.indexOf(layer)
     if (at === -1) return new Map()
-    this.layers.splice(at, 1)
+    this._layers.splice(at, 1)
     return keysOf(layer)
   }
 
@@ -79,7 +79,7 @@ export class OptimisticLayers<C> {
   visible(collection: C, key: string, confirmed: unknown): Visible {
     let value: Override | undefined = confirmed
     let touched = false
-    for (const layer of this.layers) {
+    for (const layer of this._layers) {
       const mutation = layer.mutations.get(collection)?.get(key)
       if (mutation) {
         value = mutation(value === DELETED ? undefined : value)

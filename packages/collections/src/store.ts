@@ -17,35 +17,35 @@ export interface Store<T> {
  * hear the value, so an app bug in one component cannot freeze another.
  */
 export class Listeners<T> {
-  private readonly listeners = new Set<(value: T) => void>()
+  private readonly _listeners = new Set<(value: T) => void>()
 
-  constructor(private readonly onListenerError: (thrown: unknown) => void) {}
+  constructor(private readonly _onListenerError: (thrown: unknown) => void) {}
 
   get size(): number {
-    return this.listeners.size
+    return this._listeners.size
   }
 
   add(listener: (value: T) => void, current: T): () => void {
-    this.listeners.add(listener)
-    this.call(listener, current)
+    this._listeners.add(listener)
+    this._call(listener, current)
     return () => {
-      this.listeners.delete(listener)
+      this._listeners.delete(listener)
     }
   }
 
   emit(value: T): void {
-    for (const listener of [...this.listeners]) this.call(listener, value)
+    for (const listener of [...this._listeners]) this._call(listener, value)
   }
 
   clear(): void {
-    this.listeners.clear()
+    this._listeners.clear()
   }
 
-  private call(listener: (value: T) => void, value: T): void {
+  private _call(listener: (value: T) => void, value: T): void {
     try {
       listener(value)
     } catch (thrown) {
-      this.onListenerError(thrown)
+      this._onListenerError(thrown)
     }
   }
 }

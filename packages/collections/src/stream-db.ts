@@ -55,22 +55,22 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
   /** Resolves once the view has caught up with the stream. */
   readonly ready: Promise<void>
   readonly url: string
-  private readonly json: JsonStream
-  private readonly options: ResolvedStreamDBOptions<S>
-  private readonly byType = new Map<string, Collection<unknown>>()
-  private readonly layers = new OptimisticLayers<Collection<unknown>>()
-  private writer: StateWriter | undefined
-  private readonly stopObserving: () => void
-  private closed = false
+  private readonly _json: JsonStream
+  private readonly _options: ResolvedStreamDBOptions<S>
+  private readonly _byType = new Map<string, Collection<unknown>>()
+  private readonly _layers = new OptimisticLayers<Collection<unknown>>()
+  private _writer: StateWriter | undefined
+  private readonly _stopObserving: () => void
+  private _closed = false
 
   constructor(given: StreamDBOptions<S, A>) {
-    this.options = resolveStreamDBOptions(given)
-    const view = this.options.view
-    this.json = view.json
-    this.url = this.json.url
+    this._options = resolveStreamDBOptions(given)
+    const view = this._options.view
+    this._json = view.json
+    this.url = this._json.url
     // The handle resolved above, as is: every setting it was made with applies to reads and writes.
     this.materializer = materialize({
-      stream: this.json,
+      stream: this._json,
       schema: view.schema,
       offset: view.offset,
       storage: view.storage,
@@ -92,13 +92,13 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
         view.onCallbackError
       )
       collections[name] = collection
-      this.byType.set(helpers.type, collection)
+      this._byType.set(helpers.type, collection)
     }
     this.collections = collections as Collections<S>
-    this.stopObserving = this.materializer.subscribe((changes) => this.onConfirmed(changes))
+    this._stopObserving = this.materializer.subscribe((changes) => this._onConfirmed(changes))
     const actions: Record<string, (args: unknown) => Promise<ActionResult>> = {}
-    for (const [name, definition] of this.options.actions) {
-      actions[name] = (args) => this.runAction(name, definition, args)
+    for (const [name, definition] of this._options.actions) {
+      actions[name] = (args) => this._runAction(name, definition, args)
     }
     this.actions = actions as ActionFunctions<A>
     this.ready = this.materializer.ready
@@ -124,35 +124,35 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
    * server; see the root README's verb table).
    */
   dispose(): Promise<void> {
-    return this.stop()
+    return this._stop()
   }
 
   /** @deprecated Use `dispose()`: `close()` ends the stream on the server in every other layer. */
   close(): Promise<void> {
-    return this.stop()
+    return this._stop()
   }
 
-  private async stop(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    this.stopObserving()
+  private async _stop(): Promise<void> {
+    if (this._closed) return
+    this._closed = true
+    this._stopObserving()
     await this.materializer.dispose()
-    await this.writer?.detach().catch(() => undefined)
-    for (const collection of this.byType.values()) controlOf(collection).release()
+    await this._writer?.detach().catch(() => undefined)
+    for (const collection of this._byType.values()) controlOf(collection).release()
   }
 
-  private async runAction(name: string, definition: ActionDefinition<S, unknown>, args: unknown): Promise<ActionResult> {
-    if (this.closed) {
+  private async _runAction(name: string, definition: ActionDefinition<S, unknown>, args: unknown): Promise<ActionResult> {
+    if (this._closed) {
       throw new DurableStreamError("ABORTED", `StreamDB for ${this.url} is closed; action ${name} not run`, { url: this.url })
     }
     const txid = createTxid()
-    const layer = this.layers.createLayer(txid)
+    const layer = this._layers.createLayer(txid)
     if (definition.optimistic) {
-      definition.optimistic(this.draft(layer), args)
-      this.refresh(this.layers.apply(layer))
+      definition.optimistic(this._draft(layer), args)
+      this._refresh(this._layers.apply(layer))
     }
     try {
-      const changes = await definition.write(args, { txid, schema: this.options.view.schema })
+      const changes = await definition.write(args, { txid, schema: this._options.view.schema })
       const list = (changes === undefined ? [] : Array.isArray(changes) ? changes : [changes]) as ChangeMessage[]
       // Nothing to write means nothing to confirm: the action is done (and its layer dropped).
       if (changes !== undefined && list.length === 0) return { txid }
@@ -161,52 +161,52 @@ export class StreamDB<S extends StateSchema, A extends ActionDefinitions<S> = Ac
         const stamped = list.map((change) => ({ ...change, headers: { ...change.headers, txid } }))
         // A handle given without a content type learns it (and that it is JSON) before the first
         // write: the producer sends it with every batch, and a guess could be refused by the server.
-        if (!this.writer && this.json.stream.contentType === undefined) await this.json.head()
-        this.writer ??= new StateWriter(this.json, {
-          producerId: this.options.producerId,
-          schema: this.options.view.schema,
+        if (!this._writer && this._json.stream.contentType === undefined) await this._json.head()
+        this._writer ??= new StateWriter(this._json, {
+          producerId: this._options.producerId,
+          schema: this._options.view.schema,
           lingerMs: COLLECTIONS_DEFAULTS.writerLingerMs,
         })
-        await this.writer.write(stamped, { txid })
+        await this._writer.write(stamped, { txid })
       }
       await this.materializer.awaitTxid(txid, {
-        timeoutMs: definition.timeoutMs ?? this.options.actionTimeoutMs,
+        timeoutMs: definition.timeoutMs ?? this._options.actionTimeoutMs,
       })
       return { txid }
     } finally {
       // Confirmed: the echo already retired the layer. Failed or timed out: this rolls it back.
-      this.refresh(this.layers.rollBack(layer))
+      this._refresh(this._layers.rollBack(layer))
     }
   }
 
-  private draft(layer: Layer<Collection<unknown>>): Draft<S> {
+  private _draft(layer: Layer<Collection<unknown>>): Draft<S> {
     const draft: Record<string, DraftCollection<unknown>> = {}
-    for (const collection of this.byType.values()) draft[collection.name] = draftCollection(layer, collection, this.url)
+    for (const collection of this._byType.values()) draft[collection.name] = draftCollection(layer, collection, this.url)
     return draft as Draft<S>
   }
 
   /** Confirmed changes arrived: layers whose txid came back are retired in the same step. */
-  private onConfirmed(changes: readonly Change[]): void {
+  private _onConfirmed(changes: readonly Change[]): void {
     const affected: AffectedKeys<Collection<unknown>> = new Map()
     const echoed = new Set<string>()
     for (const change of changes) {
-      const collection = this.byType.get(change.type)
+      const collection = this._byType.get(change.type)
       if (collection) addKey(affected, collection, change.key)
       if (change.txid !== undefined) echoed.add(change.txid)
     }
-    mergeKeys(affected, this.layers.confirm(echoed))
-    this.refresh(affected)
+    mergeKeys(affected, this._layers.confirm(echoed))
+    this._refresh(affected)
   }
 
   /**
    * Lays the visible value of each affected key (confirmed row and pending
    * layers) over its collection, then notifies each collection once.
    */
-  private refresh(affected: AffectedKeys<Collection<unknown>>): void {
+  private _refresh(affected: AffectedKeys<Collection<unknown>>): void {
     for (const [collection, keys] of affected) {
       const control = controlOf(collection)
       for (const key of keys) {
-        const shown = this.layers.visible(collection, key, this.materializer.state.get(collection.type, key))
+        const shown = this._layers.visible(collection, key, this.materializer.state.get(collection.type, key))
         control.setOverride(key, shown.touched ? shown.value : undefined)
       }
     }

@@ -157,32 +157,32 @@ const CLOSE_BRACE = 0x7d
  * once its clock runs, "expired" when the clock has fired.
  */
 export class BatchBuilder<Ticket> {
-  private open: Batch<Ticket> | undefined
-  private linger: "idle" | "armed" | "expired" = "idle"
+  private _open: Batch<Ticket> | undefined
+  private _linger: "idle" | "armed" | "expired" = "idle"
   /**
    * JSON: the open batch's body, written as messages join it (`[a,b,…`).
    * Encoding each message once into its place costs a third of joining
    * the texts and encoding the result at the seal, and a text is garbage
    * as soon as it is written instead of living until the batch goes.
    */
-  private jsonBody = EMPTY
-  private jsonLength = 0
+  private _jsonBody = EMPTY
+  private _jsonLength = 0
 
   constructor(
-    private readonly limits: BatchLimits,
-    private readonly sealed: Array<Batch<Ticket>>,
-    private readonly clock: LingerClock
+    private readonly _limits: BatchLimits,
+    private readonly _sealed: Array<Batch<Ticket>>,
+    private readonly _clock: LingerClock
   ) {}
 
   /** Messages in the open batch. */
   get openCount(): number {
     // One ticket per message (a JSON batch keeps its messages only in its body).
-    return this.open?.tickets.length ?? 0
+    return this._open?.tickets.length ?? 0
   }
 
   /** The open batch may go now: its linger is over (or the caller forces it). */
   get lingered(): boolean {
-    return this.linger === "expired"
+    return this._linger === "expired"
   }
 
   /** Adds a message and returns the batch it joined (sealed already when that filled it); `ticket` settles it. */
@@ -198,79 +198,79 @@ export class BatchBuilder<Ticket> {
    * appends by batch makes the ticket after a seal, see settlement.ts.)
    */
   place(payload: Payload): number {
-    if (!this.limits.json) {
+    if (!this._limits.json) {
       const size = (payload as Uint8Array).length
-      if (this.open && this.bodyLength(this.open.size + size) > this.limits.maxBatchBytes) this.seal()
+      if (this._open && this._bodyLength(this._open.size + size) > this._limits.maxBatchBytes) this.seal()
       return size
     }
-    const start = this.jsonLength
-    const size = this.writeJson(payload as string)
-    if (this.open && this.bodyLength(this.open.size + size) > this.limits.maxBatchBytes) {
+    const start = this._jsonLength
+    const size = this._writeJson(payload as string)
+    if (this._open && this._bodyLength(this._open.size + size) > this._limits.maxBatchBytes) {
       // It did not fit: the open batch goes without it, and it starts the next body.
-      const bytes = this.jsonBody.slice(start + 1, this.jsonLength)
-      this.jsonLength = start
+      const bytes = this._jsonBody.slice(start + 1, this._jsonLength)
+      this._jsonLength = start
       this.seal()
-      this.reserve(bytes.length + 2)
-      this.jsonBody[0] = OPEN_BRACKET
-      this.jsonBody.set(bytes, 1)
-      this.jsonLength = bytes.length + 1
+      this._reserve(bytes.length + 2)
+      this._jsonBody[0] = OPEN_BRACKET
+      this._jsonBody.set(bytes, 1)
+      this._jsonLength = bytes.length + 1
     }
     return size
   }
 
   /** The message `place` just put in the open batch joins it with its ticket; a full batch is sealed. */
   commit(payload: Payload, size: number, ticket: Ticket): Batch<Ticket> {
-    const batch = (this.open ??= newBatch())
-    if (!this.limits.json) batch.payloads.push(payload)
+    const batch = (this._open ??= newBatch())
+    if (!this._limits.json) batch.payloads.push(payload)
     batch.tickets.push(ticket)
     batch.size += size
-    if (this.bodyLength(batch.size) >= this.limits.maxBatchBytes || batch.tickets.length >= this.limits.maxBatchItems) {
+    if (this._bodyLength(batch.size) >= this._limits.maxBatchBytes || batch.tickets.length >= this._limits.maxBatchItems) {
       this.seal()
-    } else if (this.linger === "idle") {
-      this.linger = "armed"
-      this.clock.startLinger()
+    } else if (this._linger === "idle") {
+      this._linger = "armed"
+      this._clock.startLinger()
     }
     return batch
   }
 
   /** Encodes the open batch and queues it. */
   seal(): void {
-    const batch = this.open
+    const batch = this._open
     if (!batch) return
-    this.open = undefined
+    this._open = undefined
     this.resetLinger()
-    if (this.limits.json) {
+    if (this._limits.json) {
       // Its messages are in the body only (a durable outbox keeps its own
       // copy); `payloadsOf` finds them there for a 413 split.
-      this.jsonBody[this.jsonLength++] = CLOSE_BRACKET
-      batch.body = this.jsonBody.slice(0, this.jsonLength)
+      this._jsonBody[this._jsonLength++] = CLOSE_BRACKET
+      batch.body = this._jsonBody.slice(0, this._jsonLength)
       batch.payloadsDropped = true
-      this.jsonBody = EMPTY
-      this.jsonLength = 0
+      this._jsonBody = EMPTY
+      this._jsonLength = 0
     } else {
       batch.body = encodeBody(batch.payloads, false)
     }
-    this.sealed.push(batch)
-    this.clock.batchSealed?.()
+    this._sealed.push(batch)
+    this._clock.batchSealed?.()
   }
 
   /** The clock fired. */
   lingerElapsed(): void {
-    if (this.linger === "armed") this.linger = "expired"
+    if (this._linger === "armed") this._linger = "expired"
   }
 
   /** Back to no linger at all, stopping the clock if it runs. */
   resetLinger(): void {
-    if (this.linger === "armed") this.clock.cancelLinger()
-    this.linger = "idle"
+    if (this._linger === "armed") this._clock.cancelLinger()
+    this._linger = "idle"
   }
 
   /** Takes the open batch away unsent (the producer failed). */
   discard(): Batch<Ticket> | undefined {
-    const batch = this.open
-    this.open = undefined
-    this.jsonBody = EMPTY
-    this.jsonLength = 0
+    const batch = this._open
+    this._open = undefined
+    this._jsonBody = EMPTY
+    this._jsonLength = 0
     this.resetLinger()
     return batch
   }
@@ -280,28 +280,28 @@ export class BatchBuilder<Ticket> {
    * the `]`; returns the text's wire size (its UTF-8 length + 1). Room is
    * made for the longest the text can encode to (3 bytes per UTF-16 unit:
    * for one huge message, briefly 1.5 times the memory its text takes),
-   * then `encodeInto` writes it in one call.
+   * then it is written in one call (`writeUtf8`).
    */
-  private writeJson(text: string): number {
-    const start = this.jsonLength
-    this.reserve(text.length * 3 + 2)
-    this.jsonBody[this.jsonLength++] = start === 0 ? OPEN_BRACKET : COMMA
-    this.jsonLength += encoder.encodeInto(text, this.jsonBody.subarray(this.jsonLength)).written
-    return this.jsonLength - start
+  private _writeJson(text: string): number {
+    const start = this._jsonLength
+    this._reserve(text.length * 3 + 2)
+    this._jsonBody[this._jsonLength++] = start === 0 ? OPEN_BRACKET : COMMA
+    this._jsonLength += writeUtf8(text, this._jsonBody, this._jsonLength)
+    return this._jsonLength - start
   }
 
   /** Room for `bytes` more in the open JSON body, doubling from a small start (a lone message does not cost a full-size buffer). */
-  private reserve(bytes: number): void {
-    const needed = this.jsonLength + bytes
-    if (needed <= this.jsonBody.length) return
-    const grown = new Uint8Array(Math.max(needed, Math.min(this.jsonBody.length * 2, this.limits.maxBatchBytes + 1), 1024))
-    grown.set(this.jsonBody.subarray(0, this.jsonLength))
-    this.jsonBody = grown
+  private _reserve(bytes: number): void {
+    const needed = this._jsonLength + bytes
+    if (needed <= this._jsonBody.length) return
+    const grown = new Uint8Array(Math.max(needed, Math.min(this._jsonBody.length * 2, this._limits.maxBatchBytes + 1), 1024))
+    grown.set(this._jsonBody.subarray(0, this._jsonLength))
+    this._jsonBody = grown
   }
 
   /** Body length of a batch whose entries add up to `size` (a JSON array has one more bracket). */
-  private bodyLength(size: number): number {
-    return this.limits.json ? size + 1 : size
+  private _bodyLength(size: number): number {
+    return this._limits.json ? size + 1 : size
   }
 }
 
@@ -324,11 +324,23 @@ export function wireSize(payload: Payload): number {
   if (typeof payload !== "string") return payload.length
   // Encoding into a scratch buffer measures a short text faster than any
   // scan in JavaScript (or a regular expression for non-ASCII) does.
-  if (payload.length <= SCRATCH_BYTES / 3) return encoder.encodeInto(payload, (scratch ??= new Uint8Array(SCRATCH_BYTES))).written + 1
+  if (payload.length <= SCRATCH_BYTES / 3 && canEncodeInto) return writeUtf8(payload, (scratch ??= new Uint8Array(SCRATCH_BYTES)), 0) + 1
   return encoder.encode(payload).length + 1
 }
 
 const encoder = new TextEncoder()
+// Hermes (React Native) has TextEncoder without encodeInto: there a text is
+// encoded on its own and copied into place.
+const canEncodeInto = typeof encoder.encodeInto === "function"
+
+/** Writes the UTF-8 of `text` into `target` from `at` (the room is there); returns the bytes written. */
+function writeUtf8(text: string, target: Uint8Array, at: number): number {
+  if (canEncodeInto) return encoder.encodeInto(text, target.subarray(at)).written
+  const bytes = encoder.encode(text)
+  target.set(bytes, at)
+  return bytes.length
+}
+
 const SCRATCH_BYTES = 16 * 1024
 let scratch: Uint8Array | undefined
 const EMPTY = new Uint8Array(0)

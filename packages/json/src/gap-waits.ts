@@ -20,23 +20,23 @@ export interface GapVerdict {
  * not). Keyed by the batch object; no timers, no promises.
  */
 export class GapWaits<B> {
-  private readonly waits = new Map<B, { pending: Set<B>; outcomes: Set<Settled>; error: DurableStreamError }>()
+  private readonly _waits = new Map<B, { pending: Set<B>; outcomes: Set<Settled>; error: DurableStreamError }>()
 
   /** `batch` met a gap and waits for `earlier` (the batches of its epoch with lower seqs in flight). */
   wait(batch: B, earlier: Iterable<B>, error: DurableStreamError): void {
-    this.waits.set(batch, { pending: new Set(earlier), outcomes: new Set(), error })
+    this._waits.set(batch, { pending: new Set(earlier), outcomes: new Set(), error })
   }
 
   /** `batch` left the window: the batches waiting for it take note. */
   settled(batch: B, outcome: Settled): void {
-    for (const wait of this.waits.values()) if (wait.pending.delete(batch)) wait.outcomes.add(outcome)
+    for (const wait of this._waits.values()) if (wait.pending.delete(batch)) wait.outcomes.add(outcome)
   }
 
   /** The first batch (in the order the gaps arrived) with nothing left to wait for, with its verdict; it stops waiting. */
   takeReady(): [B, GapVerdict] | undefined {
-    for (const [batch, wait] of this.waits) {
+    for (const [batch, wait] of this._waits) {
       if (wait.pending.size > 0) continue
-      this.waits.delete(batch)
+      this._waits.delete(batch)
       return [batch, { failed: wait.outcomes.has("failed"), parked: wait.outcomes.has("parked"), error: wait.error }]
     }
     return undefined

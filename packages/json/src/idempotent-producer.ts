@@ -63,61 +63,61 @@ function yieldToEventLoop(): Promise<void> {
 export class IdempotentProducer<T = unknown> {
   readonly producerId: string
   readonly url: string
-  private readonly stream: DurableStream
-  private readonly json: boolean
-  private readonly contentType: string
-  private readonly options: ResolvedProducerOptions
-  private readonly abortController = new AbortController()
-  private readonly core: ProducerCore<number>
+  private readonly _stream: DurableStream
+  private readonly _json: boolean
+  private readonly _contentType: string
+  private readonly _options: ResolvedProducerOptions
+  private readonly _abortController = new AbortController()
+  private readonly _core: ProducerCore<number>
   /** The promises of appends (tickets are numbers, settled in cohorts). */
-  private readonly settlements = new Settlements()
-  private state: "open" | "closing" | "closed" | "detached" = "open"
-  private lingerTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly _settlements = new Settlements()
+  private _state: "open" | "closing" | "closed" | "detached" = "open"
+  private _lingerTimer: ReturnType<typeof setTimeout> | undefined
   /** A batch was handed to fetch since `waitForCapacity()` last gave the event loop a turn. */
-  private sentSinceYield = false
+  private _sentSinceYield = false
   /** flush() calls waiting for the core to be idle. */
-  private readonly idleWaiters: Array<() => void> = []
+  private readonly _idleWaiters: Array<() => void> = []
   /** restart() waiting for every request to be back. */
-  private readonly quietWaiters: Array<() => void> = []
-  private readyPromise: Promise<void> | undefined
-  private readyResolve: (() => void) | undefined
-  private closing: Promise<ProducerAppendResult> | undefined
+  private readonly _quietWaiters: Array<() => void> = []
+  private _readyPromise: Promise<void> | undefined
+  private _readyResolve: (() => void) | undefined
+  private _closing: Promise<ProducerAppendResult> | undefined
   /** A failure the core reported, for onError once the step that caused it is done. */
-  private unreported: Error | undefined
+  private _unreported: Error | undefined
   /** Messages refused alone (PAYLOAD_TOO_LARGE), for onError; the producer goes on. */
-  private readonly unreportedRefusals: Error[] = []
+  private readonly _unreportedRefusals: Error[] = []
   /** Keeps the outbox in step with the core, when there is one. */
-  private readonly journal: OutboxJournal<number> | undefined
+  private readonly _journal: OutboxJournal<number> | undefined
 
   constructor(
     target: DurableStream | JsonStream<T>,
     producerId: string,
     options?: IdempotentProducerOptions
   ) {
-    if (target instanceof DurableStream) this.stream = target
-    else if (target instanceof JsonStream) this.stream = target.stream
+    if (target instanceof DurableStream) this._stream = target
+    else if (target instanceof JsonStream) this._stream = target.stream
     else {
       throw invalidArgument("(no url)", `IdempotentProducer needs a DurableStream or JsonStream (got ${describeValue(target)})`)
     }
-    this.url = this.stream.url
+    this.url = this._stream.url
     // The handle's retry delays, with the producer's own maxRetries (see defaults.ts).
-    this.options = resolveProducerOptions(this.url, producerId, options, this.stream.settings.retry)
+    this._options = resolveProducerOptions(this.url, producerId, options, this._stream.settings.retry)
     this.producerId = producerId
-    const contentType = this.stream.contentType
+    const contentType = this._stream.contentType
     if (contentType === undefined) {
       throw invalidArgument(
         this.url,
         "the stream's content type is unknown: create or connect the stream first, or pass contentType"
       )
     }
-    this.contentType = contentType
-    this.json = isJsonContentType(contentType)
-    const { epoch, autoClaim, maxBatchBytes, maxBatchItems, maxInFlight, maxBufferedBytes, lingerMs } = this.options
-    this.core = new ProducerCore<number>(
+    this._contentType = contentType
+    this._json = isJsonContentType(contentType)
+    const { epoch, autoClaim, maxBatchBytes, maxBatchItems, maxInFlight, maxBufferedBytes, lingerMs } = this._options
+    this._core = new ProducerCore<number>(
       {
         url: this.url,
         producerId,
-        json: this.json,
+        json: this._json,
         epoch,
         autoClaim,
         maxBatchBytes,
@@ -126,86 +126,86 @@ export class IdempotentProducer<T = unknown> {
         maxBufferedBytes,
       },
       {
-        createTicket: () => this.settlements.create(),
-        batchSealed: () => this.settlements.cut(),
+        createTicket: () => this._settlements.create(),
+        batchSealed: () => this._settlements.cut(),
         send: (batch) => {
-          this.sentSinceYield = true
-          void this.transmit(batch)
+          this._sentSinceYield = true
+          void this._transmit(batch)
         },
-        checkClosed: (batch, answer) => void this.checkClosed(batch, answer),
+        checkClosed: (batch, answer) => void this._checkClosed(batch, answer),
         resolve: (ticket, result) => {
-          this.journal?.settle(ticket)
-          this.settlements.resolve(ticket, result)
+          this._journal?.settle(ticket)
+          this._settlements.resolve(ticket, result)
         },
         reject: (ticket, error) => {
-          this.journal?.settle(ticket)
-          this.settlements.reject(ticket, error)
+          this._journal?.settle(ticket)
+          this._settlements.reject(ticket, error)
         },
         failed: (error) => {
-          this.unreported = error
+          this._unreported = error
         },
         messageRefused: (error) => {
-          this.unreportedRefusals.push(error)
+          this._unreportedRefusals.push(error)
         },
         startLinger: () => {
-          this.lingerTimer = setTimeout(() => {
-            this.lingerTimer = undefined
-            this.step(() => this.core.lingerElapsed())
+          this._lingerTimer = setTimeout(() => {
+            this._lingerTimer = undefined
+            this._step(() => this._core.lingerElapsed())
           }, lingerMs)
         },
         cancelLinger: () => {
-          clearTimeout(this.lingerTimer)
-          this.lingerTimer = undefined
+          clearTimeout(this._lingerTimer)
+          this._lingerTimer = undefined
         },
       }
     )
-    const outbox = this.options.outbox
+    const outbox = this._options.outbox
     if (outbox) {
       // The journal comes with the outbox adapter: a producer without an outbox does not ship it.
       const Journal = outbox[OUTBOX_JOURNAL] as typeof OutboxJournal
-      this.journal = new Journal<number>(
+      this._journal = new Journal<number>(
         outbox,
-        { url: this.url, producerId, json: this.json, maxBatchItems, maxBatchBytes },
+        { url: this.url, producerId, json: this._json, maxBatchItems, maxBatchBytes },
         {
-          position: () => ({ epoch: this.core.epoch, nextSeq: this.core.nextSeq }),
-          sent: () => this.core.outboxSent(),
-          stopped: () => this.core.error !== undefined,
+          position: () => ({ epoch: this._core.epoch, nextSeq: this._core.nextSeq }),
+          sent: () => this._core.outboxSent(),
+          stopped: () => this._core.error !== undefined,
         },
-        (error) => this.outboxFailed(error)
+        (error) => this._outboxFailed(error)
       )
-      this.core.holdForRestore()
-      void this.restoreOutbox(this.journal)
+      this._core.holdForRestore()
+      void this._restoreOutbox(this._journal)
     }
-    const signal = this.options.signal
+    const signal = this._options.signal
     if (signal) {
-      if (signal.aborted) this.abort()
-      else signal.addEventListener("abort", () => this.abort(), { once: true })
+      if (signal.aborted) this._abort()
+      else signal.addEventListener("abort", () => this._abort(), { once: true })
     }
   }
 
   /** Current epoch (changes on `restart()` and auto-claim). */
   get epoch(): number {
-    return this.core.epoch
+    return this._core.epoch
   }
 
   /** Seq the next batch will carry. */
   get nextSeq(): number {
-    return this.core.nextSeq
+    return this._core.nextSeq
   }
 
   /** Bytes appended but not yet acknowledged (queued, batched or on the wire). */
   get bufferedBytes(): number {
-    return this.core.bufferedBytes
+    return this._core.bufferedBytes
   }
 
   /** The buffer limit past which appends wait and `ready` pends. */
   get maxBufferedBytes(): number {
-    return this.options.maxBufferedBytes
+    return this._options.maxBufferedBytes
   }
 
   /** The failure that stopped this producer, if any. */
   get error(): Error | undefined {
-    return this.core.error
+    return this._core.error
   }
 
   /**
@@ -214,13 +214,13 @@ export class IdempotentProducer<T = unknown> {
    * bounded on a slow network.
    */
   waitForCapacity(): Promise<void> {
-    if (this.core.overLimit) return this.ready
+    if (this._core.overLimit) return this.ready
     // A request handed to fetch is only written to its socket in a later
     // turn: without one, the writer would encode the whole window before
     // the first byte left, instead of encoding the next batch while the
     // server stores this one.
-    if (this.sentSinceYield || this.core.backlogged) {
-      this.sentSinceYield = false
+    if (this._sentSinceYield || this._core.backlogged) {
+      this._sentSinceYield = false
       return yieldToEventLoop()
     }
     return this.ready
@@ -228,11 +228,11 @@ export class IdempotentProducer<T = unknown> {
 
   /** @deprecated Use `waitForCapacity()`: anything that waits is a verb, and `ready` means "loaded" elsewhere. */
   get ready(): Promise<void> {
-    if (!this.core.overLimit) return Promise.resolve()
-    this.readyPromise ??= new Promise((resolve) => {
-      this.readyResolve = resolve
+    if (!this._core.overLimit) return Promise.resolve()
+    this._readyPromise ??= new Promise((resolve) => {
+      this._readyResolve = resolve
     })
-    return this.readyPromise
+    return this._readyPromise
   }
 
   /**
@@ -241,20 +241,20 @@ export class IdempotentProducer<T = unknown> {
    * promise is fine: failures also reject `flush()` and reach `onError`.
    */
   append(value: T | Uint8Array | string): Promise<ProducerAppendResult> {
-    const failure = this.core.error
+    const failure = this._core.error
     if (failure) return settledRejection(failure)
-    if (this.state !== "open") return settledRejection(notOpenError(this, this.state))
+    if (this._state !== "open") return settledRejection(notOpenError(this, this._state))
     let payload: Payload
     try {
-      payload = toPayload(value, this.json, this.url)
+      payload = toPayload(value, this._json, this.url)
     } catch (error) {
       return settledRejection(error as Error)
     }
     // The hot path: no closure per message (see step).
-    const ticket = this.core.append(payload)
-    this.afterStep()
-    this.journal?.accept(ticket, payload)
-    return this.settlements.lastPromise!
+    const ticket = this._core.append(payload)
+    this._afterStep()
+    this._journal?.accept(ticket, payload)
+    return this._settlements.lastPromise!
   }
 
   /**
@@ -266,9 +266,9 @@ export class IdempotentProducer<T = unknown> {
    */
   async waitForOutbox(given?: { signal?: AbortSignal }): Promise<void> {
     const signal = optionalSignal(this.url, optionsObject(this.url, given, "waitForOutbox options").signal, "signal")
-    if (!this.journal) throw invalidArgument(this.url, "waitForOutbox() needs the outbox option", "append")
-    await untilAborted(this.journal.written(), signal, this.url, "Waiting on")
-    const failure = this.core.error
+    if (!this._journal) throw invalidArgument(this.url, "waitForOutbox() needs the outbox option", "append")
+    await untilAborted(this._journal.written(), signal, this.url, "Waiting on")
+    const failure = this._core.error
     if (failure) throw failure
   }
 
@@ -278,17 +278,17 @@ export class IdempotentProducer<T = unknown> {
    */
   async flush(given?: { signal?: AbortSignal }): Promise<void> {
     const signal = optionalSignal(this.url, optionsObject(this.url, given, "flush options").signal, "signal")
-    if (!this.core.idle) {
-      this.step(() => this.core.beginFlush())
+    if (!this._core.idle) {
+      this._step(() => this._core.beginFlush())
       try {
-        await untilAborted(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), signal, this.url, "Waiting on")
+        await untilAborted(new Promise<void>((resolve) => this._idleWaiters.push(resolve)), signal, this.url, "Waiting on")
       } finally {
-        this.core.endFlush()
+        this._core.endFlush()
       }
     }
     // The outbox forgets what was acknowledged before flush() says it is done.
-    if (this.journal && !this.core.error) await untilAborted(this.journal.written(), signal, this.url, "Waiting on")
-    const failure = this.core.error
+    if (this._journal && !this._core.error) await untilAborted(this._journal.written(), signal, this.url, "Waiting on")
+    const failure = this._core.error
     if (failure) throw failure
   }
 
@@ -301,45 +301,45 @@ export class IdempotentProducer<T = unknown> {
    * the request that closed the stream is a duplicate).
    */
   close(final?: T | Uint8Array | string): Promise<ProducerAppendResult> {
-    if (this.closing) return this.closing
+    if (this._closing) return this._closing
     const hasFinal = arguments.length > 0 && final !== undefined
     let body: Uint8Array | undefined
     try {
       // Before anything changes: a final value that cannot be sent leaves the producer as it was.
-      body = hasFinal ? encodeBody([toPayload(final, this.json, this.url)], this.json) : undefined
+      body = hasFinal ? encodeBody([toPayload(final, this._json, this.url)], this._json) : undefined
     } catch (error) {
       return settledRejection(error as Error)
     }
-    this.closing = (async () => {
-      if (this.state === "open") this.state = "closing"
+    this._closing = (async () => {
+      if (this._state === "open") this._state = "closing"
       await this.flush()
       // The close settles on its own, not with the appends before it.
-      this.settlements.cut()
-      this.core.enqueueClose(body)
-      const closed = this.settlements.lastPromise!
-      this.settlements.cut()
-      this.step(() => this.core.beginFlush())
+      this._settlements.cut()
+      this._core.enqueueClose(body)
+      const closed = this._settlements.lastPromise!
+      this._settlements.cut()
+      this._step(() => this._core.beginFlush())
       let result: ProducerAppendResult
       try {
         result = await closed
       } finally {
-        this.core.endFlush()
+        this._core.endFlush()
       }
-      this.state = "closed"
-      this.core.resetLinger()
+      this._state = "closed"
+      this._core.resetLinger()
       return result
     })()
-    this.closing.catch(noop)
-    return this.closing
+    this._closing.catch(noop)
+    return this._closing
   }
 
   /** Flushes and stops accepting appends, leaving the stream open (another writer may go on). */
   async detach(): Promise<void> {
-    if (this.state === "open") this.state = "detached"
+    if (this._state === "open") this._state = "detached"
     try {
       await this.flush()
     } finally {
-      this.core.resetLinger()
+      this._core.resetLinger()
     }
   }
 
@@ -351,9 +351,9 @@ export class IdempotentProducer<T = unknown> {
    * new batches for resends and drop them as duplicates.
    */
   async restart(): Promise<void> {
-    while (this.core.inFlightCount > 0) await new Promise<void>((resolve) => this.quietWaiters.push(resolve))
-    if (this.state !== "closed" && this.state !== "closing") this.state = "open"
-    this.step(() => this.core.restart())
+    while (this._core.inFlightCount > 0) await new Promise<void>((resolve) => this._quietWaiters.push(resolve))
+    if (this._state !== "closed" && this._state !== "closing") this._state = "open"
+    this._step(() => this._core.restart())
   }
 
   /**
@@ -361,32 +361,32 @@ export class IdempotentProducer<T = unknown> {
    * `ready`, flush() and restart() waiters, and tell onError (last, so the
    * producer has fully settled when the caller's code runs).
    */
-  private step<R>(input: () => R): R {
+  private _step<R>(input: () => R): R {
     const result = input()
-    this.afterStep()
+    this._afterStep()
     return result
   }
 
   /** What `step` does once the core has taken its input. */
-  private afterStep(): void {
-    const core = this.core
-    if (!core.overLimit && this.readyResolve) {
-      this.readyResolve()
-      this.readyResolve = undefined
-      this.readyPromise = undefined
+  private _afterStep(): void {
+    const core = this._core
+    if (!core.overLimit && this._readyResolve) {
+      this._readyResolve()
+      this._readyResolve = undefined
+      this._readyPromise = undefined
     }
-    if (this.idleWaiters.length > 0 && core.idle) for (const resolve of this.idleWaiters.splice(0)) resolve()
-    if (this.quietWaiters.length > 0 && core.inFlightCount === 0) for (const resolve of this.quietWaiters.splice(0)) resolve()
-    if (this.unreportedRefusals.length === 0 && this.unreported === undefined) return
-    const failures = this.unreportedRefusals.splice(0)
-    if (this.unreported) failures.push(this.unreported)
-    this.unreported = undefined
+    if (this._idleWaiters.length > 0 && core.idle) for (const resolve of this._idleWaiters.splice(0)) resolve()
+    if (this._quietWaiters.length > 0 && core.inFlightCount === 0) for (const resolve of this._quietWaiters.splice(0)) resolve()
+    if (this._unreportedRefusals.length === 0 && this._unreported === undefined) return
+    const failures = this._unreportedRefusals.splice(0)
+    if (this._unreported) failures.push(this._unreported)
+    this._unreported = undefined
     for (const failure of failures) {
-      if (!this.options.onError) break
+      if (!this._options.onError) break
       // Guarded: what the caller's callback throws must not stop the
       // producer settling (flush() would hang) nor replace the failure.
       try {
-        this.options.onError(failure)
+        this._options.onError(failure)
       } catch (thrown) {
         reportCallbackError(callbackFailed(this.url, `onError of producer ${this.producerId}`, thrown, "append"), undefined)
       }
@@ -394,80 +394,80 @@ export class IdempotentProducer<T = unknown> {
   }
 
   /** One POST of the batch (the handle retries network errors, 429 and 5xx under the same tuple). */
-  private async transmit(batch: Batch<number>): Promise<void> {
-    if (this.journal) {
+  private async _transmit(batch: Batch<number>): Promise<void> {
+    if (this._journal) {
       // Its tuple is in the outbox before it is sent: a crash from here on leaves it for the next instance to resend.
       try {
-        await this.journal.sync()
+        await this._journal.sync()
       } catch {
         return // the journal stopped the producer
       }
-      if (this.core.error) return
+      if (this._core.error) return
     }
     let answer: Answer
     try {
-      answer = await this.post(batch)
+      answer = await this._post(batch)
     } catch (error) {
-      this.step(() => this.core.refused(batch, error as DurableStreamError))
+      this._step(() => this._core.refused(batch, error as DurableStreamError))
       // A refusal can move batches out of the sent set (held or parked) without settling them.
-      void this.journal?.sync().catch(noop)
+      void this._journal?.sync().catch(noop)
       return
     }
-    this.step(() => this.core.answered(batch, answer))
-    void this.journal?.sync().catch(noop)
+    this._step(() => this._core.answered(batch, answer))
+    void this._journal?.sync().catch(noop)
   }
 
   /** Reads the outbox an earlier instance left; its batches go before anything appended since. */
-  private async restoreOutbox(journal: OutboxJournal<number>): Promise<void> {
+  private async _restoreOutbox(journal: OutboxJournal<number>): Promise<void> {
     try {
       const snapshot = await journal.read()
-      journal.adopt(this.step(() => this.core.restore(snapshot)))
+      journal.adopt(this._step(() => this._core.restore(snapshot)))
     } catch (error) {
-      this.outboxFailed(error)
+      this._outboxFailed(error)
     }
   }
 
   /** The outbox cannot be read or written: without it nothing is safe to send, so the producer stops. */
-  private outboxFailed(error: unknown): void {
+  private _outboxFailed(error: unknown): void {
     const failure = error instanceof Error ? error : new Error(String(error))
-    this.journal?.halt(failure)
-    if (this.core.error) return
-    this.state = "closed"
-    this.abortController.abort(failure)
-    this.step(() => {
-      this.core.abort(failure)
-      this.unreported = failure
+    this._journal?.halt(failure)
+    if (this._core.error) return
+    this._state = "closed"
+    this._abortController.abort(failure)
+    this._step(() => {
+      this._core.abort(failure)
+      this._unreported = failure
     })
   }
 
-  private async checkClosed(batch: Batch<number>, answer: Answer): Promise<void> {
+  private async _checkClosed(batch: Batch<number>, answer: Answer): Promise<void> {
     let closed: boolean
     try {
-      closed = (await this.stream.head({ signal: this.abortController.signal })).closed
+      closed = (await this._stream.head({ signal: this._abortController.signal })).closed
     } catch (error) {
-      this.step(() => this.core.refused(batch, error as DurableStreamError))
+      this._step(() => this._core.refused(batch, error as DurableStreamError))
       return
     }
-    this.step(() => this.core.closeChecked(batch, answer, closed))
+    this._step(() => this._core.closeChecked(batch, answer, closed))
   }
 
-  private post(batch: Batch<number>): Promise<Answer> {
+  private _post(batch: Batch<number>): Promise<Answer> {
     const headers: Record<string, string> = {
       [H.producerId]: this.producerId,
       [H.producerEpoch]: String(batch.epoch),
       [H.producerSeq]: String(batch.seq),
     }
-    if (batch.body !== undefined) headers[H.contentType] = this.contentType
+    if (batch.body !== undefined) headers[H.contentType] = this._contentType
     if (batch.close) headers[H.closed] = "true"
-    return this.stream.request("append", {
+    return this._stream.request("append", {
       method: "POST",
       headers,
       body: batch.body,
-      signal: this.abortController.signal,
-      retry: this.options.retry,
+      signal: this._abortController.signal,
+      retry: this._options.retry,
       okStatuses: [200, 204],
       // Called for every failed attempt: the core learns whether it may have been stored.
-      isRetryable: (error) => this.core.attemptFailed(batch, error),
+      isRetryable: (error) => this._core.attemptFailed(batch, error),
       handle: async (response) => {
         if (response.body) await response.body.cancel().catch(noop)
         const serverSeq = Number(response.headers.get(H.producerSeq) ?? NaN)
@@ -480,11 +480,11 @@ export class IdempotentProducer<T = unknown> {
     })
   }
 
-  private abort(): void {
+  private _abort(): void {
     const error = producerAbortedError(this)
-    this.journal?.halt(error)
-    this.state = "closed"
-    this.abortController.abort(error)
-    this.step(() => this.core.abort(error))
+    this._journal?.halt(error)
+    this._state = "closed"
+    this._abortController.abort(error)
+    this._step(() => this._core.abort(error))
   }
 }

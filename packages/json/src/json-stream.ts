@@ -133,7 +133,7 @@ export class JsonStream<T = unknown> {
     return this.stream.create({
       ...rest,
       // `[]` is a valid initial body for a JSON stream; undefined means none.
-      body: messages === undefined ? undefined : this.encodeBatch(messages, true),
+      body: messages === undefined ? undefined : this._encodeBatch(messages, true),
     })
   }
 
@@ -160,19 +160,19 @@ export class JsonStream<T = unknown> {
    * A value JSON cannot carry rejects with INVALID_ARGUMENT (nothing is sent).
    */
   async append(value: unknown, options: { seq?: string; signal?: AbortSignal } = {}): Promise<AppendResult> {
-    return this.stream.append(this.encodeBatch([value], false), options)
+    return this.stream.append(this._encodeBatch([value], false), options)
   }
 
   /** Appends several messages in one request (one atomic batch). */
   async appendMany(values: readonly unknown[], options: { seq?: string; signal?: AbortSignal } = {}): Promise<AppendResult> {
-    return this.stream.append(this.encodeBatch(values, false), options)
+    return this.stream.append(this._encodeBatch(values, false), options)
   }
 
   /** Closes the stream, optionally appending one last message atomically. */
   async close(options: { final?: unknown; signal?: AbortSignal } = {}): Promise<AppendResult> {
     const { final, signal } = options
     return this.stream.close({
-      body: "final" in options ? this.encodeBatch([final], false) : undefined,
+      body: "final" in options ? this._encodeBatch([final], false) : undefined,
       signal,
     })
   }
@@ -191,7 +191,7 @@ export class JsonStream<T = unknown> {
     return new JsonReadSession<T>(this.stream.read(options), this.schema)
   }
 
-  private encodeBatch(values: readonly unknown[], allowEmpty: boolean): Uint8Array {
+  private _encodeBatch(values: readonly unknown[], allowEmpty: boolean): Uint8Array {
     if (!Array.isArray(values)) {
       throw new DurableStreamError(
         "INVALID_ARGUMENT",

@@ -47,36 +47,36 @@ export interface JournalSource<Ticket> {
  * (see `outbox-entry.ts`), so n appends cost O(n) in total.
  */
 export class OutboxJournal<Ticket> {
-  private readonly indexOf = new Map<Ticket, number>()
+  private readonly _indexOf = new Map<Ticket, number>()
   /** Every message below `low` is settled; `end` is the next index. */
-  private low = 0
-  private end = 0
+  private _low = 0
+  private _end = 0
   /** Settled messages above `low` (acknowledged out of order, or refused alone). */
-  private readonly settledAbove = new Set<number>()
+  private readonly _settledAbove = new Set<number>()
   /** Encoded messages from `bufferStart` on: the last, partial segment and anything not yet written. */
-  private buffer: Array<string | null> = []
-  private bufferStart = 0
+  private _buffer: Array<string | null> = []
+  private _bufferStart = 0
   /** Messages below this index are in storage. */
-  private writtenEnd = 0
+  private _writtenEnd = 0
   /** Segments from here up to the first live one may still be in storage. */
-  private dropFrom = 0
+  private _dropFrom = 0
   /** The head text in storage, if any, so an unchanged head is not written again. */
-  private headInStorage: string | undefined
+  private _headInStorage: string | undefined
   /** Accepted while the outbox is being read; indexed after the earlier instance's messages. */
-  private early: Map<Ticket, string> | undefined = new Map()
+  private _early: Map<Ticket, string> | undefined = new Map()
   /** Indexes of the restored messages, in the order `ProducerCore.restore` returns their tickets. */
-  private restoredIndexes: number[] = []
-  private requested = 0
-  private done = 0
-  private running = false
-  private readonly waiters: Array<{ generation: number; resolve: () => void; reject: (error: Error) => void }> = []
-  private failure: Error | undefined
+  private _restoredIndexes: number[] = []
+  private _requested = 0
+  private _done = 0
+  private _running = false
+  private readonly _waiters: Array<{ generation: number; resolve: () => void; reject: (error: Error) => void }> = []
+  private _failure: Error | undefined
 
   constructor(
-    private readonly outbox: KeyValueStore,
-    private readonly config: JournalConfig,
-    private readonly source: JournalSource<Ticket>,
-    private readonly onFailure: (error: Error) => void
+    private readonly _outbox: KeyValueStore,
+    private readonly _config: JournalConfig,
+    private readonly _source: JournalSource<Ticket>,
+    private readonly _onFailure: (error: Error) => void
   ) {}
 
   /**
@@ -85,27 +85,27 @@ export class OutboxJournal<Ticket> {
    * `ProducerCore.restore` made for them to `adopt`.
    */
   async read(): Promise<OutboxSnapshot> {
-    const { url, producerId, json } = this.config
-    const text = await this.outbox.get(outboxKey(url, producerId))
+    const { url, producerId, json } = this._config
+    const text = await this._outbox.get(outboxKey(url, producerId))
     if (text === undefined || text === null) return { sent: [], pending: [], position: undefined }
     const head = decodeHead(url, producerId, json, text)
-    this.headInStorage = text
-    this.low = head.low
-    this.end = this.writtenEnd = head.end
-    this.dropFrom = head.dropFrom
-    for (const [from, to] of head.settled) for (let i = from; i < to; i++) this.settledAbove.add(i)
+    this._headInStorage = text
+    this._low = head.low
+    this._end = this._writtenEnd = head.end
+    this._dropFrom = head.dropFrom
+    for (const [from, to] of head.settled) for (let i = from; i < to; i++) this._settledAbove.add(i)
     const first = firstLiveSegment(head)
     const segments: Array<Array<string | null>> = []
     for (let segment = first; segment * SEGMENT_SIZE < head.end; segment++) {
-      segments.push(decodeSegment(url, producerId, segment, await this.outbox.get(segmentKey(url, producerId, segment))))
+      segments.push(decodeSegment(url, producerId, segment, await this._outbox.get(segmentKey(url, producerId, segment))))
     }
     const stored = (index: number): string | null | undefined =>
       segments[Math.floor(index / SEGMENT_SIZE) - first]?.[index % SEGMENT_SIZE]
     const message = (index: number): Payload => decodeMessage(url, producerId, json, stored(index))
 
     // The last, partial segment is rewritten as messages join it: keep what it holds (settled ones need no text).
-    this.bufferStart = Math.floor(head.end / SEGMENT_SIZE) * SEGMENT_SIZE
-    for (let i = this.bufferStart; i < head.end; i++) this.buffer.push(this.owed(i) ? encodeMessage(message(i)) : null)
+    this._bufferStart = Math.floor(head.end / SEGMENT_SIZE) * SEGMENT_SIZE
+    for (let i = this._bufferStart; i < head.end; i++) this._buffer.push(this._owed(i) ? encodeMessage(message(i)) : null)
 
     const inSent = new Set<number>()
     const sent = head.sent.map((range) => {
@@ -113,7 +113,7 @@ export class OutboxJournal<Ticket> {
       for (let i = range.from; i < range.to; i++) {
         payloads.push(message(i))
         inSent.add(i)
-        this.restoredIndexes.push(i)
+        this._restoredIndexes.push(i)
       }
       return { epoch: range.epoch, seq: range.seq, payloads }
     })
@@ -122,21 +122,21 @@ export class OutboxJournal<Ticket> {
     let run: Payload[] = []
     let bytes = 0
     for (let i = head.low; i < head.end; i++) {
-      if (!this.owed(i) || inSent.has(i)) continue
+      if (!this._owed(i) || inSent.has(i)) continue
       // Unsent messages come after every sent batch: they are resent after them.
       if (i < lastSent) throw corruptOutbox(url, producerId, `message ${i} is owed before a sent batch`)
       const payload = message(i)
       const size = wireSize(payload)
       // A batch is consecutive messages (the head stores a sent batch as a range) within the producer's limits.
-      const full = run.length >= this.config.maxBatchItems || bytes + size + 1 > this.config.maxBatchBytes
-      if (run.length > 0 && (full || this.restoredIndexes.at(-1) !== i - 1)) {
+      const full = run.length >= this._config.maxBatchItems || bytes + size + 1 > this._config.maxBatchBytes
+      if (run.length > 0 && (full || this._restoredIndexes.at(-1) !== i - 1)) {
         pending.push(run)
         run = []
         bytes = 0
       }
       run.push(payload)
       bytes += size
-      this.restoredIndexes.push(i)
+      this._restoredIndexes.push(i)
     }
     if (run.length > 0) pending.push(run)
     return { sent, pending, position: { epoch: head.epoch, nextSeq: head.nextSeq } }
@@ -144,91 +144,91 @@ export class OutboxJournal<Ticket> {
 
   /** The restored messages' tickets (from `ProducerCore.restore`); then what was appended meanwhile is indexed, and written. */
   adopt(tickets: readonly Ticket[]): void {
-    tickets.forEach((ticket, at) => this.indexOf.set(ticket, this.restoredIndexes[at]!))
-    this.restoredIndexes = []
-    const early = this.early ?? new Map<Ticket, string>()
-    this.early = undefined
-    for (const [ticket, text] of early) this.index(ticket, text)
-    this.changed()
+    tickets.forEach((ticket, at) => this._indexOf.set(ticket, this._restoredIndexes[at]!))
+    this._restoredIndexes = []
+    const early = this._early ?? new Map<Ticket, string>()
+    this._early = undefined
+    for (const [ticket, text] of early) this._index(ticket, text)
+    this._changed()
   }
 
   /** `append()` accepted a message: it is owed to the stream, and written in the next write. */
   accept(ticket: Ticket, payload: Payload): void {
     const text = encodeMessage(payload)
-    if (this.early) this.early.set(ticket, text)
-    else this.index(ticket, text)
-    this.changed()
+    if (this._early) this._early.set(ticket, text)
+    else this._index(ticket, text)
+    this._changed()
   }
 
   /** The message's append settled (stored, or refused): it is no longer owed. */
   settle(ticket: Ticket): void {
-    if (this.early?.delete(ticket)) return
-    const index = this.indexOf.get(ticket)
+    if (this._early?.delete(ticket)) return
+    const index = this._indexOf.get(ticket)
     if (index === undefined) return
-    this.indexOf.delete(ticket)
-    if (index !== this.low) this.settledAbove.add(index)
+    this._indexOf.delete(ticket)
+    if (index !== this._low) this._settledAbove.add(index)
     else {
-      this.low++
-      while (this.settledAbove.delete(this.low)) this.low++
+      this._low++
+      while (this._settledAbove.delete(this._low)) this._low++
     }
-    this.changed()
+    this._changed()
   }
 
   /** Schedules a write of the current state; resolves once it is in storage (what `send` waits for). */
   sync(): Promise<void> {
-    this.changed()
+    this._changed()
     return this.written()
   }
 
   /** Resolves once every change so far is in storage; rejects if the outbox failed. */
   written(): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure)
-    const generation = this.requested
-    if (this.done >= generation) return Promise.resolve()
-    return new Promise((resolve, reject) => this.waiters.push({ generation, resolve, reject }))
+    if (this._failure) return Promise.reject(this._failure)
+    const generation = this._requested
+    if (this._done >= generation) return Promise.resolve()
+    return new Promise((resolve, reject) => this._waiters.push({ generation, resolve, reject }))
   }
 
   /** The producer stopped for good (aborted, or the outbox failed): no more writes; waiters reject with `error`. */
   halt(error: Error): void {
-    this.failure ??= error
-    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure)
+    this._failure ??= error
+    for (const waiter of this._waiters.splice(0)) waiter.reject(this._failure)
   }
 
-  private owed(index: number): boolean {
-    return index >= this.low && !this.settledAbove.has(index)
+  private _owed(index: number): boolean {
+    return index >= this._low && !this._settledAbove.has(index)
   }
 
-  private index(ticket: Ticket, text: string): void {
-    this.indexOf.set(ticket, this.end++)
-    this.buffer.push(text)
+  private _index(ticket: Ticket, text: string): void {
+    this._indexOf.set(ticket, this._end++)
+    this._buffer.push(text)
   }
 
-  private changed(): void {
-    this.requested++
-    if (this.running || this.early || this.failure) return
-    this.running = true
-    void this.run()
+  private _changed(): void {
+    this._requested++
+    if (this._running || this._early || this._failure) return
+    this._running = true
+    void this._run()
   }
 
-  private async run(): Promise<void> {
+  private async _run(): Promise<void> {
     try {
       // The rest of the current synchronous work (a loop of appends) joins this write.
       await Promise.resolve()
-      while (this.done < this.requested) {
-        const generation = this.requested
-        await this.writeOnce()
-        this.done = generation
+      while (this._done < this._requested) {
+        const generation = this._requested
+        await this._writeOnce()
+        this._done = generation
         // In the order they waited: sends go out in seq order.
-        const ready = this.waiters.filter((waiter) => waiter.generation <= generation)
-        this.waiters.splice(0, this.waiters.length, ...this.waiters.filter((waiter) => waiter.generation > generation))
+        const ready = this._waiters.filter((waiter) => waiter.generation <= generation)
+        this._waiters.splice(0, this._waiters.length, ...this._waiters.filter((waiter) => waiter.generation > generation))
         for (const waiter of ready) waiter.resolve()
       }
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new Error(String(thrown))
       this.halt(error)
-      this.onFailure(error)
+      this._onFailure(error)
     }
-    this.running = false
+    this._running = false
   }
 
   /**
@@ -238,48 +238,48 @@ export class OutboxJournal<Ticket> {
    * seq 0 of a used epoch would be taken for another writer). Every text is
    * made before the first await, so one write stores one consistent state.
    */
-  private async writeOnce(): Promise<void> {
-    if (this.source.stopped()) return
-    const { url, producerId, json } = this.config
-    const { low, end } = this
-    const firstWritten = Math.max(Math.floor(this.writtenEnd / SEGMENT_SIZE), firstLiveSegment({ low, end }))
+  private async _writeOnce(): Promise<void> {
+    if (this._source.stopped()) return
+    const { url, producerId, json } = this._config
+    const { _low: low, _end: end } = this
+    const firstWritten = Math.max(Math.floor(this._writtenEnd / SEGMENT_SIZE), firstLiveSegment({ low, end }))
     // A segment (re)written below the cleanup mark must be cleaned up again once its messages settle.
-    if (firstWritten * SEGMENT_SIZE < end) this.dropFrom = Math.min(this.dropFrom, firstWritten)
+    if (firstWritten * SEGMENT_SIZE < end) this._dropFrom = Math.min(this._dropFrom, firstWritten)
     const head: OutboxHead = {
       low,
       end,
-      settled: this.settledRanges(),
-      sent: this.sentRanges(),
-      dropFrom: this.dropFrom,
-      ...this.source.position(),
+      settled: this._settledRanges(),
+      sent: this._sentRanges(),
+      dropFrom: this._dropFrom,
+      ...this._source.position(),
     }
     const live = firstLiveSegment(head)
     const writes: Array<[string, string]> = []
     for (let segment = firstWritten; segment * SEGMENT_SIZE < end; segment++) {
-      const from = segment * SEGMENT_SIZE - this.bufferStart
-      const messages = this.buffer.slice(from, Math.min(from + SEGMENT_SIZE, end - this.bufferStart))
+      const from = segment * SEGMENT_SIZE - this._bufferStart
+      const messages = this._buffer.slice(from, Math.min(from + SEGMENT_SIZE, end - this._bufferStart))
       writes.push([segmentKey(url, producerId, segment), encodeSegment(segment, messages)])
     }
     const headText = encodeHead(url, producerId, json, head)
-    if (headText !== this.headInStorage) writes.push([outboxKey(url, producerId), headText])
-    this.advance(end)
-    for (const [key, text] of writes) await this.outbox.set(key, text)
-    this.headInStorage = headText
-    for (let segment = head.dropFrom; segment < live; segment++) await this.outbox.delete(segmentKey(url, producerId, segment))
-    this.dropFrom = Math.max(this.dropFrom, live)
+    if (headText !== this._headInStorage) writes.push([outboxKey(url, producerId), headText])
+    this._advance(end)
+    for (const [key, text] of writes) await this._outbox.set(key, text)
+    this._headInStorage = headText
+    for (let segment = head.dropFrom; segment < live; segment++) await this._outbox.delete(segmentKey(url, producerId, segment))
+    this._dropFrom = Math.max(this._dropFrom, live)
   }
 
   /** Messages below `end` are being written: the buffer keeps only the last, partial segment from there. */
-  private advance(end: number): void {
-    this.writtenEnd = end
+  private _advance(end: number): void {
+    this._writtenEnd = end
     const start = Math.floor(end / SEGMENT_SIZE) * SEGMENT_SIZE
-    this.buffer.splice(0, start - this.bufferStart)
-    this.bufferStart = start
+    this._buffer.splice(0, start - this._bufferStart)
+    this._bufferStart = start
   }
 
-  private settledRanges(): Array<[number, number]> {
+  private _settledRanges(): Array<[number, number]> {
     const ranges: Array<[number, number]> = []
-    for (const index of [...this.settledAbove].sort((a, b) => a - b)) {
+    for (const index of [...this._settledAbove].sort((a, b) => a - b)) {
       const last = ranges.at(-1)
       if (last && last[1] === index) last[1]++
       else ranges.push([index, index + 1])
@@ -287,9 +287,9 @@ export class OutboxJournal<Ticket> {
     return ranges
   }
 
-  private sentRanges(): OutboxHead["sent"] {
-    return this.source.sent().map((batch) => {
-      const from = this.indexOf.get(batch.tickets[0]!)!
+  private _sentRanges(): OutboxHead["sent"] {
+    return this._source.sent().map((batch) => {
+      const from = this._indexOf.get(batch.tickets[0]!)!
       return { epoch: batch.epoch, seq: batch.seq, from, to: from + batch.tickets.length }
     })
   }

@@ -58,121 +58,121 @@ interface WaitingAppend<Ticket> {
 const MAX_GAP_RETRIES = 3
 
 export class ProducerCore<Ticket> {
-  private readonly sequencer: Sequencer
-  private failure: Error | undefined
-  private buffered = 0
+  private readonly _sequencer: Sequencer
+  private _failure: Error | undefined
+  private _buffered = 0
   /** flush() and close() in progress: the open batch goes without lingering. */
-  private forcing = 0
-  private readonly waiting: Array<WaitingAppend<Ticket>> = []
-  private readonly queue: Array<Batch<Ticket>> = []
-  private readonly inFlight = new Set<Batch<Ticket>>()
-  private parked: Array<Batch<Ticket>> = []
+  private _forcing = 0
+  private readonly _waiting: Array<WaitingAppend<Ticket>> = []
+  private readonly _queue: Array<Batch<Ticket>> = []
+  private readonly _inFlight = new Set<Batch<Ticket>>()
+  private _parked: Array<Batch<Ticket>> = []
   /** After a 413: batches waiting to be renumbered from `heldFrom`, in their order on the stream. */
-  private held: Array<Batch<Ticket>> = []
+  private _held: Array<Batch<Ticket>> = []
   /** The lowest seq of the current epoch a 413 refused; nothing from it on was stored. */
-  private heldFrom: number | undefined
+  private _heldFrom: number | undefined
   /** A durable outbox is being read: nothing is sent until `restore`. */
-  private restoring = false
+  private _restoring = false
   /** Where the restored earlier instance left its sequencer: seqs below it in its epoch were numbered by that instance. */
-  private restoredAt: { epoch: number; nextSeq: number } | undefined
+  private _restoredAt: { epoch: number; nextSeq: number } | undefined
   /** The highest seq acknowledged in each epoch, to tell a stale 409 from a hole. */
-  private readonly highestAcked = new Map<number, number>()
-  private readonly gapWaits = new GapWaits<Batch<Ticket>>()
-  private readonly builder: BatchBuilder<Ticket>
+  private readonly _highestAcked = new Map<number, number>()
+  private readonly _gapWaits = new GapWaits<Batch<Ticket>>()
+  private readonly _builder: BatchBuilder<Ticket>
 
   constructor(
-    private readonly config: ProducerCoreConfig,
-    private readonly commands: ProducerCommands<Ticket>
+    private readonly _config: ProducerCoreConfig,
+    private readonly _commands: ProducerCommands<Ticket>
   ) {
-    this.sequencer = new Sequencer(config.epoch)
-    this.builder = new BatchBuilder(config, this.queue, commands)
+    this._sequencer = new Sequencer(_config.epoch)
+    this._builder = new BatchBuilder(_config, this._queue, _commands)
   }
 
   get epoch(): number {
-    return this.sequencer.epoch
+    return this._sequencer.epoch
   }
 
   get nextSeq(): number {
-    return this.sequencer.nextSeq
+    return this._sequencer.nextSeq
   }
 
   /** Bytes appended but not acknowledged (batched, queued, on the wire or parked); waiting appends are not counted. */
   get bufferedBytes(): number {
-    return this.buffered
+    return this._buffered
   }
 
   get error(): Error | undefined {
-    return this.failure
+    return this._failure
   }
 
   get overLimit(): boolean {
-    return this.buffered >= this.config.maxBufferedBytes
+    return this._buffered >= this._config.maxBufferedBytes
   }
 
   get inFlightCount(): number {
-    return this.inFlight.size
+    return this._inFlight.size
   }
 
   /** Sealed batches wait for answers to requests in flight (the window is full). */
   get backlogged(): boolean {
-    return this.queue.length > 0 && this.inFlight.size > 0
+    return this._queue.length > 0 && this._inFlight.size > 0
   }
 
   get idle(): boolean {
     return (
-      this.builder.openCount === 0 &&
-      this.waiting.length === 0 &&
-      this.queue.length === 0 &&
-      this.inFlight.size === 0 &&
-      this.parked.length === 0 &&
-      this.held.length === 0 &&
-      !this.restoring
+      this._builder.openCount === 0 &&
+      this._waiting.length === 0 &&
+      this._queue.length === 0 &&
+      this._inFlight.size === 0 &&
+      this._parked.length === 0 &&
+      this._held.length === 0 &&
+      !this._restoring
     )
   }
 
   /** Queues one encoded message; returns the ticket its result comes through. */
   append(payload: Payload): Ticket {
-    if (this.waiting.length > 0 || this.overLimit) {
-      const ticket = this.commands.createTicket()
-      this.waiting.push({ payload, size: wireSize(payload), ticket })
+    if (this._waiting.length > 0 || this.overLimit) {
+      const ticket = this._commands.createTicket()
+      this._waiting.push({ payload, size: wireSize(payload), ticket })
       return ticket
     }
     // The ticket is made once the message's batch is known: an owner
     // settling appends by batch (settlement.ts) hears of a seal first.
-    const size = this.builder.place(payload)
-    const ticket = this.commands.createTicket()
-    this.builder.commit(payload, size, ticket)
-    this.buffered += size
-    this.pump()
+    const size = this._builder.place(payload)
+    const ticket = this._commands.createTicket()
+    this._builder.commit(payload, size, ticket)
+    this._buffered += size
+    this._pump()
     return ticket
   }
 
   /** Queues the close request (after everything appended so far); returns its ticket. */
   enqueueClose(body: Uint8Array | undefined): Ticket {
-    const batch = newBatch([this.commands.createTicket()], true, body)
-    this.queue.push(batch)
+    const batch = newBatch([this._commands.createTicket()], true, body)
+    this._queue.push(batch)
     return batch.tickets[0]!
   }
 
   /** flush() or close() starts waiting: the open batch goes at once. Pair with `endFlush`. */
   beginFlush(): void {
-    this.forcing++
-    this.pump()
+    this._forcing++
+    this._pump()
   }
 
   endFlush(): void {
-    this.forcing--
+    this._forcing--
   }
 
   /** The linger clock fired. */
   lingerElapsed(): void {
-    this.builder.lingerElapsed()
-    this.pump()
+    this._builder.lingerElapsed()
+    this._pump()
   }
 
   /** Forgets a linger in progress (close() and detach() leave no timer behind). */
   resetLinger(): void {
-    this.builder.resetLinger()
+    this._builder.resetLinger()
   }
 
   /** One attempt of the batch failed while the handle may still retry it: is a retry allowed? */
@@ -190,26 +190,26 @@ export class ProducerCore<Ticket> {
       closeOnly: batch.close && batch.body === undefined,
       seq: batch.seq,
       serverSeq: answer.serverSeq,
-      highestSentSeq: this.sequencer.nextSeq - 1,
+      highestSentSeq: this._sequencer.nextSeq - 1,
       mayBeStored: batch.mayBeStored,
-      storedInEpoch: this.sequencer.storedInEpoch,
+      storedInEpoch: this._sequencer.storedInEpoch,
     })
     if (outcome === "verify-closed") {
       // A close-only 204 looks the same whether it closed the stream or
       // another instance's seq made it a duplicate: ask the stream.
-      this.commands.checkClosed(batch, answer)
+      this._commands.checkClosed(batch, answer)
       return
     }
-    if (outcome === "epoch-in-use") this.epochInUse(batch, answer.serverSeq)
-    else this.ack(batch, answer, outcome === "duplicate")
-    this.settleGapWaits()
+    if (outcome === "epoch-in-use") this._epochInUse(batch, answer.serverSeq)
+    else this._ack(batch, answer, outcome === "duplicate")
+    this._settleGapWaits()
   }
 
   /** The answer to `checkClosed`. */
   closeChecked(batch: Batch<Ticket>, answer: Answer, closed: boolean): void {
-    if (closed) this.ack(batch, answer, false)
-    else this.epochInUse(batch, answer.serverSeq)
-    this.settleGapWaits()
+    if (closed) this._ack(batch, answer, false)
+    else this._epochInUse(batch, answer.serverSeq)
+    this._settleGapWaits()
   }
 
   /** The batch's request failed for good (retries spent, or not retryable). */
@@ -218,37 +218,37 @@ export class ProducerCore<Ticket> {
     if (outcome.kind === "gap") {
       // A later batch overtook an earlier one on the wire. Wait for every
       // earlier batch of this epoch, then resend in order.
-      const earlier = [...this.inFlight].filter(
+      const earlier = [...this._inFlight].filter(
         (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
       )
       const expected = outcome.expectedSeq
-      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq && this.earlierHole(batch.epoch, expected)) {
+      if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq && this._earlierHole(batch.epoch, expected)) {
         // An earlier instance's batch whose predecessors were never stored: renumber from the seq the server expects.
-        this.heldFrom = Math.min(this.heldFrom ?? expected, expected)
-        this.hold(batch)
+        this._heldFrom = Math.min(this._heldFrom ?? expected, expected)
+        this._hold(batch)
       } else {
-        this.gapWaits.wait(batch, earlier, error)
+        this._gapWaits.wait(batch, earlier, error)
       }
     } else if (outcome.kind === "stale-epoch") {
       const serverEpoch = outcome.serverEpoch
-      if (this.config.autoClaim && serverEpoch !== undefined) {
-        this.park(batch, serverEpoch)
+      if (this._config.autoClaim && serverEpoch !== undefined) {
+        this._park(batch, serverEpoch)
       } else {
-        if (serverEpoch !== undefined) this.sequencer.fence(serverEpoch)
-        this.fail(batch, staleEpochError(this.config, batch.epoch, serverEpoch, error))
+        if (serverEpoch !== undefined) this._sequencer.fence(serverEpoch)
+        this._fail(batch, staleEpochError(this._config, batch.epoch, serverEpoch, error))
       }
     } else if (outcome.kind === "too-large") {
-      this.tooLarge(batch, error)
+      this._tooLarge(batch, error)
     } else {
-      this.fail(batch, error)
+      this._fail(batch, error)
     }
-    this.settleGapWaits()
-    this.pump()
+    this._settleGapWaits()
+    this._pump()
   }
 
   /** A durable outbox is being read: appends queue, nothing is sent until `restore` (or `abort`). */
   holdForRestore(): void {
-    this.restoring = true
+    this._restoring = true
   }
 
   /**
@@ -259,26 +259,26 @@ export class ProducerCore<Ticket> {
    * the restored messages' tickets in stream order (sent, then pending).
    */
   restore(snapshot: OutboxSnapshot): Ticket[] {
-    this.restoring = false
+    this._restoring = false
     const tickets: Ticket[] = []
     const toBatch = (payloads: Payload[]): Batch<Ticket> => {
       const batch = newBatch<Ticket>()
       for (const payload of payloads) {
         batch.payloads.push(payload)
-        batch.tickets.push(this.commands.createTicket())
+        batch.tickets.push(this._commands.createTicket())
         batch.size += wireSize(payload)
       }
       tickets.push(...batch.tickets)
-      batch.body = encodeBody(batch.payloads, this.config.json)
-      this.commands.batchSealed?.()
+      batch.body = encodeBody(batch.payloads, this._config.json)
+      this._commands.batchSealed?.()
       batch.restored = true
-      this.buffered += batch.size
+      this._buffered += batch.size
       return batch
     }
     const last = snapshot.sent.at(-1)
     const position = snapshot.position ?? (last && { epoch: last.epoch, nextSeq: last.seq + 1 })
-    if (position) this.sequencer.resume(position.epoch, position.nextSeq)
-    this.restoredAt = position
+    if (position) this._sequencer.resume(position.epoch, position.nextSeq)
+    this._restoredAt = position
     const sent = snapshot.sent.map((stored) => {
       const batch = toBatch(stored.payloads)
       batch.epoch = stored.epoch
@@ -286,21 +286,21 @@ export class ProducerCore<Ticket> {
       batch.mayBeStored = true
       return batch
     })
-    this.queue.unshift(...snapshot.pending.map(toBatch))
-    if (this.failure) {
+    this._queue.unshift(...snapshot.pending.map(toBatch))
+    if (this._failure) {
       // Failed while the outbox was read: what it held fails with everything else.
-      this.rejectPending(this.failure)
+      this._rejectPending(this._failure)
       for (const batch of sent) {
-        this.buffered -= batch.size
-        this.rejectBatch(batch, this.failure)
+        this._buffered -= batch.size
+        this._rejectBatch(batch, this._failure)
       }
       return tickets
     }
     for (const batch of sent) {
-      this.inFlight.add(batch)
-      this.commands.send(batch)
+      this._inFlight.add(batch)
+      this._commands.send(batch)
     }
-    this.pump()
+    this._pump()
     return tickets
   }
 
@@ -312,10 +312,10 @@ export class ProducerCore<Ticket> {
    */
   outboxSent(): Array<Batch<Ticket>> {
     const holes = new Map<number, number>()
-    for (const batch of [...this.held, ...this.parked]) holes.set(batch.epoch, Math.min(holes.get(batch.epoch) ?? batch.seq, batch.seq))
-    if (this.heldFrom !== undefined) holes.set(this.sequencer.epoch, Math.min(holes.get(this.sequencer.epoch) ?? this.heldFrom, this.heldFrom))
+    for (const batch of [...this._held, ...this._parked]) holes.set(batch.epoch, Math.min(holes.get(batch.epoch) ?? batch.seq, batch.seq))
+    if (this._heldFrom !== undefined) holes.set(this._sequencer.epoch, Math.min(holes.get(this._sequencer.epoch) ?? this._heldFrom, this._heldFrom))
     const sent: Array<Batch<Ticket>> = []
-    for (const batch of this.inFlight) {
+    for (const batch of this._inFlight) {
       const hole = holes.get(batch.epoch)
       if (!batch.close && (hole === undefined || batch.seq <= hole)) sent.push(batch)
     }
@@ -324,83 +324,83 @@ export class ProducerCore<Ticket> {
 
   /** A new epoch (seq back to 0), past any epoch that fenced us; clears a failure. Call with nothing in flight. */
   restart(): void {
-    this.failure = undefined
-    this.sequencer.restart()
-    this.pump()
+    this._failure = undefined
+    this._sequencer.restart()
+    this._pump()
   }
 
   /** The producer's signal fired: everything pending fails with `error`. */
   abort(error: Error): void {
-    this.restoring = false
-    this.failure ??= error
-    this.rejectPending(error)
-    this.afterSettle()
+    this._restoring = false
+    this._failure ??= error
+    this._rejectPending(error)
+    this._afterSettle()
   }
 
-  private addToOpenBatch(payload: Payload, size: number, ticket: Ticket): void {
-    this.builder.add(payload, ticket)
-    this.buffered += size
+  private _addToOpenBatch(payload: Payload, size: number, ticket: Ticket): void {
+    this._builder.add(payload, ticket)
+    this._buffered += size
   }
 
   /** Sends what may go now: sealed batches first, then the open batch once it lingered. */
-  private pump(): void {
+  private _pump(): void {
     for (;;) {
-      if (this.failure || this.sequencer.claiming || this.restoring) return
-      if (this.heldFrom !== undefined && !this.releaseHeld()) return
-      if (this.inFlight.size >= this.sequencer.window(this.config.maxInFlight)) return
-      if (this.queue.length === 0) {
-        if (this.builder.openCount === 0) return
-        if (!this.builder.lingered && this.forcing === 0) return
-        this.builder.seal()
+      if (this._failure || this._sequencer.claiming || this._restoring) return
+      if (this._heldFrom !== undefined && !this._releaseHeld()) return
+      if (this._inFlight.size >= this._sequencer.window(this._config.maxInFlight)) return
+      if (this._queue.length === 0) {
+        if (this._builder.openCount === 0) return
+        if (!this._builder.lingered && this._forcing === 0) return
+        this._builder.seal()
       }
-      this.assignTuple(this.queue.shift()!)
+      this._assignTuple(this._queue.shift()!)
     }
   }
 
   /** The batch's (epoch, seq) is final from here until it settles, or until auto-claim renumbers it. */
-  private assignTuple(batch: Batch<Ticket>): void {
-    this.sequencer.assign(batch)
-    this.inFlight.add(batch)
-    this.commands.send(batch)
+  private _assignTuple(batch: Batch<Ticket>): void {
+    this._sequencer.assign(batch)
+    this._inFlight.add(batch)
+    this._commands.send(batch)
   }
 
-  private ack(batch: Batch<Ticket>, answer: Answer, duplicate: boolean): void {
+  private _ack(batch: Batch<Ticket>, answer: Answer, duplicate: boolean): void {
     const result: ProducerAppendResult = { offset: answer.offset, duplicate }
-    this.inFlight.delete(batch)
-    this.highestAcked.set(batch.epoch, Math.max(this.highestAcked.get(batch.epoch) ?? -1, batch.seq))
-    this.sequencer.acknowledged(batch.epoch, answer.status)
-    this.buffered -= batch.size
-    for (const ticket of batch.tickets) this.commands.resolve(ticket, result)
-    this.gapWaits.settled(batch, "acked")
-    this.afterSettle()
+    this._inFlight.delete(batch)
+    this._highestAcked.set(batch.epoch, Math.max(this._highestAcked.get(batch.epoch) ?? -1, batch.seq))
+    this._sequencer.acknowledged(batch.epoch, answer.status)
+    this._buffered -= batch.size
+    for (const ticket of batch.tickets) this._commands.resolve(ticket, result)
+    this._gapWaits.settled(batch, "acked")
+    this._afterSettle()
   }
 
   /** Our epoch is someone else's: like a 403, auto-claim moves past it; otherwise STALE_EPOCH. */
-  private epochInUse(batch: Batch<Ticket>, serverSeq: number | undefined): void {
-    if (this.config.autoClaim) {
-      this.park(batch, batch.epoch)
+  private _epochInUse(batch: Batch<Ticket>, serverSeq: number | undefined): void {
+    if (this._config.autoClaim) {
+      this._park(batch, batch.epoch)
       return
     }
-    this.sequencer.fence(batch.epoch)
-    this.fail(batch, epochInUseError(this.config, batch, serverSeq))
+    this._sequencer.fence(batch.epoch)
+    this._fail(batch, epochInUseError(this._config, batch, serverSeq))
   }
 
   /** Auto-claim: hold the batch (or the halves that replace it) until every request of the fenced epoch is back, then renumber. */
-  private park(batch: Batch<Ticket>, serverEpoch: number | undefined, replacement = [batch]): void {
-    this.inFlight.delete(batch)
-    this.parked.push(...replacement)
+  private _park(batch: Batch<Ticket>, serverEpoch: number | undefined, replacement = [batch]): void {
+    this._inFlight.delete(batch)
+    this._parked.push(...replacement)
     // Batches a 413 held go with the claim: they are renumbered in the new epoch anyway.
-    this.parked.push(...this.held.splice(0))
-    this.heldFrom = undefined
-    if (serverEpoch !== undefined) this.sequencer.claim(serverEpoch)
-    this.gapWaits.settled(batch, "parked")
-    if (this.inFlight.size === 0 && this.sequencer.claiming) {
-      const resend = this.parked.sort((a, b) => a.epoch - b.epoch || a.seq - b.seq)
-      this.parked = []
-      this.sequencer.finishClaim()
+    this._parked.push(...this._held.splice(0))
+    this._heldFrom = undefined
+    if (serverEpoch !== undefined) this._sequencer.claim(serverEpoch)
+    this._gapWaits.settled(batch, "parked")
+    if (this._inFlight.size === 0 && this._sequencer.claiming) {
+      const resend = this._parked.sort((a, b) => a.epoch - b.epoch || a.seq - b.seq)
+      this._parked = []
+      this._sequencer.finishClaim()
       for (const parkedBatch of resend) parkedBatch.gapRetries = 0
-      this.queue.unshift(...resend)
-      this.pump()
+      this._queue.unshift(...resend)
+      this._pump()
     }
   }
 
@@ -408,37 +408,37 @@ export class ProducerCore<Ticket> {
    * A batch failed for good. Every later message depends on it (seqs are a
    * chain), so all of them fail too, loudly, with the same root cause.
    */
-  private fail(batch: Batch<Ticket>, error: Error): void {
-    this.inFlight.delete(batch)
-    const first = this.failure === undefined
-    this.failure ??= error
-    this.buffered -= batch.size
-    this.rejectBatch(batch, error)
-    this.gapWaits.settled(batch, "failed")
-    this.rejectPending(this.failure)
-    this.afterSettle()
-    if (first) this.commands.failed(error)
+  private _fail(batch: Batch<Ticket>, error: Error): void {
+    this._inFlight.delete(batch)
+    const first = this._failure === undefined
+    this._failure ??= error
+    this._buffered -= batch.size
+    this._rejectBatch(batch, error)
+    this._gapWaits.settled(batch, "failed")
+    this._rejectPending(this._failure)
+    this._afterSettle()
+    if (first) this._commands.failed(error)
   }
 
-  private rejectPending(error: Error): void {
+  private _rejectPending(error: Error): void {
     // Waiting appends were never counted in `buffered`; batched ones were.
-    for (const waiting of this.waiting.splice(0)) this.commands.reject(waiting.ticket, error)
-    const open = this.builder.discard()
+    for (const waiting of this._waiting.splice(0)) this._commands.reject(waiting.ticket, error)
+    const open = this._builder.discard()
     if (open) {
-      this.buffered -= open.size
-      this.rejectBatch(open, error)
+      this._buffered -= open.size
+      this._rejectBatch(open, error)
     }
-    this.heldFrom = undefined
-    for (const batch of [...this.queue.splice(0), ...this.parked.splice(0), ...this.held.splice(0)]) {
-      this.buffered -= batch.size
-      this.rejectBatch(batch, error)
-      this.gapWaits.settled(batch, "failed")
+    this._heldFrom = undefined
+    for (const batch of [...this._queue.splice(0), ...this._parked.splice(0), ...this._held.splice(0)]) {
+      this._buffered -= batch.size
+      this._rejectBatch(batch, error)
+      this._gapWaits.settled(batch, "failed")
     }
-    this.sequencer.abandonClaim()
+    this._sequencer.abandonClaim()
   }
 
-  private rejectBatch(batch: Batch<Ticket>, error: Error): void {
-    for (const ticket of batch.tickets) this.commands.reject(ticket, error)
+  private _rejectBatch(batch: Batch<Ticket>, error: Error): void {
+    for (const ticket of batch.tickets) this._commands.reject(ticket, error)
   }
 
   /**
@@ -447,24 +447,24 @@ export class ProducerCore<Ticket> {
    * alone. The halves and every later batch of the epoch are held and, once
    * the window is empty, renumbered from the refused seq.
    */
-  private tooLarge(batch: Batch<Ticket>, error: DurableStreamError): void {
+  private _tooLarge(batch: Batch<Ticket>, error: DurableStreamError): void {
     const splittable = payloadsOf(batch).length > 1
-    const halves = splittable ? splitBatch(batch, this.config.json) : []
+    const halves = splittable ? splitBatch(batch, this._config.json) : []
     if (!splittable) {
-      this.inFlight.delete(batch)
-      this.buffered -= batch.size
-      this.rejectBatch(batch, error)
-      this.commands.messageRefused(error)
+      this._inFlight.delete(batch)
+      this._buffered -= batch.size
+      this._rejectBatch(batch, error)
+      this._commands.messageRefused(error)
     }
-    if (this.sequencer.claiming) {
+    if (this._sequencer.claiming) {
       // Its epoch is being left behind: the halves are renumbered with the parked batches.
-      this.park(batch, undefined, halves)
+      this._park(batch, undefined, halves)
       return
     }
-    this.inFlight.delete(batch)
-    this.heldFrom = Math.min(this.heldFrom ?? batch.seq, batch.seq)
-    this.insertHeld(halves, batch.seq)
-    this.gapWaits.settled(batch, "held")
+    this._inFlight.delete(batch)
+    this._heldFrom = Math.min(this._heldFrom ?? batch.seq, batch.seq)
+    this._insertHeld(halves, batch.seq)
+    this._gapWaits.settled(batch, "held")
   }
 
   /**
@@ -473,57 +473,57 @@ export class ProducerCore<Ticket> {
    * `expected` is one of its seqs and no answer since has gone past it;
    * otherwise the 409 overtook the acks of the batches before it.
    */
-  private earlierHole(epoch: number, expected: number): boolean {
-    const restored = this.restoredAt
+  private _earlierHole(epoch: number, expected: number): boolean {
+    const restored = this._restoredAt
     if (!restored || restored.epoch !== epoch || expected >= restored.nextSeq) return false
-    return (this.highestAcked.get(epoch) ?? -1) < expected
+    return (this._highestAcked.get(epoch) ?? -1) < expected
   }
 
   /** Holds a later batch of the epoch whose seq a 413 left dangling (it met, or will meet, a gap). */
-  private hold(batch: Batch<Ticket>): void {
-    this.inFlight.delete(batch)
-    this.insertHeld([batch], batch.seq)
-    this.gapWaits.settled(batch, "held")
+  private _hold(batch: Batch<Ticket>): void {
+    this._inFlight.delete(batch)
+    this._insertHeld([batch], batch.seq)
+    this._gapWaits.settled(batch, "held")
   }
 
-  private mustHold(batch: Batch<Ticket>): boolean {
-    return this.heldFrom !== undefined && batch.epoch === this.sequencer.epoch && batch.seq > this.heldFrom
+  private _mustHold(batch: Batch<Ticket>): boolean {
+    return this._heldFrom !== undefined && batch.epoch === this._sequencer.epoch && batch.seq > this._heldFrom
   }
 
-  private insertHeld(batches: Array<Batch<Ticket>>, seq: number): void {
-    let at = this.held.findIndex((other) => other.seq > seq)
-    if (at === -1) at = this.held.length
-    this.held.splice(at, 0, ...batches)
+  private _insertHeld(batches: Array<Batch<Ticket>>, seq: number): void {
+    let at = this._held.findIndex((other) => other.seq > seq)
+    if (at === -1) at = this._held.length
+    this._held.splice(at, 0, ...batches)
   }
 
   /** Once nothing is in flight, the held batches go first, renumbered from the refused seq. */
-  private releaseHeld(): boolean {
-    if (this.inFlight.size > 0) return false
-    this.sequencer.rewind(this.heldFrom!)
-    this.heldFrom = undefined
-    for (const batch of this.held) batch.gapRetries = 0
-    this.queue.unshift(...this.held.splice(0))
+  private _releaseHeld(): boolean {
+    if (this._inFlight.size > 0) return false
+    this._sequencer.rewind(this._heldFrom!)
+    this._heldFrom = undefined
+    for (const batch of this._held) batch.gapRetries = 0
+    this._queue.unshift(...this._held.splice(0))
     return true
   }
 
   /** Space freed: appends that waited join the open batch, then whatever may go is sent. */
-  private afterSettle(): void {
-    while (this.waiting.length > 0 && !this.overLimit) {
-      const waiting = this.waiting.shift()!
-      this.addToOpenBatch(waiting.payload, waiting.size, waiting.ticket)
+  private _afterSettle(): void {
+    while (this._waiting.length > 0 && !this.overLimit) {
+      const waiting = this._waiting.shift()!
+      this._addToOpenBatch(waiting.payload, waiting.size, waiting.ticket)
     }
-    this.pump()
+    this._pump()
   }
 
   /** Decides, for each batch that met a gap and has nothing earlier left in flight: resend, park or fail. */
-  private settleGapWaits(): void {
-    for (let ready = this.gapWaits.takeReady(); ready; ready = this.gapWaits.takeReady()) {
+  private _settleGapWaits(): void {
+    for (let ready = this._gapWaits.takeReady(); ready; ready = this._gapWaits.takeReady()) {
       const [batch, verdict] = ready
-      if (this.failure || verdict.failed) this.fail(batch, this.failure ?? verdict.error)
-      else if (this.mustHold(batch)) this.hold(batch)
-      else if (verdict.parked || this.sequencer.claiming) this.park(batch, undefined)
-      else if (batch.gapRetries++ < MAX_GAP_RETRIES) this.commands.send(batch)
-      else this.fail(batch, verdict.error)
+      if (this._failure || verdict.failed) this._fail(batch, this._failure ?? verdict.error)
+      else if (this._mustHold(batch)) this._hold(batch)
+      else if (verdict.parked || this._sequencer.claiming) this._park(batch, undefined)
+      else if (batch.gapRetries++ < MAX_GAP_RETRIES) this._commands.send(batch)
+      else this._fail(batch, verdict.error)
     }
   }
 }

@@ -27,22 +27,22 @@ const noop = (): void => undefined
  * a gap after each cohort.
  */
 export class Settlements {
-  private nextTicket = 0
+  private _nextTicket = 0
   /**
    * Cohorts with tickets not yet settled, by block: a cohort's tickets are
    * one block of `COHORT_SIZE` numbers (a cut skips to the next block), so
    * a ticket finds its cohort with one division.
    */
-  private readonly cohorts = new Map<number, Cohort>()
+  private readonly _cohorts = new Map<number, Cohort>()
   /** The promise of the ticket `create()` made last (the append's, or the close's). */
   lastPromise: Promise<ProducerAppendResult> | undefined
 
   /** A new ticket, in the open cohort. */
   create(): number {
-    const ticket = this.nextTicket++
+    const ticket = this._nextTicket++
     const block = Math.floor(ticket / COHORT_SIZE)
-    let cohort = this.cohorts.get(block)
-    if (!cohort) this.cohorts.set(block, (cohort = new Cohort()))
+    let cohort = this._cohorts.get(block)
+    if (!cohort) this._cohorts.set(block, (cohort = new Cohort()))
     const promise = cohort.settled.then(takeOutcome)
     cohort.promises.push(promise)
     cohort.pending++
@@ -52,24 +52,24 @@ export class Settlements {
 
   /** Later tickets go to a new cohort. */
   cut(): void {
-    if (this.nextTicket % COHORT_SIZE !== 0) this.nextTicket = (Math.floor(this.nextTicket / COHORT_SIZE) + 1) * COHORT_SIZE
+    if (this._nextTicket % COHORT_SIZE !== 0) this._nextTicket = (Math.floor(this._nextTicket / COHORT_SIZE) + 1) * COHORT_SIZE
   }
 
   resolve(ticket: number, result: ProducerAppendResult): void {
-    this.record(ticket, result)
+    this._record(ticket, result)
   }
 
   reject(ticket: number, error: Error): void {
-    this.record(ticket, error)
+    this._record(ticket, error)
   }
 
-  private record(ticket: number, outcome: ProducerAppendResult | Error): void {
+  private _record(ticket: number, outcome: ProducerAppendResult | Error): void {
     const block = Math.floor(ticket / COHORT_SIZE)
-    const cohort = this.cohorts.get(block)
+    const cohort = this._cohorts.get(block)
     const at = ticket % COHORT_SIZE
     if (!cohort || cohort.outcomes[at] !== undefined) return
     // A cohort that has begun to settle takes no more tickets.
-    if (Math.floor(this.nextTicket / COHORT_SIZE) === block) this.cut()
+    if (Math.floor(this._nextTicket / COHORT_SIZE) === block) this.cut()
     if (outcome instanceof Error) {
       // Fire-and-forget callers must not crash the process on rejection;
       // flush() and onError report it. The handler is attached only when a
@@ -78,7 +78,7 @@ export class Settlements {
     }
     cohort.outcomes[at] = outcome
     if (--cohort.pending > 0) return
-    this.cohorts.delete(block)
+    this._cohorts.delete(block)
     cohort.settle(cohort)
   }
 }

@@ -115,7 +115,7 @@ export function resolveMaterializeOptions(given: MaterializeOptions, entry = "ma
   }
 }
 
-/** A private copy of `from`, so the view never shares rows with whoever gave it. */
+/** A private _copy of `from`, so the view never shares rows with whoever gave it. */
 function startCheckpoint(url: string, from: unknown, offset: unknown): Checkpoint | undefined {
   if (from === undefined) return undefined
   if (offset !== undefined) throw invalidArgument(url, "from and offset are mutually exclusive (from carries its offset)")

@@ -51,43 +51,43 @@ export interface MaterializedStateOptions {
 
 /** The rows of a State Protocol stream in memory, by type and key, kept up to date by applying its messages. */
 export class MaterializedState {
-  private readonly tables = new Map<string, Map<string, unknown>>()
-  private readonly observers = new Set<ChangeObserver>()
-  private pendingSnapshot: ChangeMessage[] | undefined
+  private readonly _tables = new Map<string, Map<string, unknown>>()
+  private readonly _observers = new Set<ChangeObserver>()
+  private _pendingSnapshot: ChangeMessage[] | undefined
 
-  constructor(private readonly options: MaterializedStateOptions = {}) {}
+  constructor(private readonly _options: MaterializedStateOptions = {}) {}
 
   get<V = unknown>(type: string, key: string): V | undefined {
-    return this.tables.get(type)?.get(key) as V | undefined
+    return this._tables.get(type)?.get(key) as V | undefined
   }
 
   has(type: string, key: string): boolean {
-    return this.tables.get(type)?.has(key) ?? false
+    return this._tables.get(type)?.has(key) ?? false
   }
 
   /** Rows of a type in insertion order. */
   entries<V = unknown>(type: string): IterableIterator<[string, V]> {
-    return ((this.tables.get(type) ?? new Map()) as Map<string, V>).entries()
+    return ((this._tables.get(type) ?? new Map()) as Map<string, V>).entries()
   }
 
   size(type: string): number {
-    return this.tables.get(type)?.size ?? 0
+    return this._tables.get(type)?.size ?? 0
   }
 
   /** Entity types that currently hold rows. */
   types(): string[] {
-    return [...this.tables.keys()].filter((type) => this.tables.get(type)!.size > 0)
+    return [...this._tables.keys()].filter((type) => this._tables.get(type)!.size > 0)
   }
 
   /** True while a snapshot has started but not ended. */
   get inSnapshot(): boolean {
-    return this.pendingSnapshot !== undefined
+    return this._pendingSnapshot !== undefined
   }
 
   /** Observers get the changes of each `apply` call as one list. Returns an unsubscribe function. */
   subscribe(observer: ChangeObserver): () => void {
-    this.observers.add(observer)
-    return () => this.observers.delete(observer)
+    this._observers.add(observer)
+    return () => this._observers.delete(observer)
   }
 
   /**
@@ -100,28 +100,28 @@ export class MaterializedState {
    */
   apply(messages: readonly StateMessage[]): string[] {
     const txids: string[] = []
-    const start = this.observers.size === 0 && this.pendingSnapshot === undefined ? this.replay(messages, txids) : 0
+    const start = this._observers.size === 0 && this._pendingSnapshot === undefined ? this._replay(messages, txids) : 0
     if (start === messages.length) return txids
-    const changes: Change[] | undefined = this.observers.size > 0 ? [] : undefined
+    const changes: Change[] | undefined = this._observers.size > 0 ? [] : undefined
     for (let i = start; i < messages.length; i++) {
       const message = messages[i]!
       const control = (message as { headers: { control?: string } }).headers.control
       if (control === undefined) {
         const change = message as ChangeMessage
-        if (this.pendingSnapshot) this.pendingSnapshot.push(change)
-        else this.applyChange(change, changes, txids)
+        if (this._pendingSnapshot) this._pendingSnapshot.push(change)
+        else this._applyChange(change, changes, txids)
       } else if (control === "snapshot-start") {
-        this.pendingSnapshot ??= []
+        this._pendingSnapshot ??= []
       } else if (control === "snapshot-end") {
-        const held = this.pendingSnapshot ?? []
-        this.pendingSnapshot = undefined
-        for (const change of held) this.applyChange(change, changes, txids)
+        const held = this._pendingSnapshot ?? []
+        this._pendingSnapshot = undefined
+        for (const change of held) this._applyChange(change, changes, txids)
       } else if (control === "reset") {
-        this.pendingSnapshot = undefined
-        this.clearInto(changes)
+        this._pendingSnapshot = undefined
+        this._clearInto(changes)
       }
     }
-    if (changes && changes.length > 0) this.notify(changes)
+    if (changes && changes.length > 0) this._notify(changes)
     return txids
   }
 
@@ -130,15 +130,15 @@ export class MaterializedState {
    * map operation per change, nothing else. Stops at the first control
    * message and returns its index for the general path.
    */
-  private replay(messages: readonly StateMessage[], txids: string[]): number {
-    const tables = this.tables
+  private _replay(messages: readonly StateMessage[], txids: string[]): number {
+    const tables = this._tables
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i] as ChangeMessage
       const headers = message.headers as ChangeMessage["headers"] & { control?: string }
       if (headers.control !== undefined) return i
       // A direct lookup: caching the last table costs more than it saves when types interleave.
       let table = tables.get(message.type)
-      if (table === undefined) table = this.tableFor(message.type)
+      if (table === undefined) table = this._tableFor(message.type)
       if (headers.operation === "delete") table.delete(message.key)
       else table.set(message.key, message.value)
       const txid = headers.txid
@@ -150,35 +150,35 @@ export class MaterializedState {
   /** Removes every row, notifying observers. */
   clear(): void {
     const changes: Change[] = []
-    this.pendingSnapshot = undefined
-    this.clearInto(changes)
-    if (changes.length > 0) this.notify(changes)
+    this._pendingSnapshot = undefined
+    this._clearInto(changes)
+    if (changes.length > 0) this._notify(changes)
   }
 
   toJSON(): StateSnapshot {
     const tables: StateSnapshot["tables"] = {}
-    for (const [type, rows] of this.tables) if (rows.size > 0) tables[type] = [...rows]
+    for (const [type, rows] of this._tables) if (rows.size > 0) tables[type] = [...rows]
     const snapshot: StateSnapshot = { version: 1, tables }
-    if (this.pendingSnapshot) snapshot.pendingSnapshot = [...this.pendingSnapshot]
+    if (this._pendingSnapshot) snapshot.pendingSnapshot = [...this._pendingSnapshot]
     return snapshot
   }
 
   /** Replaces the contents with a checkpoint's. Observers see the difference as changes. */
   restore(snapshot: StateSnapshot): void {
     const changes: Change[] = []
-    this.clearInto(changes)
+    this._clearInto(changes)
     for (const [type, rows] of Object.entries(snapshot.tables)) {
       const table = new Map(rows)
-      this.tables.set(type, table)
+      this._tables.set(type, table)
       for (const [key, value] of table) changes.push({ type, key, operation: "insert", previous: undefined, value })
     }
-    this.pendingSnapshot = snapshot.pendingSnapshot ? [...snapshot.pendingSnapshot] : undefined
-    if (changes.length > 0) this.notify(changes)
+    this._pendingSnapshot = snapshot.pendingSnapshot ? [...snapshot.pendingSnapshot] : undefined
+    if (changes.length > 0) this._notify(changes)
   }
 
-  private applyChange(message: ChangeMessage, changes: Change[] | undefined, txids: string[]): void {
+  private _applyChange(message: ChangeMessage, changes: Change[] | undefined, txids: string[]): void {
     if (message.headers.txid !== undefined) txids.push(message.headers.txid)
-    const table = this.tableFor(message.type)
+    const table = this._tableFor(message.type)
     if (changes === undefined) {
       // Nobody is listening: one map operation, no bookkeeping (the replay path).
       if (message.headers.operation === "delete") table.delete(message.key)
@@ -198,41 +198,41 @@ export class MaterializedState {
   }
 
   /** Batches are mostly runs of one type: remember the last table instead of a lookup per message. */
-  private lastType: string | undefined
-  private lastTable: Map<string, unknown> | undefined
+  private _lastType: string | undefined
+  private _lastTable: Map<string, unknown> | undefined
 
-  private tableFor(type: string): Map<string, unknown> {
-    if (type === this.lastType && this.lastTable !== undefined) return this.lastTable
-    let table = this.tables.get(type)
+  private _tableFor(type: string): Map<string, unknown> {
+    if (type === this._lastType && this._lastTable !== undefined) return this._lastTable
+    let table = this._tables.get(type)
     if (table === undefined) {
       table = new Map()
-      this.tables.set(type, table)
+      this._tables.set(type, table)
     }
-    this.lastType = type
-    this.lastTable = table
+    this._lastType = type
+    this._lastTable = table
     return table
   }
 
-  private clearInto(changes: Change[] | undefined): void {
+  private _clearInto(changes: Change[] | undefined): void {
     if (changes) {
-      for (const [type, rows] of this.tables) {
+      for (const [type, rows] of this._tables) {
         for (const [key, value] of rows) changes.push({ type, key, operation: "delete", previous: value, value: undefined })
       }
     }
-    this.tables.clear()
-    this.lastType = undefined
-    this.lastTable = undefined
+    this._tables.clear()
+    this._lastType = undefined
+    this._lastTable = undefined
   }
 
-  private notify(changes: readonly Change[]): void {
-    for (const observer of [...this.observers]) {
+  private _notify(changes: readonly Change[]): void {
+    for (const observer of [...this._observers]) {
       try {
         observer(changes)
       } catch (thrown) {
         // Isolated: one observer's bug must neither keep the change from the
         // others nor reach apply()'s caller (a materializer would stop for good).
-        const url = this.options.url ?? "(no url)"
-        reportCallbackError(callbackFailed(url, "a change subscriber", thrown, "read"), this.options.onCallbackError)
+        const url = this._options.url ?? "(no url)"
+        reportCallbackError(callbackFailed(url, "a change subscriber", thrown, "read"), this._options.onCallbackError)
       }
     }
   }

@@ -23,12 +23,12 @@ export interface WriteResult {
  */
 export class StateWriter {
   readonly producer: IdempotentProducer
-  private readonly schema: StateSchema | undefined
+  private readonly _schema: StateSchema | undefined
 
   constructor(target: JsonStream | DurableStream | IdempotentProducer, options?: StateWriterOptions) {
     const resolved = resolveStateWriter(target, options)
     this.producer = resolved.producer
-    this.schema = resolved.schema
+    this._schema = resolved.schema
   }
 
   get url(): string {
@@ -57,7 +57,7 @@ export class StateWriter {
       const withTxid: ChangeMessage = isChange
         ? { ...change, headers: { ...change.headers, txid: change.headers.txid ?? txid } }
         : change
-      let checked = checkMessage(withTxid, this.schema, this.url, undefined, "append")
+      let checked = checkMessage(withTxid, this._schema, this.url, undefined, "append")
       if (checked instanceof Promise) checked = await checked
       stamped.push(checked as ChangeMessage)
     }
