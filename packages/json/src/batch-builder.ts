@@ -167,6 +167,8 @@ export class BatchBuilder<Ticket> {
    */
   private _jsonBody = EMPTY
   private _jsonLength = 0
+  /** How large the next body starts: a full batch's size while batches fill up, so they are not grown by doubling again. */
+  private _jsonStart = 0
 
   constructor(
     private readonly _limits: BatchLimits,
@@ -243,7 +245,16 @@ export class BatchBuilder<Ticket> {
       // Its messages are in the body only (a durable outbox keeps its own
       // copy); `payloadsOf` finds them there for a 413 split.
       this._jsonBody[this._jsonLength++] = CLOSE_BRACKET
-      batch.body = this._jsonBody.slice(0, this._jsonLength)
+      const body = this._jsonBody
+      const length = this._jsonLength
+      if (length * 2 >= body.length) {
+        // Nearly full: the buffer itself is the body, and the next one starts this size.
+        batch.body = body.subarray(0, length)
+        this._jsonStart = body.length
+      } else {
+        batch.body = body.slice(0, length)
+        this._jsonStart = 0
+      }
       batch.payloadsDropped = true
       this._jsonBody = EMPTY
       this._jsonLength = 0
@@ -294,7 +305,9 @@ export class BatchBuilder<Ticket> {
   private _reserve(bytes: number): void {
     const needed = this._jsonLength + bytes
     if (needed <= this._jsonBody.length) return
-    const grown = new Uint8Array(Math.max(needed, Math.min(this._jsonBody.length * 2, this._limits.maxBatchBytes + 1), 1024))
+    const grown = new Uint8Array(
+      Math.max(needed, Math.min(this._jsonBody.length * 2, this._limits.maxBatchBytes + 1), this._jsonStart, 1024)
+    )
     grown.set(this._jsonBody.subarray(0, this._jsonLength))
     this._jsonBody = grown
   }
