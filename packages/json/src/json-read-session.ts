@@ -162,10 +162,18 @@ export class JsonReadSession<T = unknown> implements AsyncIterable<JsonBatch<T>>
 
   /** Every message up to the end of this session (up to date for `live: false`). */
   async json(): Promise<T[]> {
-    const all: T[] = []
+    const batches: T[][] = []
+    let total = 0
     for await (const batch of this) {
-      for (const item of batch.items) all.push(item)
+      if (batch.items.length === 0) continue
+      batches.push(batch.items)
+      total += batch.items.length
     }
+    // A catch-up is often one response: its parsed array is the result, not copied item by item.
+    if (batches.length === 1) return batches[0]!
+    const all: T[] = new Array(total)
+    let at = 0
+    for (const items of batches) for (let i = 0; i < items.length; i++) all[at++] = items[i]!
     return all
   }
 
