@@ -109,29 +109,28 @@ const FLOOR_NOTES = `## The floors
   cores. Ours also keeps one promise per append (the API's per-message acknowledgement, settled in
   cohorts of one pending promise) and the bookkeeping that makes retries exactly-once.
 - **Bundle size** (\`pnpm size --modules\`: each module's minified bytes and what the min+gzip
-  total loses without it): the bytes layer is the read state machine, the HTTP core with its
-  deadlines and redirect rules, option validation, SSE, lifecycle pausing, typed errors with
-  redaction, retries and the handle's verbs (fork and appendStream included) — no single part
-  above ~1 KB of the total. Stripping every string literal (the error messages that name the URL
-  and the option) saves under a fifth; the rest is code that carries a tested behaviour.
-  Opt-in features ship in their own entries (\`/tab-sharing\`, \`/outbox\`, \`/indexeddb\`) and are
-  not in these figures.
+  total loses without it, from the sources): the bytes layer is the read state machine with its
+  supervisor and session (~4.6 KB), option resolution and validation, the HTTP core with its
+  deadlines and redirect rules, the handle's verbs, \`fork\`, \`appendStream\`, typed errors with
+  redaction, SSE, lifecycle pausing and retries. Stripping every string literal (the error messages
+  that name the URL and the option) saves under a fifth; the published builds shorten private
+  member names (~0.5 KB a layer); the rest is code that carries a tested behaviour. Opt-in features
+  ship in their own entries (\`/tab-sharing\`, \`/outbox\`, \`/writable\`, \`/indexeddb\`) and are not in
+  these figures.
 - **Fan-out (sse / long-poll)**: "raw" is one bare \`fetch\` per reader holding its live request
   and nothing else: the \`live=sse\` response with its body reader open, or a \`live=long-poll\`
   GET at the tail (re-polled on each answer). Heap is measured after GC, once every reader is
   connected and idle (the catch-up request's pooled keep-alive socket closed).
-- **Why idle heap misses 1.25× the floor** (\`node --expose-gc src/idle-heap-breakdown.mjs sse|long-poll\`:
-  heap snapshots after GC with 300 idle readers each, ours minus the bare-fetch floor, 2026-11-27):
-  ours holds ~13 KB (long-poll) and ~15 KB (SSE) per reader beyond the request itself, against a
-  budget of 0.25× the floor (~2.5 KB long-poll, ~5 KB SSE). Suspended generator and async frames
-  with their promises ~3 KB (the read loop, the transport, the request attempt, the consumer), closures and their contexts ~2.8–3.8 KB (status, health and loop callbacks, retry
-  hooks, the request's deadline), session objects ~2.4–2.8 KB (session, supervisor, recovery,
-  health snapshot, resolved options, position), strings ~1.8–2 KB (URL, offsets, cursor), hidden
-  classes ~1.3–1.7 KB (Node gives every AbortSignal a map of its own), AbortSignal event maps
-  ~0.7 KB, timers ~0.2 KB (the request deadline, the wake check). Each carries a behaviour
-  (deadlines, wake and pause watchdogs, retries, status and health); none holds stream data.
-  1.25× needs a read path without generators or per-session closures (one state-machine object
-  per session), not more trimming.
+- **What an idle reader holds** (\`node --expose-gc src/idle-heap-breakdown.mjs sse|long-poll\`: heap
+  snapshots after GC, ours minus a bare fetch): a read session is one state-machine object (no
+  async generator, suspended async function or per-session closure chain), one \`AbortController\`
+  for the request in flight, one listener on the caller's signal (if given) and one timer shared by
+  the deadline, backoffs and the wake check. Beyond the floor a long-poll reader keeps ~2.5 KB: the
+  session object (~0.55 KB), its position, resolved options, lifecycle and health snapshot
+  (~0.3 KB), the JSON session (~0.07 KB), \`forEach\`'s promise and callbacks (~0.3 KB), the fetch
+  callbacks (~0.15 KB), the timer (~0.18 KB), undici's abort listener left on the reused signal by
+  the catch-up request (~0.25 KB, freed by its finalizer) and the handle objects the bench creates
+  per reader (~0.25 KB); SSE adds its body reader, a \`TextDecoder\` and the parser's state.
 - **Large catch-up**: a 200 MiB stream that the server sends in responses of at most 8 MiB (the
   bench server caps responses under \`/bench/large-\`, as a production server does; the reference
   test server would send it all at once). "Peak live heap" is heap plus array buffers after a full
