@@ -5,7 +5,11 @@ import { defineConfig, type Options } from "tsup"
  * runtimes (es2022; React Native apps transpile further with their own Babel),
  * with the layers below kept external so an app has one copy of each.
  */
-export function layerConfig(entry: string[], external: string[] = []): Options | Options[] {
+export function layerConfig(
+  entry: string[],
+  external: string[] = [],
+  { shortenPrivateNames = false }: { shortenPrivateNames?: boolean } = {}
+): Options | Options[] {
   return defineConfig({
     entry,
     format: ["esm", "cjs"],
@@ -21,5 +25,15 @@ export function layerConfig(entry: string[], external: string[] = []): Options |
     // across entries fails.
     splitting: true,
     external,
+    // Private members named `_…` are shortened in the published build: an
+    // app's bundler keeps property names whole (issue 15: ~0.5 KB min+gzip a
+    // layer). Nothing outside the package may use such a name. Opt-in: a
+    // package that reads another library's `_…` properties (Yjs has some)
+    // must not have them renamed.
+    ...(shortenPrivateNames && {
+      esbuildOptions(options) {
+        options.mangleProps = /^_[A-Za-z]/
+      },
+    }),
   }) as Options
 }
