@@ -232,8 +232,9 @@ async function writeGeneration(context: WriteContext): Promise<ChatStreamResult>
   const stop = abortWaiter(signal)
 
   const write = (chunk: UIMessageChunk): void => {
-    // Fire and forget: a failed batch also fails flush()/close() and sets producer.error.
-    void producer.append(chunk).catch(noop)
+    // Fire and forget: a failed batch also fails flush()/close() and sets
+    // producer.error, and a receipt nobody awaits is never an unhandled rejection.
+    producer.append(chunk)
     branch.push(chunk)
     chunks++
   }

@@ -22,6 +22,11 @@ export interface GapVerdict {
 export class GapWaits<B> {
   private readonly _waits = new Map<B, { pending: Set<B>; outcomes: Set<Settled>; error: DurableStreamError }>()
 
+  /** Some batch waits to be resent. */
+  get waiting(): boolean {
+    return this._waits.size > 0
+  }
+
   /** `batch` met a gap and waits for `earlier` (the batches of its epoch with lower seqs in flight). */
   wait(batch: B, earlier: Iterable<B>, error: DurableStreamError): void {
     this._waits.set(batch, { pending: new Set(earlier), outcomes: new Set(), error })

@@ -20,7 +20,7 @@ import {
   type IdempotentProducerOptions,
   type ResolvedProducerOptions,
 } from "./producer-options"
-import { Settlements, settledRejection } from "./settlement"
+import { Settlements, settledRejection, type AppendReceipt } from "./settlement"
 
 export type { ProducerAppendResult } from "./producer-commands"
 
@@ -237,10 +237,11 @@ export class IdempotentProducer<T = unknown> {
 
   /**
    * Queues one message (a JSON value on JSON streams; bytes or a string on
-   * byte streams). Resolves when its batch is acknowledged. Ignoring the
-   * promise is fine: failures also reject `flush()` and reach `onError`.
+   * byte streams). The receipt resolves, like a promise, when the message's
+   * batch is acknowledged (see `AppendReceipt`). Ignoring it is fine:
+   * failures also reject `flush()` and reach `onError`.
    */
-  append(value: T | Uint8Array | string): Promise<ProducerAppendResult> {
+  append(value: T | Uint8Array | string): AppendReceipt {
     const failure = this._core.error
     if (failure) return settledRejection(failure)
     if (this._state !== "open") return settledRejection(notOpenError(this, this._state))
@@ -254,7 +255,7 @@ export class IdempotentProducer<T = unknown> {
     const ticket = this._core.append(payload)
     this._afterStep()
     this._journal?.accept(ticket, payload)
-    return this._settlements.lastPromise!
+    return this._settlements.lastReceipt!
   }
 
   /**
@@ -316,7 +317,7 @@ export class IdempotentProducer<T = unknown> {
       // The close settles on its own, not with the appends before it.
       this._settlements.cut()
       this._core.enqueueClose(body)
-      const closed = this._settlements.lastPromise!
+      const closed = this._settlements.lastReceipt!
       this._settlements.cut()
       this._step(() => this._core.beginFlush())
       let result: ProducerAppendResult

@@ -6,6 +6,7 @@ export type { JsonBatch } from "./json-read-session"
 export type { MessagePosition, PositionedMessage } from "./message-position"
 export { IdempotentProducer } from "./idempotent-producer"
 export type { ProducerAppendResult } from "./idempotent-producer"
+export type { AppendReceipt } from "./settlement"
 export type { IdempotentProducerOptions } from "./producer-options"
 // The outbox adapters (createMemoryOutbox, webStorageOutbox, keyValueOutbox) live in `./outbox` (@durable-client/json/outbox).
 export type { ProducerOutbox } from "./producer-outbox"

@@ -50,7 +50,6 @@ export interface OutboxSnapshot {
 
 interface WaitingAppend<Ticket> {
   payload: Payload
-  size: number
   ticket: Ticket
 }
 
@@ -78,6 +77,16 @@ export class ProducerCore<Ticket> {
   /** The highest seq acknowledged in each epoch, to tell a stale 409 from a hole. */
   private readonly _highestAcked = new Map<number, number>()
   private readonly _gapWaits = new GapWaits<Batch<Ticket>>()
+  /**
+   * Batches pipelined at most now, up to maxInFlight. A later batch that
+   * overtakes an earlier one on the wire meets a gap and is sent again
+   * (the server stores seqs in order only): after one, the width drops to
+   * one request at a time and grows back by one each time as many batches
+   * as it allows are acknowledged. Where requests arrive in order (one
+   * connection, or a server that keeps up) it stays at maxInFlight.
+   */
+  private _width: number
+  private _acksToWiden = 1
   private readonly _builder: BatchBuilder<Ticket>
 
   constructor(
@@ -85,6 +94,7 @@ export class ProducerCore<Ticket> {
     private readonly _commands: ProducerCommands<Ticket>
   ) {
     this._sequencer = new Sequencer(_config.epoch)
+    this._width = _config.maxInFlight
     this._builder = new BatchBuilder(_config, this._queue, _commands)
   }
 
@@ -113,9 +123,14 @@ export class ProducerCore<Ticket> {
     return this._inFlight.size
   }
 
-  /** Sealed batches wait for answers to requests in flight (the window is full). */
+  /** Messages wait for answers to requests in flight: the window is full (for an epoch's first batch, that is one request). */
   get backlogged(): boolean {
-    return this._queue.length > 0 && this._inFlight.size > 0
+    return this._inFlight.size > 0 && this._inFlight.size >= this._window() && (this._queue.length > 0 || this._builder.openCount > 0)
+  }
+
+  /** Batches that may be in flight now. */
+  private _window(): number {
+    return Math.min(this._sequencer.window(this._config.maxInFlight), this._width)
   }
 
   get idle(): boolean {
@@ -134,15 +149,12 @@ export class ProducerCore<Ticket> {
   append(payload: Payload): Ticket {
     if (this._waiting.length > 0 || this.overLimit) {
       const ticket = this._commands.createTicket()
-      this._waiting.push({ payload, size: wireSize(payload), ticket })
+      this._waiting.push({ payload, ticket })
       return ticket
     }
     // The ticket is made once the message's batch is known: an owner
     // settling appends by batch (settlement.ts) hears of a seal first.
-    const size = this._builder.place(payload)
-    const ticket = this._commands.createTicket()
-    this._builder.commit(payload, size, ticket)
-    this._buffered += size
+    const ticket = this._place(payload)
     this._pump()
     return ticket
   }
@@ -222,6 +234,14 @@ export class ProducerCore<Ticket> {
         (other) => other !== batch && other.epoch === batch.epoch && other.seq < batch.seq
       )
       const expected = outcome.expectedSeq
+      // The seq the server expects is still on its way: requests overtake
+      // each other on this path, and each overtake costs a resend, so
+      // pipelining starts again from one request.
+      if (earlier.some((other) => other.seq === expected)) {
+        this._width = 1
+        // What is on the wire now was sent at the old width: it widens only after those and one more.
+        this._acksToWiden = this._inFlight.size + 1
+      }
       if (batch.restored && earlier.length === 0 && expected !== undefined && expected < batch.seq && this._earlierHole(batch.epoch, expected)) {
         // An earlier instance's batch whose predecessors were never stored: renumber from the seq the server expects.
         this._heldFrom = Math.min(this._heldFrom ?? expected, expected)
@@ -337,9 +357,13 @@ export class ProducerCore<Ticket> {
     this._afterSettle()
   }
 
-  private _addToOpenBatch(payload: Payload, size: number, ticket: Ticket): void {
-    this._builder.add(payload, ticket)
-    this._buffered += size
+  /** Puts a message in the open batch and counts it as buffered; `ticket` is made once its batch is known, unless it has one. */
+  private _place(payload: Payload, ticket?: Ticket): Ticket {
+    const size = this._builder.place(payload)
+    ticket ??= this._commands.createTicket()
+    this._builder.commit(payload, size, ticket)
+    this._buffered += size + this._builder.takeGrowth()
+    return ticket
   }
 
   /** Sends what may go now: sealed batches first, then the open batch once it lingered. */
@@ -347,11 +371,14 @@ export class ProducerCore<Ticket> {
     for (;;) {
       if (this._failure || this._sequencer.claiming || this._restoring) return
       if (this._heldFrom !== undefined && !this._releaseHeld()) return
-      if (this._inFlight.size >= this._sequencer.window(this._config.maxInFlight)) return
+      // A batch waiting to be resent after a gap goes before anything new: a new one would overtake it again.
+      if (this._gapWaits.waiting) return
+      if (this._inFlight.size >= this._window()) return
       if (this._queue.length === 0) {
         if (this._builder.openCount === 0) return
         if (!this._builder.lingered && this._forcing === 0) return
         this._builder.seal()
+        this._buffered += this._builder.takeGrowth()
       }
       this._assignTuple(this._queue.shift()!)
     }
@@ -368,6 +395,7 @@ export class ProducerCore<Ticket> {
     const result: ProducerAppendResult = { offset: answer.offset, duplicate }
     this._inFlight.delete(batch)
     this._highestAcked.set(batch.epoch, Math.max(this._highestAcked.get(batch.epoch) ?? -1, batch.seq))
+    if (this._width < this._config.maxInFlight && --this._acksToWiden <= 0) this._acksToWiden = ++this._width
     this._sequencer.acknowledged(batch.epoch, answer.status)
     this._buffered -= batch.size
     for (const ticket of batch.tickets) this._commands.resolve(ticket, result)
@@ -510,14 +538,16 @@ export class ProducerCore<Ticket> {
   private _afterSettle(): void {
     while (this._waiting.length > 0 && !this.overLimit) {
       const waiting = this._waiting.shift()!
-      this._addToOpenBatch(waiting.payload, waiting.size, waiting.ticket)
+      this._place(waiting.payload, waiting.ticket)
     }
     this._pump()
   }
 
   /** Decides, for each batch that met a gap and has nothing earlier left in flight: resend, park or fail. */
   private _settleGapWaits(): void {
+    let settled = false
     for (let ready = this._gapWaits.takeReady(); ready; ready = this._gapWaits.takeReady()) {
+      settled = true
       const [batch, verdict] = ready
       if (this._failure || verdict.failed) this._fail(batch, this._failure ?? verdict.error)
       else if (this._mustHold(batch)) this._hold(batch)
@@ -525,5 +555,7 @@ export class ProducerCore<Ticket> {
       else if (batch.gapRetries++ < MAX_GAP_RETRIES) this._commands.send(batch)
       else this._fail(batch, verdict.error)
     }
+    // New batches waited for the resends (see `_pump`).
+    if (settled) this._pump()
   }
 }

@@ -3,6 +3,7 @@
  * built, fed appends and answers by hand, and what it asks for (sends,
  * settlements, the linger clock) is recorded.
  */
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DurableStreamError } from "../../src/index"
 import type { Batch } from "../../src/batch-builder"
@@ -204,6 +205,25 @@ describe("seq assignment and the in-flight window", () => {
   })
 })
 
+describe("buffered bytes", () => {
+  it("are exactly the bodies' bytes while sent, for texts of any characters and length, and nothing once acknowledged", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "grapheme", maxLength: 700 }), { minLength: 1, maxLength: 120 }), (values) => {
+        const { core, append, sent } = setup({ maxInFlight: 1000 })
+        // Short texts are written to the body a run at a time: what they take beyond their length is counted then.
+        for (const value of values) append(JSON.stringify(value))
+        core.beginFlush()
+        const bodies = sent.map((batch) => batch.body!.length - 1)
+        expect(core.bufferedBytes).toBe(bodies.reduce((sum, bytes) => sum + bytes, 0))
+        expect(sent.flatMap((batch) => JSON.parse(new TextDecoder().decode(batch.body)) as string[])).toEqual(values)
+        for (const batch of [...sent]) core.answered(batch, stored("1"))
+        expect(core.bufferedBytes).toBe(0)
+      }),
+      { numRuns: 60 }
+    )
+  })
+})
+
 describe("answers", () => {
   it("a 204 to a resend after an attempt that may have been stored is our duplicate", () => {
     const { core, append, sent } = setup()
@@ -281,6 +301,46 @@ describe("sequence gaps", () => {
     expect(wire()[3]).toEqual(wire()[2])
     core.answered(two!, stored("3"))
     expect(core.idle).toBe(true)
+  })
+
+  it("a batch waiting to be resent goes before anything appended after the gap, so it is not overtaken again", () => {
+    const { core, append, sent, wire } = setup({ maxBatchItems: 1, maxInFlight: 4 })
+    append("0")
+    core.answered(sent[0]!, stored("1"))
+    append("1")
+    append("2")
+    const [, one, two] = sent
+    core.refused(two!, gap(1, 2))
+    // Appended while seq 2 waits: held back, though the window has room.
+    append("3")
+    expect(sent).toHaveLength(3)
+    core.answered(one!, stored("2"))
+    // The resend first, then (one at a time after an overtake) the new batch.
+    expect(sent[3]).toBe(two)
+    expect(sent).toHaveLength(4)
+    core.answered(two!, stored("3"))
+    expect(wire().slice(4)).toEqual([[0, 3, "[3]"]])
+    core.answered(sent[4]!, stored("4"))
+    expect(core.idle).toBe(true)
+  })
+
+  it("after an overtake, batches go one at a time and the window widens again as they are acknowledged", () => {
+    const { core, append, sent } = setup({ maxBatchItems: 1, maxInFlight: 3 })
+    append("0")
+    core.answered(sent[0]!, stored("1"))
+    append("1")
+    append("2")
+    core.refused(sent[2]!, gap(1, 2))
+    core.answered(sent[1]!, stored("2"))
+    core.answered(sent[3]!, stored("3"))
+    // Width 1, then 2 after one acknowledgement, then 3 after two more.
+    for (const n of [3, 4, 5, 6, 7, 8]) append(String(n))
+    expect(core.inFlightCount).toBe(1)
+    core.answered(sent[4]!, stored("4"))
+    expect(core.inFlightCount).toBe(2)
+    core.answered(sent[5]!, stored("5"))
+    core.answered(sent[6]!, stored("6"))
+    expect(core.inFlightCount).toBe(3)
   })
 
   it("when the earlier batch fails, the waiting one fails with the same failure", () => {

@@ -1,20 +1,22 @@
 /**
- * The promises `append()` returns are settled in cohorts (one pending
- * promise per run of appends). What a caller relies on: each append's
- * promise gets its own ticket's outcome, in any settle order; a failed one
- * never goes unhandled; a cut cohort never waits for later tickets.
+ * The receipts `append()` returns are settled in cohorts (one pending
+ * promise per run of appends, made only when a receipt is awaited). What a
+ * caller relies on: each append's receipt gets its own ticket's outcome, in
+ * any settle order, awaited before or after it settles; it works wherever a
+ * promise does; a failed one nobody awaits never goes unhandled; a cut
+ * cohort never waits for later tickets.
  */
 import { describe, expect, it } from "vitest"
-import { Settlements } from "../../src/settlement"
+import { Settlements, type AppendReceipt } from "../../src/settlement"
 
 const stored = (offset: string) => ({ offset, duplicate: false })
 
 function appendAll(settlements: Settlements, count: number) {
   const tickets: number[] = []
-  const promises: Array<Promise<unknown>> = []
+  const promises: Array<AppendReceipt> = []
   for (let i = 0; i < count; i++) {
     tickets.push(settlements.create())
-    promises.push(settlements.lastPromise!)
+    promises.push(settlements.lastReceipt!)
   }
   return { tickets, promises }
 }
@@ -96,6 +98,46 @@ describe("Settlements", () => {
     } finally {
       process.off("unhandledRejection", onUnhandled)
     }
+  })
+
+  it("a receipt is awaited, chained and combined like a promise", async () => {
+    const settlements = new Settlements()
+    const { tickets, promises: receipts } = appendAll(settlements, 3)
+    const failure = new Error("refused")
+    const seen: string[] = []
+    const chained = receipts[0]!.then((result) => `then ${result.offset}`)
+    const caught = receipts[1]!.catch((error: Error) => `catch ${error.message}`)
+    const finished = receipts[2]!.finally(() => seen.push("finally"))
+    settlements.resolve(tickets[0]!, stored("0"))
+    settlements.reject(tickets[1]!, failure)
+    settlements.resolve(tickets[2]!, stored("2"))
+    await expect(chained).resolves.toBe("then 0")
+    await expect(caught).resolves.toBe("catch refused")
+    await expect(finished).resolves.toEqual(stored("2"))
+    expect(seen).toEqual(["finally"])
+    await expect(Promise.all([receipts[0]!, receipts[2]!])).resolves.toEqual([stored("0"), stored("2")])
+    await expect(
+      (async () => {
+        await receipts[1]
+      })()
+    ).rejects.toBe(failure)
+    expect(Object.prototype.toString.call(receipts[0])).toBe("[object AppendReceipt]")
+  })
+
+  it("a receipt first awaited long after its cohort settled still gives its own outcome", async () => {
+    const settlements = new Settlements()
+    const { tickets, promises: receipts } = appendAll(settlements, 4)
+    settlements.resolve(tickets[0]!, stored("a"))
+    settlements.resolve(tickets[1]!, stored("a"))
+    settlements.reject(tickets[2]!, new Error("alone"))
+    settlements.resolve(tickets[3]!, stored("b"))
+    await new Promise((resolve) => setImmediate(resolve))
+    await expect(Promise.allSettled(receipts)).resolves.toEqual([
+      { status: "fulfilled", value: stored("a") },
+      { status: "fulfilled", value: stored("a") },
+      { status: "rejected", reason: new Error("alone") },
+      { status: "fulfilled", value: stored("b") },
+    ])
   })
 
   it("settling a ticket twice keeps its first outcome", async () => {
