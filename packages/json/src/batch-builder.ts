@@ -167,7 +167,7 @@ export class BatchBuilder<Ticket> {
    */
   private _jsonBody = EMPTY
   private _jsonLength = 0
-  /** How large the next body starts: a full batch's size while batches fill up, so they are not grown by doubling again. */
+  /** How large the next body starts: the size of the last one, so bodies are not grown by doubling again at every batch. */
   private _jsonStart = 0
   /**
    * JSON: short texts placed in the open batch but not yet in its body.
@@ -267,13 +267,16 @@ export class BatchBuilder<Ticket> {
       this._jsonBody[this._jsonLength++] = CLOSE_BRACKET
       const body = this._jsonBody
       const length = this._jsonLength
+      // The next body starts as large as this one was, so a writer keeping
+      // up a rate builds each body in one buffer or two, not by doubling
+      // from a kilobyte after every batch a linger cut short.
       if (length * 2 >= body.length) {
-        // Nearly full: the buffer itself is the body, and the next one starts this size.
+        // Nearly full: the buffer itself is the body.
         batch.body = body.subarray(0, length)
         this._jsonStart = body.length
       } else {
         batch.body = body.slice(0, length)
-        this._jsonStart = 0
+        this._jsonStart = length
       }
       batch.payloadsDropped = true
       this._jsonBody = EMPTY
@@ -347,17 +350,36 @@ export class BatchBuilder<Ticket> {
 
   /**
    * Writes `[` or `,` and the text to the open JSON body, leaving room for
-   * the `]`; returns the text's wire size (its UTF-8 length + 1). Room is
-   * made for the longest the text can encode to (3 bytes per UTF-16 unit:
-   * for one huge message, briefly 1.5 times the memory its text takes),
-   * then it is written in one call (`writeUtf8`).
+   * the `]`; returns the text's wire size (its UTF-8 length + 1). The text
+   * is written into the room there is, and the body grows only if its UTF-8
+   * is longer than that. (Reserving the worst case first, 3 bytes per
+   * UTF-16 unit, grew and copied nearly every full body a little before its
+   * end.)
    */
   private _writeJson(text: string): number {
     const start = this._jsonLength
-    this._reserve(text.length * 3 + 2)
+    if (!canEncodeInto) {
+      // Hermes: encoded on its own, so its length is known before it is copied in.
+      const bytes = encoder.encode(text)
+      this._reserve(bytes.length + 2)
+      this._jsonBody[this._jsonLength++] = start === 0 ? OPEN_BRACKET : COMMA
+      this._jsonBody.set(bytes, this._jsonLength)
+      this._jsonLength += bytes.length
+      return this._jsonLength - start
+    }
+    // At least a byte per UTF-16 unit, the `[` or `,`, and the `]`.
+    this._reserve(text.length + 2)
     this._jsonBody[this._jsonLength++] = start === 0 ? OPEN_BRACKET : COMMA
-    this._jsonLength += writeUtf8(text, this._jsonBody, this._jsonLength)
-    return this._jsonLength - start
+    let rest = text
+    for (;;) {
+      // Up to the last byte, which stays free for the `]`.
+      const { read, written } = encoder.encodeInto(rest, this._jsonBody.subarray(this._jsonLength, this._jsonBody.length - 1))
+      this._jsonLength += written
+      if (read === rest.length) return this._jsonLength - start
+      // Longer in UTF-8 than the room left (encodeInto stops between characters): room for the worst case of the rest.
+      rest = rest.slice(read)
+      this._reserve(rest.length * 3 + 1)
+    }
   }
 
   /** Room for `bytes` more in the open JSON body, doubling from a small start (a lone message does not cost a full-size buffer). */
