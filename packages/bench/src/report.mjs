@@ -104,10 +104,13 @@ const FLOOR_NOTES = `## The floors
   the transfer. A producer is handed values, so it must at least \`JSON.stringify\` and UTF-8
   encode each one: "serialise only" is that cost alone in this process; "values in (raw:
   serialising)" is the pre-built floor with serialisation inside the clock, one request at a time,
-  and "values in (raw: serialising, pipelined)" keeps up to five requests in flight and builds the
-  next body while the last one is written, the most any producer taking values can make of two
-  cores. Ours also keeps one promise per append (the API's per-message acknowledgement, settled in
-  cohorts of one pending promise) and the bookkeeping that makes retries exactly-once.
+  and "values in (raw: serialising, pipelined)" keeps up to five requests in flight, in order (with
+  producer headers; a body that overtakes an earlier one is sent again), and builds the next body
+  while the last one is written: the most a producer taking values can make of two cores, without
+  per-message acknowledgement, retries, deadlines or linger. Ours also gives each append a receipt
+  of its own outcome (a promise only when awaited) and keeps the bookkeeping that makes retries
+  exactly-once. On this machine the client's garbage collection runs on the core the server needs,
+  so every byte the client allocates per message slows the server too.
 - **Bundle size** (\`pnpm size --modules\`: each module's minified bytes and what the min+gzip
   total loses without it, from the sources): the bytes layer is the read state machine with its
   supervisor and session (~4.6 KB), option resolution and validation, the HTTP core with its

@@ -15,9 +15,10 @@ const MiB = 1024 * 1024
  * alone costs in this process. Those two rows show how much of the gap to
  * the pre-built floor no producer that takes values can close. "raw,
  * serialising, pipelined" builds the same bodies as it goes but keeps up to
- * five POSTs in flight (a producer's default window), giving the event loop
- * a turn after each so the body is written while the next one is built:
- * the most a producer taking values can make of the overlap.
+ * five POSTs in flight (a producer's default window), in order (producer
+ * headers; a body that overtakes an earlier one is sent again), giving the
+ * event loop a turn after each so the body is written while the next one is
+ * built: the most a producer taking values can make of the overlap.
  */
 export function producerScenario({ serverUrl, quick }) {
   const count = quick ? 5_000 : 100_000
@@ -133,15 +134,37 @@ async function rawSerialising(serverUrl, count) {
   return performance.now() - start
 }
 
-/** Raw fetch given values, pipelined: each 1 MiB body POSTed when full, up to 5 in flight, a turn of the event loop after each. */
+/**
+ * Raw fetch given values, pipelined and in order: each 1 MiB body POSTed
+ * when full, up to 5 in flight, a turn of the event loop after each. Every
+ * body carries Producer-Id/Epoch/Seq, as any producer that keeps the
+ * messages in order must: a body that overtakes an earlier one on the wire
+ * is answered 409 and sent again once the earlier one is stored. The
+ * floor for a producer taking values, without per-message acknowledgement,
+ * retries, deadlines or linger.
+ */
 async function rawPipelined(serverUrl, count) {
   const url = streamUrl(serverUrl, "produce-raw-pipelined")
   await createStream(url, "application/json")
   const start = performance.now()
   const encoder = new TextEncoder()
   const inFlight = new Set()
+  let seq = 0
+  let previous = Promise.resolve()
   const post = async (body) => {
-    const request = rawAppend(url, body, "application/json").finally(() => inFlight.delete(request))
+    const headers = { "content-type": "application/json", "Producer-Id": "raw", "Producer-Epoch": "0", "Producer-Seq": String(seq++) }
+    const earlier = previous
+    const send = async () => {
+      for (;;) {
+        const response = await fetch(url, { method: "POST", headers, body })
+        await response.arrayBuffer()
+        if (response.status === 200 || response.status === 204) return
+        if (response.status !== 409) throw new Error(`append ${url}: ${response.status}`)
+        await earlier
+      }
+    }
+    const request = send().finally(() => inFlight.delete(request))
+    previous = request
     inFlight.add(request)
     await new Promise((resolve) => setImmediate(resolve))
     while (inFlight.size >= 5) await Promise.race(inFlight)
