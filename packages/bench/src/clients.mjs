@@ -19,6 +19,13 @@ export async function rawAppend(url, body, contentType) {
   if (response.status !== 204 && response.status !== 200) throw new Error(`append ${url}: ${response.status}`)
 }
 
+/** Deletes a stream (a scenario frees what its earlier rounds wrote). */
+export async function deleteStream(url) {
+  const response = await fetch(url, { method: "DELETE" })
+  await response.arrayBuffer()
+  if (response.status !== 204 && response.status !== 200) throw new Error(`delete ${url}: ${response.status}`)
+}
+
 /** Fills a JSON stream with `count` messages made by `make(i)`, 1000 per request. */
 export async function fillJson(url, count, make) {
   await createStream(url, "application/json")

@@ -122,7 +122,8 @@ async function measureScenario(scenario, rows) {
     const samples = {}
     try {
       // A scenario whose rounds take long (1M events through the reference's StreamDB) caps them.
-      const scenarioRounds = Math.min(rounds, scenario.maxRounds ?? rounds)
+      // One whose rounds are short and noisy (the producer: a third of a second, two processes on two cores) takes more.
+      const scenarioRounds = Math.max(Math.min(rounds, scenario.maxRounds ?? rounds), quick ? 0 : (scenario.minRounds ?? 0))
       for (let round = 0; round < scenarioRounds; round++) {
         // Rotate the order each round so no contender always runs first (cold) or last.
         const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
