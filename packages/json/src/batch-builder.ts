@@ -180,11 +180,22 @@ export class BatchBuilder<Ticket> {
   private _runChars = 0
   private _growth = 0
 
+  /**
+   * The body size a batch is sealed at. The first batch is kept small: it
+   * goes alone (the server learns the producer's epoch from it before
+   * anything is pipelined), so the sooner it is answered, the sooner the
+   * window opens; a full-size first batch kept the server idle while it was
+   * built and the writer waiting while it was stored.
+   */
+  private _maxBytes: number
+
   constructor(
     private readonly _limits: BatchLimits,
     private readonly _sealed: Array<Batch<Ticket>>,
     private readonly _clock: LingerClock
-  ) {}
+  ) {
+    this._maxBytes = Math.min(_limits.maxBatchBytes, FIRST_BATCH_BYTES)
+  }
 
   /** Messages in the open batch. */
   get openCount(): number {
@@ -212,7 +223,7 @@ export class BatchBuilder<Ticket> {
   place(payload: Payload): number {
     if (!this._limits.json) {
       const size = (payload as Uint8Array).length
-      if (this._open && this._bodyLength(this._open.size + size) > this._limits.maxBatchBytes) this.seal()
+      if (this._open && this._bodyLength(this._open.size + size) > this._maxBytes) this.seal()
       return size
     }
     const text = payload as string
@@ -225,7 +236,7 @@ export class BatchBuilder<Ticket> {
     this._writeRun()
     const start = this._jsonLength
     const size = this._writeJson(text)
-    if (this._open && this._bodyLength(this._open.size + size) > this._limits.maxBatchBytes) {
+    if (this._open && this._bodyLength(this._open.size + size) > this._maxBytes) {
       // It did not fit: the open batch goes without it, and it starts the next body.
       const bytes = this._jsonBody.slice(start + 1, this._jsonLength)
       this._jsonLength = start
@@ -245,7 +256,7 @@ export class BatchBuilder<Ticket> {
     batch.tickets.push(ticket)
     batch.size += size
     if (this._run.length >= RUN_LENGTH) this._writeRun()
-    if (this._bodyLength(batch.size) >= this._limits.maxBatchBytes || batch.tickets.length >= this._limits.maxBatchItems) {
+    if (this._bodyLength(batch.size) >= this._maxBytes || batch.tickets.length >= this._limits.maxBatchItems) {
       this.seal()
     } else if (this._linger === "idle") {
       this._linger = "armed"
@@ -285,6 +296,7 @@ export class BatchBuilder<Ticket> {
       batch.body = encodeBody(batch.payloads, false)
     }
     this._sealed.push(batch)
+    this._maxBytes = this._limits.maxBatchBytes
     this._clock.batchSealed?.()
   }
 
@@ -331,7 +343,7 @@ export class BatchBuilder<Ticket> {
    */
   private _runFits(chars: number): boolean {
     // The body so far, 3 bytes per unit, a comma or `[` per text, and `]`.
-    return this._jsonLength + 3 * (this._runChars + chars) + this._run.length + 2 <= this._limits.maxBatchBytes
+    return this._jsonLength + 3 * (this._runChars + chars) + this._run.length + 2 <= this._maxBytes
   }
 
   /** Writes the run's texts to the body in one call and counts what they took beyond their estimate. */
@@ -434,6 +446,9 @@ function writeUtf8(text: string, target: Uint8Array, at: number): number {
   target.set(bytes, at)
   return bytes.length
 }
+
+/** The first batch's body at most (see `_maxBytes`). */
+const FIRST_BATCH_BYTES = 64 * 1024
 
 /** Texts written per call at most, and the longest text that waits for a run (a longer one is written at once: its call costs little beside it). */
 const RUN_LENGTH = 64
