@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench [--quick] [--rounds N] [--only NAME]`: every scenario runs ours, the
-// reference client and (where it applies) raw fetch in the same process,
+// reference client and (where it applies) raw fetch in the same process
+// (or, for a scenario with `isolate`, each in a process of its own),
 // interleaved over several rounds; the table shows medians and ratios.
 //
 // Each scenario runs in a Node process of its own, with a reference server
@@ -8,7 +9,7 @@
 // a server heap full of streams, a warmed-up or fragmented heap) cannot
 // slow the next one's garbage collections. This process only spawns them
 // (`--scenario-index I --rows-out FILE`) and renders their rows.
-import { execFileSync } from "node:child_process"
+import { execFileSync, fork } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -34,6 +35,8 @@ const only = valueOf("--only")
 const write = args.includes("--write") || (!quick && !only)
 const scenarioIndex = valueOf("--scenario-index")
 const rowsOut = valueOf("--rows-out")
+const contenderOnly = valueOf("--contender")
+const serverUrlGiven = valueOf("--server-url")
 
 function valueOf(flag) {
   const at = args.indexOf(flag)
@@ -65,6 +68,8 @@ function allScenarios(options) {
 
 if (scenarioIndex === undefined) {
   await runAll()
+} else if (contenderOnly !== undefined) {
+  await serveContender(Number(scenarioIndex), contenderOnly)
 } else {
   await runOne(Number(scenarioIndex))
 }
@@ -103,33 +108,45 @@ async function runOne(index) {
   const scenario = allScenarios({ serverUrl: server.url, quick })[index]
   const rows = []
   try {
-    await measureScenario(scenario, rows)
+    await measureScenario(scenario, rows, { index, serverUrl: server.url })
   } finally {
     await server.stop()
   }
   writeFileSync(rowsOut, JSON.stringify(rows))
 }
 
-async function measureScenario(scenario, rows) {
+async function measureScenario(scenario, rows, { index, serverUrl }) {
   {
     process.stderr.write(`• ${scenario.name}: ${scenario.detail}\n`)
     if (scenario.once) {
       for (const row of await scenario.measureAll()) rows.push({ scenario: scenario.name, better: scenario.better, ...row })
       return
     }
-    await scenario.setup?.()
     const contenders = scenario.contenders ?? ["ours", "reference", "raw"]
+    // An isolated scenario runs each contender in a process of its own (see `serveContender`).
+    const children = scenario.isolate ? new Map(contenders.map((contender) => [contender, contenderProcess(index, serverUrl, contender)])) : undefined
+    const runRound = children
+      ? (contender, round) => children.get(contender).round(round)
+      : async (contender, round) => {
+          const { metrics, url } = await scenario.round(contender)
+          if (round === 0 && url && scenario.verify) await scenario.verify(url)
+          return metrics
+        }
+    if (children) await Promise.all([...children.values()].map((child) => child.ready))
+    else await scenario.setup?.()
     const samples = {}
     try {
       // A scenario whose rounds take long (1M events through the reference's StreamDB) caps them.
       // One whose rounds are short and noisy (the producer: a third of a second, two processes on two cores) takes more.
       const scenarioRounds = Math.max(Math.min(rounds, scenario.maxRounds ?? rounds), quick ? 0 : (scenario.minRounds ?? 0))
-      for (let round = 0; round < scenarioRounds; round++) {
+      // Warm-up rounds (a scenario's `warmupRounds`) run first and are not counted: the JIT's first compilations are not what a long-lived client sees.
+      const warmup = quick ? 0 : (scenario.warmupRounds ?? 0)
+      for (let round = 0; round < warmup + scenarioRounds; round++) {
         // Rotate the order each round so no contender always runs first (cold) or last.
         const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
         for (const contender of order) {
-          const { metrics, url } = await scenario.round(contender)
-          if (round === 0 && url && scenario.verify) await scenario.verify(url)
+          const metrics = await runRound(contender, round)
+          if (round < warmup) continue
           for (const [metric, value] of Object.entries(metrics)) {
             ;((samples[metric] ??= {})[contender] ??= []).push(value)
           }
@@ -137,7 +154,8 @@ async function measureScenario(scenario, rows) {
       }
     } finally {
       // Scenarios that start helpers (the CDN's nginx) stop them here.
-      await scenario.teardown?.()
+      if (children) await Promise.all([...children.values()].map((child) => child.stop()))
+      else await scenario.teardown?.()
     }
     for (const [metric, byContender] of Object.entries(samples)) {
       const row = { scenario: scenario.name, detail: scenario.detail, metric, better: scenario.better[metric] }
@@ -145,4 +163,54 @@ async function measureScenario(scenario, rows) {
       rows.push(row)
     }
   }
+}
+
+/**
+ * For a scenario with `isolate`: one process per contender, kept for all
+ * the rounds, which still interleave. Contenders sharing a process share
+ * its JIT: the reference producer's calls into fetch and friends left them
+ * compiled for its shapes, and ours ran 25% slower after it than alone.
+ * An application runs one client.
+ */
+function contenderProcess(index, serverUrl, contender) {
+  const childArgs = [...args.filter((arg) => arg !== "--write"), "--scenario-index", String(index), "--contender", contender, "--server-url", serverUrl]
+  const child = fork(fileURLToPath(import.meta.url), childArgs, {
+    execArgv: process.execArgv,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  })
+  const pending = []
+  child.on("message", (message) => pending.shift()?.(message))
+  const ask = (message) => new Promise((resolve, reject) => {
+    pending.push((answer) => (answer.error ? reject(new Error(`${contender}: ${answer.error}`)) : resolve(answer)))
+    child.send(message)
+  })
+  const ready = new Promise((resolve) => pending.push(resolve))
+  return {
+    ready,
+    round: async (round) => (await ask({ round })).metrics,
+    stop: async () => {
+      await ask({ stop: true })
+    },
+  }
+}
+
+/** A contender's process: the scenario's rounds for one contender, as the parent asks for them. */
+async function serveContender(index, contender) {
+  const scenario = allScenarios({ serverUrl: serverUrlGiven, quick })[index]
+  await scenario.setup?.()
+  process.on("message", async (message) => {
+    try {
+      if (message.stop) {
+        await scenario.teardown?.()
+        process.send({ stopped: true }, () => process.exit(0))
+        return
+      }
+      const { metrics, url } = await scenario.round(contender)
+      if (message.round === 0 && url && scenario.verify) await scenario.verify(url)
+      process.send({ metrics })
+    } catch (error) {
+      process.send({ error: String(error?.stack ?? error) })
+    }
+  })
+  process.send({ ready: true })
 }
