@@ -168,9 +168,10 @@ async function measureScenario(scenario, rows, { index, serverUrl }) {
 /**
  * For a scenario with `isolate`: one process per contender, kept for all
  * the rounds, which still interleave. Contenders sharing a process share
- * its JIT: the reference producer's calls into fetch and friends left them
- * compiled for its shapes, and ours ran 25% slower after it than alone.
- * An application runs one client.
+ * its compiled code and its runtime's state: after three rounds of the
+ * reference producer, ours ran 15 to 25% slower for the rest of the
+ * process's life, though a full collection between rounds changed nothing
+ * (so not garbage it left). An application runs one client.
  */
 function contenderProcess(index, serverUrl, contender) {
   const childArgs = [...args.filter((arg) => arg !== "--write"), "--scenario-index", String(index), "--contender", contender, "--server-url", serverUrl]
