@@ -370,25 +370,16 @@ export class BatchBuilder<Ticket> {
    */
   private _writeJson(text: string): number {
     const start = this._jsonLength
-    if (!canEncodeInto) {
-      // Hermes: encoded on its own, so its length is known before it is copied in.
-      const bytes = encoder.encode(text)
-      this._reserve(bytes.length + 2)
-      this._jsonBody[this._jsonLength++] = start === 0 ? OPEN_BRACKET : COMMA
-      this._jsonBody.set(bytes, this._jsonLength)
-      this._jsonLength += bytes.length
-      return this._jsonLength - start
-    }
     // At least a byte per UTF-16 unit, the `[` or `,`, and the `]`.
     this._reserve(text.length + 2)
     this._jsonBody[this._jsonLength++] = start === 0 ? OPEN_BRACKET : COMMA
     let rest = text
     for (;;) {
       // Up to the last byte, which stays free for the `]`.
-      const { read, written } = encoder.encodeInto(rest, this._jsonBody.subarray(this._jsonLength, this._jsonBody.length - 1))
+      const { read, written } = writeUtf8(rest, this._jsonBody.subarray(this._jsonLength, this._jsonBody.length - 1))
       this._jsonLength += written
       if (read === rest.length) return this._jsonLength - start
-      // Longer in UTF-8 than the room left (encodeInto stops between characters): room for the worst case of the rest.
+      // Longer in UTF-8 than the room left (it stops between characters): room for the worst case of the rest.
       rest = rest.slice(read)
       this._reserve(rest.length * 3 + 1)
     }
@@ -430,7 +421,7 @@ export function wireSize(payload: Payload): number {
   if (typeof payload !== "string") return payload.length
   // Encoding into a scratch buffer measures a short text faster than any
   // scan in JavaScript (or a regular expression for non-ASCII) does.
-  if (payload.length <= SCRATCH_BYTES / 3 && canEncodeInto) return writeUtf8(payload, (scratch ??= new Uint8Array(SCRATCH_BYTES)), 0) + 1
+  if (payload.length <= SCRATCH_BYTES / 3 && canEncodeInto) return writeUtf8(payload, (scratch ??= new Uint8Array(SCRATCH_BYTES))).written + 1
   return encoder.encode(payload).length + 1
 }
 
@@ -439,12 +430,18 @@ const encoder = new TextEncoder()
 // encoded on its own and copied into place.
 const canEncodeInto = typeof encoder.encodeInto === "function"
 
-/** Writes the UTF-8 of `text` into `target` from `at` (the room is there); returns the bytes written. */
-function writeUtf8(text: string, target: Uint8Array, at: number): number {
-  if (canEncodeInto) return encoder.encodeInto(text, target.subarray(at)).written
+/**
+ * Writes as much of the UTF-8 of `text` as fits in `target`, whole
+ * characters only (`TextEncoder.encodeInto`'s contract). Hermes (React
+ * Native) has no encodeInto: there the text is encoded on its own and
+ * copied in if it fits whole.
+ */
+function writeUtf8(text: string, target: Uint8Array): { read: number; written: number } {
+  if (canEncodeInto) return encoder.encodeInto(text, target)
   const bytes = encoder.encode(text)
-  target.set(bytes, at)
-  return bytes.length
+  if (bytes.length > target.length) return { read: 0, written: 0 }
+  target.set(bytes)
+  return { read: text.length, written: bytes.length }
 }
 
 /** The first batch's body at most (see `_maxBytes`). */
