@@ -8,12 +8,14 @@ const noop = (): void => undefined
  * holding the message is stored, and rejects if the message cannot be.
  *
  * It is a receipt, not a promise, so that a message nobody awaits costs
- * nothing until it is acknowledged: a promise per append is registered
- * with whatever settles it and lives until then, and at a hundred thousand
- * appends in flight those promises were most of the producer's
- * garbage-collection time. A receipt is a pointer to where the outcome will
- * be; a promise is made only when someone asks for one (`await` does).
- * `Promise.all`, `Promise.race` and friends take receipts as they are.
+ * a small object that dies young: a promise per append is registered with
+ * whatever settles it and lives until its batch is acknowledged, and with
+ * a hundred thousand appends in flight those promises (and their
+ * reactions) were collected, copied and promoted by the garbage collector
+ * (a receipt instead made 100 000 fire-and-forget appends 15% faster). A
+ * receipt points at where the outcome will be; a promise is made only when
+ * someone asks for one (`await` does). `Promise.all`, `Promise.race` and
+ * friends take receipts as they are. It is not a `Promise` instance.
  */
 export interface AppendReceipt extends PromiseLike<ProducerAppendResult> {
   then<A = ProducerAppendResult, B = never>(
