@@ -285,15 +285,22 @@ describe("answers", () => {
   })
 })
 
+/** One message per batch; seq 0 is acknowledged, then seq 2 overtakes seq 1 on the wire and meets a gap. */
+function overtaken(overrides: Partial<ProducerCoreConfig> = {}) {
+  const fixture = setup({ maxBatchItems: 1, ...overrides })
+  const { core, append, sent } = fixture
+  append("0")
+  core.answered(sent[0]!, stored("1"))
+  append("1")
+  append("2")
+  const [, one, two] = sent
+  core.refused(two!, gap(1, 2))
+  return { ...fixture, one: one!, two: two! }
+}
+
 describe("sequence gaps", () => {
   it("a batch that overtook an earlier one waits for it, then is resent under the same tuple", () => {
-    const { core, append, sent, wire } = setup({ maxBatchItems: 1 })
-    append("0")
-    core.answered(sent[0]!, stored("1"))
-    append("1")
-    append("2")
-    const [, one, two] = sent
-    core.refused(two!, gap(1, 2))
+    const { core, sent, wire, one, two } = overtaken()
     expect(sent).toHaveLength(3)
     core.answered(one!, stored("2"))
     expect(sent).toHaveLength(4)
@@ -304,13 +311,7 @@ describe("sequence gaps", () => {
   })
 
   it("a batch waiting to be resent goes before anything appended after the gap, so it is not overtaken again", () => {
-    const { core, append, sent, wire } = setup({ maxBatchItems: 1, maxInFlight: 4 })
-    append("0")
-    core.answered(sent[0]!, stored("1"))
-    append("1")
-    append("2")
-    const [, one, two] = sent
-    core.refused(two!, gap(1, 2))
+    const { core, append, sent, wire, one, two } = overtaken({ maxInFlight: 4 })
     // Appended while seq 2 waits: held back, though the window has room.
     append("3")
     expect(sent).toHaveLength(3)
@@ -325,12 +326,7 @@ describe("sequence gaps", () => {
   })
 
   it("after an overtake, batches go one at a time and the window widens again as they are acknowledged", () => {
-    const { core, append, sent } = setup({ maxBatchItems: 1, maxInFlight: 3 })
-    append("0")
-    core.answered(sent[0]!, stored("1"))
-    append("1")
-    append("2")
-    core.refused(sent[2]!, gap(1, 2))
+    const { core, append, sent } = overtaken({ maxInFlight: 3 })
     core.answered(sent[1]!, stored("2"))
     core.answered(sent[3]!, stored("3"))
     // Width 1, then 2 after one acknowledgement, then 3 after two more.
