@@ -126,25 +126,30 @@ function buildBodies(count) {
   return bodies
 }
 
-/** Raw fetch given values: serialise into 1 MiB bodies as it goes, POST each when full, one at a time. */
-async function rawSerialising(serverUrl, count) {
-  const url = streamUrl(serverUrl, "produce-raw-values")
-  await createStream(url, "application/json")
-  const start = performance.now()
+/** Serialises the messages into 1 MiB JSON array bodies as it goes, awaiting `send` with each one when it is full. */
+async function sendSerialised(count, send) {
   const encoder = new TextEncoder()
   let parts = []
   let size = 1
   for (let i = 0; i < count; i++) {
     const text = JSON.stringify(message(i))
     if (parts.length > 0 && size + text.length + 1 > MiB) {
-      await rawAppend(url, encoder.encode(`[${parts.join(",")}]`), "application/json")
+      await send(encoder.encode(`[${parts.join(",")}]`))
       parts = []
       size = 1
     }
     parts.push(text)
     size += text.length + 1
   }
-  if (parts.length > 0) await rawAppend(url, encoder.encode(`[${parts.join(",")}]`), "application/json")
+  if (parts.length > 0) await send(encoder.encode(`[${parts.join(",")}]`))
+}
+
+/** Raw fetch given values: serialise into 1 MiB bodies as it goes, POST each when full, one at a time. */
+async function rawSerialising(serverUrl, count) {
+  const url = streamUrl(serverUrl, "produce-raw-values")
+  await createStream(url, "application/json")
+  const start = performance.now()
+  await sendSerialised(count, (body) => rawAppend(url, body, "application/json"))
   const elapsed = performance.now() - start
   await deleteStream(url)
   return elapsed
@@ -163,7 +168,6 @@ async function rawPipelined(serverUrl, count) {
   const url = streamUrl(serverUrl, "produce-raw-pipelined")
   await createStream(url, "application/json")
   const start = performance.now()
-  const encoder = new TextEncoder()
   const inFlight = new Set()
   let seq = 0
   let previous = Promise.resolve()
@@ -185,19 +189,7 @@ async function rawPipelined(serverUrl, count) {
     await new Promise((resolve) => setImmediate(resolve))
     while (inFlight.size >= 5) await Promise.race(inFlight)
   }
-  let parts = []
-  let size = 1
-  for (let i = 0; i < count; i++) {
-    const text = JSON.stringify(message(i))
-    if (parts.length > 0 && size + text.length + 1 > MiB) {
-      await post(encoder.encode(`[${parts.join(",")}]`))
-      parts = []
-      size = 1
-    }
-    parts.push(text)
-    size += text.length + 1
-  }
-  if (parts.length > 0) await post(encoder.encode(`[${parts.join(",")}]`))
+  await sendSerialised(count, post)
   await Promise.all(inFlight)
   const elapsed = performance.now() - start
   await deleteStream(url)
