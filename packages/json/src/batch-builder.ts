@@ -172,7 +172,8 @@ export class BatchBuilder<Ticket> {
   /**
    * JSON: short texts placed in the open batch but not yet in its body.
    * They are written a run at a time (joined, one `encodeInto`): a call
-   * per message cost a third of what serialising the message did. `place`
+   * per message cost about half of what serialising the message did (100 000
+   * ~100-byte messages: some 15 ms of calls beside 30 ms of JSON.stringify). `place`
    * counts each at its UTF-16 length + 1, the least its UTF-8 can take; the
    * write adds what the UTF-8 took beyond that (`takeGrowth`).
    */
