@@ -1,5 +1,6 @@
 // The one way we measure bundle size, shared by the size-budget suite (`pnpm size`, part of
 // `pnpm test`) and the bench's bundle scenario: what an app pays for importing an entry.
+import { tokenizer } from "acorn"
 import { build } from "esbuild"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
@@ -20,8 +21,11 @@ export function resolveEsm(specifier) {
  * With `sources: true` our own packages resolve to their TypeScript sources instead of dist, so
  * `modules` names the source file each byte came from (sizes agree with dist within a few bytes),
  * with `gzipped` per module: how much the min+gzip total shrinks without that module's bytes.
+ * With `emptyTexts: true` every string literal and template text of the output is emptied first
+ * (the bundle no longer runs): what the code costs without its messages, header names and other
+ * texts, a lower bound no rewording can go under.
  */
-export async function measureBundle(entry, { external = [], sources = false } = {}) {
+export async function measureBundle(entry, { external = [], sources = false, emptyTexts = false } = {}) {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -39,7 +43,12 @@ export async function measureBundle(entry, { external = [], sources = false } = 
     sourcemap: sources ? "external" : false,
     outdir: "out",
   })
-  const code = result.outputFiles.find((file) => file.path.endsWith(".js")).contents
+  const output = result.outputFiles.find((file) => file.path.endsWith(".js"))
+  if (emptyTexts) {
+    const code = withoutTexts(output.text)
+    return { minified: Buffer.byteLength(code), gzipped: gzipSize(Buffer.from(code)), modules: [] }
+  }
+  const code = output.contents
   const gzipped = gzipSize(code)
   const inputs = Object.values(result.metafile.outputs).find((output) => output.entryPoint).inputs
   let modules = Object.entries(inputs)
@@ -58,6 +67,19 @@ export async function measureBundle(entry, { external = [], sources = false } = 
 }
 
 const gzipSize = (code) => gzipSync(code, { level: 9 }).length
+
+/** `code` with every string literal as `""` and every template's text empty (its `${…}` kept). */
+function withoutTexts(code) {
+  let kept = ""
+  let from = 0
+  for (const token of tokenizer(code, { ecmaVersion: "latest", sourceType: "module" })) {
+    const label = token.type.label
+    if (label !== "string" && label !== "template") continue
+    kept += code.slice(from, token.start) + (label === "string" ? '""' : "")
+    from = token.end
+  }
+  return kept + code.slice(from)
+}
 
 /** For each byte of the output, the index of the source it maps to (-1: none), from a v3 source map. */
 function byteOwners(code, map) {
