@@ -191,43 +191,24 @@ const GOALS = [
   // A multiple of the floor reads better as ours ÷ raw than on the "ours better" scale.
   { goal: "idle SSE reader heap ≤ 1.25× the floor", scenario: "Fan-out (sse)", metric: "heap KB / idle reader", against: "raw", atMost: 1.25 },
   { goal: "idle long-poll reader heap ≤ 1.25× the floor", scenario: "Fan-out (long-poll)", metric: "heap KB / idle reader", against: "raw", atMost: 1.25 },
-  {
-    goal: "@durable-client/bytes ≤ 6 KB min+gzip",
-    scenario: "Bundle size (min+gzip)",
-    metric: "bytes layer, KB",
-    absolute: 6,
-    unit: " KB",
-    // The layer reads, writes and more; the smallest reading anyone ships, without a single text, is the bound.
-    outOfReach: (rows) => {
-      const reading = find(rows, "Bundle size (min+gzip)", "reading alone without texts, KB")
-      const least = [
-        [reading?.ours, "ours, `ReadSession`"],
-        [reading?.reference, "the reference's `stream()`"],
-      ]
-        .filter(([kb]) => kb > 0)
-        .sort((a, b) => a[0] - b[0])[0]
-      if (least === undefined || least[0] <= 6) return undefined
-      return `reading alone, without a single text, is ${format(least[0])} KB in the smaller client (${least[1]}), before any write`
-    },
-  },
-  {
-    goal: "full four-layer stack ≤ 15 KB min+gzip",
-    scenario: "Bundle size (min+gzip)",
-    metric: "full stack (collections), KB",
-    absolute: 15,
-    unit: " KB",
-    // A full stack is a client with the State Protocol plus live queries: the smallest of each that either client ships, together.
-    outOfReach: (rows) => {
-      const state = find(rows, "Bundle size (min+gzip)", "state layer (client + State Protocol), KB")
-      const full = find(rows, "Bundle size (min+gzip)", "full stack (collections), KB")
-      if (!(state?.ours > 0 && state?.reference > 0 && full?.ours > 0 && full?.reference > 0)) return undefined
-      const client = state.ours < state.reference ? [state.ours, "ours"] : [state.reference, "the reference's"]
-      const queries = full.ours - state.ours < full.reference - state.reference ? [full.ours - state.ours, "ours"] : [full.reference - state.reference, "the reference's"]
-      const least = client[0] + queries[0]
-      if (least <= 15) return undefined
-      return `the smallest client with the State Protocol (${client[1]}, ${format(client[0])} KB) and the smallest live-query layer on top (${queries[1]}, ${format(queries[0])} KB) come to ${format(least)} KB`
-    },
-  },
+  // The layer reads, writes and more; the smallest reading either client ships, without a single text, is the bound.
+  sizeGoal("@durable-client/bytes ≤ 6 KB min+gzip", "bytes layer, KB", 6, (size) => {
+    const reading = size("reading alone without texts, KB")
+    const least = smaller([reading?.ours, "ours, `ReadSession`"], [reading?.reference, "the reference's `stream()`"])
+    if (least === undefined || least[0] <= 6) return undefined
+    return `reading alone, without a single text, is ${format(least[0])} KB in the smaller client (${least[1]}), before any write`
+  }),
+  // A full stack is a client with the State Protocol plus live queries: the smallest of each either client ships, together.
+  sizeGoal("full four-layer stack ≤ 15 KB min+gzip", "full stack (collections), KB", 15, (size) => {
+    const state = size("state layer (client + State Protocol), KB")
+    const full = size("full stack (collections), KB")
+    if (!(state?.ours > 0 && state?.reference > 0 && full?.ours > 0 && full?.reference > 0)) return undefined
+    const client = smaller([state.ours, "ours"], [state.reference, "the reference's"])
+    const queries = smaller([full.ours - state.ours, "ours"], [full.reference - state.reference, "the reference's"])
+    const least = client[0] + queries[0]
+    if (least <= 15) return undefined
+    return `the smallest client with the State Protocol (${client[1]}, ${format(client[0])} KB) and the smallest live-query layer on top (${queries[1]}, ${format(queries[0])} KB) come to ${format(least)} KB`
+  }),
   { goal: "materialize cold over HTTP ≥ 1.5× the reference", scenario: /^Materialize over HTTP/, metric: /^ready (MaterializedState|StreamDB) ms$/, against: "reference", target: 1.5 },
   { goal: "materialize cold: lower peak heap than the reference", scenario: /^Materialize over HTTP/, metric: /^ready (MaterializedState|StreamDB) peak heap MB$/, against: "reference", target: 1 },
   { goal: "materialize in memory ≥ 1× the reference", scenario: "Materialize", metric: "events/s", against: "reference", target: 1 },
@@ -235,6 +216,15 @@ const GOALS = [
 ]
 
 const find = (rows, scenario, metric) => rows.find((row) => row.scenario === scenario && row.metric === metric)
+
+/** A bundle-size goal: ours at most `kb`; `outOfReach` reads the scenario's rows by metric. */
+function sizeGoal(goal, metric, kb, outOfReach) {
+  const scenario = "Bundle size (min+gzip)"
+  return { goal, scenario, metric, absolute: kb, unit: " KB", outOfReach: (rows) => outOfReach((name) => find(rows, scenario, name)) }
+}
+
+/** Of `[kb, who]` pairs, the smallest measured one. */
+const smaller = (...candidates) => candidates.filter(([kb]) => kb > 0).sort((a, b) => a[0] - b[0])[0]
 
 const matches = (pattern, text) => (pattern instanceof RegExp ? pattern.test(text) : pattern === text)
 
