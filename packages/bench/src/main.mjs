@@ -139,8 +139,12 @@ async function measureScenario(scenario, rows, { index, serverUrl }) {
       // A scenario whose rounds take long (1M events through the reference's StreamDB) caps them.
       // One whose rounds are short and noisy (the producer: a third of a second, two processes on two cores) takes more.
       const scenarioRounds = Math.max(Math.min(rounds, scenario.maxRounds ?? rounds), quick ? 0 : (scenario.minRounds ?? 0))
-      // Warm-up rounds (a scenario's `warmupRounds`) run first and are not counted: the JIT's first compilations are not what a long-lived client sees.
-      const warmup = quick ? 0 : (scenario.warmupRounds ?? 0)
+      // Warm-up rounds run first and are not counted: the JIT's first compilations are not what a
+      // long-lived client sees, and whoever went first would also pay for the server's and for the
+      // fetch code the contenders share. One by default, in a quick run too (its one counted round
+      // would otherwise always find ours cold); a scenario may ask for more (`warmupRounds`), or
+      // for none when its rounds are long enough that compiling is lost in them.
+      const warmup = quick ? Math.min(1, scenario.warmupRounds ?? 1) : (scenario.warmupRounds ?? 1)
       for (let round = 0; round < warmup + scenarioRounds; round++) {
         // Rotate the order each round so no contender always runs first (cold) or last.
         const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])

@@ -84,6 +84,8 @@ export function materializeHttpScenario({ serverUrl, quick, count }) {
     name: `Materialize over HTTP (${size})`,
     // At 1M events a reference round takes most of a minute: three rounds give a median.
     maxRounds: count >= 1_000_000 ? 3 : undefined,
+    // A round of a million events takes seconds (the reference's half a minute): nothing to warm up.
+    warmupRounds: count >= 1_000_000 ? 0 : undefined,
     detail: `${count.toLocaleString("en")} State Protocol events over ${keys.toLocaleString("en")} keys, cold start to a ready view (fetch + parse + validate + apply); checkpoint at 90 %`,
     async setup() {
       url = streamUrl(serverUrl, `materialize-${size}`)
