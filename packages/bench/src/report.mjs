@@ -59,7 +59,7 @@ Measured by \`pnpm bench\` (packages/bench). Every scenario runs durable-client 
 the reference client \`@durable-streams/client\` / \`@durable-streams/state\` ("reference") and,
 where it applies, the floor ("raw": plain \`fetch\` doing the least the task needs, such as
 \`fetch\` + \`JSON.parse\`, or one bare idle request per reader), in one process, interleaved over
-${rounds} rounds after one uncounted warm-up round (the producer, whose rounds are short and noisy: 5 warm-up rounds, then at least 21, each contender in a process of its own; a million-event materialize: 3 rounds, no warm-up); values are medians. Each scenario has a Node process of its own, so nothing one
+${rounds} rounds after one uncounted warm-up round (the producer, whose rounds are short and noisy: 5 warm-up rounds, then at least 21, each contender in a process of its own; a million-event materialize over HTTP: 3 rounds, no warm-up; the in-memory materialize and the fan-outs: none, they warm up within a round or in setup); values are medians. Each scenario has a Node process of its own, so nothing one
 leaves in the heap slows another's garbage collections, and a reference server of its own in a
 separate process on loopback, so CPU and heap figures are the client's alone.
 

@@ -60,6 +60,8 @@ export function fanOutScenario({ quick, live }) {
   return {
     name: `Fan-out (${live})`,
     detail: `${readers.toLocaleString("en")} idle live ${live} readers`,
+    // Setup compiles every contender's read path already, and no round's figure depends on speed.
+    warmupRounds: 0,
     async setup() {
       server = await startServer({ BENCH_LONG_POLL_MS: "60000" })
       serverUrl = server.url
