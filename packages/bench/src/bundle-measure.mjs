@@ -21,9 +21,9 @@ export function resolveEsm(specifier) {
  * With `sources: true` our own packages resolve to their TypeScript sources instead of dist, so
  * `modules` names the source file each byte came from (sizes agree with dist within a few bytes),
  * with `gzipped` per module: how much the min+gzip total shrinks without that module's bytes.
- * With `emptyTexts: true` every string literal and template text of the output is emptied first
- * (the bundle no longer runs): what the code costs without its messages, header names and other
- * texts, a lower bound no rewording can go under.
+ * With `emptyTexts: true` it also returns `withoutTexts`: the same output with every string literal
+ * and template text emptied (it no longer runs), minified and min+gzip: what the code costs without
+ * its messages, header names and other texts, a lower bound no rewording can go under.
  */
 export async function measureBundle(entry, { external = [], sources = false, emptyTexts = false } = {}) {
   const result = await build({
@@ -44,10 +44,6 @@ export async function measureBundle(entry, { external = [], sources = false, emp
     outdir: "out",
   })
   const output = result.outputFiles.find((file) => file.path.endsWith(".js"))
-  if (emptyTexts) {
-    const code = withoutTexts(output.text)
-    return { minified: Buffer.byteLength(code), gzipped: gzipSize(Buffer.from(code)), modules: [] }
-  }
   const code = output.contents
   const gzipped = gzipSize(code)
   const inputs = Object.values(result.metafile.outputs).find((output) => output.entryPoint).inputs
@@ -63,7 +59,10 @@ export async function measureBundle(entry, { external = [], sources = false, emp
       return { ...module, gzipped: gzipped - gzipSize(rest) }
     })
   }
-  return { minified: code.length, gzipped, modules: modules.sort((a, b) => b.minified - a.minified) }
+  const measured = { minified: code.length, gzipped, modules: modules.sort((a, b) => b.minified - a.minified) }
+  if (!emptyTexts) return measured
+  const bare = Buffer.from(withoutTexts(output.text))
+  return { ...measured, withoutTexts: { minified: bare.length, gzipped: gzipSize(bare) } }
 }
 
 const gzipSize = (code) => gzipSync(code, { level: 9 }).length

@@ -7,22 +7,23 @@ const KB = 1024
 
 /**
  * What an app pays for `exports` (the text of a module re-exporting from our packages or the
- * reference's), with its texts or, with `emptyTexts`, without them (the code alone).
+ * reference's), in KB min+gzip: `withTexts`, and `codeOnly` (every text emptied).
  */
-async function kbOf(exports, options) {
+async function both(exports) {
   const dir = mkdtempSync(join(tmpdir(), "bundle-entry-"))
   try {
     const entry = join(dir, "entry.mjs")
     // Resolved to absolute files, so the entry can live outside the workspace.
     writeFileSync(entry, exports.replace(/from "([^"]+)"/g, (_, specifier) => `from ${JSON.stringify(resolveEsm(specifier))}`))
-    return (await measureBundle(entry, options)).gzipped / KB
+    const size = await measureBundle(entry, { emptyTexts: true })
+    return { withTexts: size.gzipped / KB, codeOnly: size.withoutTexts.gzipped / KB }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
 const everything = (specifier) => `export * from "${specifier}"`
-const both = async (exports) => ({ withTexts: await kbOf(exports), codeOnly: await kbOf(exports, { emptyTexts: true }) })
+const kbOf = async (exports) => (await both(exports)).withTexts
 
 /**
  * Scenario 6: bundle size of each layer and of the full stack (measured as `pnpm size` measures
