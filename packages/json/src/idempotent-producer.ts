@@ -31,10 +31,16 @@ const noop = (): void => undefined
  * have arrived are read. A writer appending in a tight loop and awaiting
  * `waitForCapacity()` would otherwise starve the network until `flush()`,
  * and the producer could not pipeline its batches with the writer's work.
+ * `setImmediate` (Node, Bun) is that turn and nothing more; a fresh
+ * MessageChannel per turn (browsers, Deno) costs a port pair each time, which
+ * a writer far ahead of the server pays every few hundred appends.
  */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
-    if (typeof MessageChannel === "function") {
+    const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate
+    if (typeof immediate === "function") {
+      immediate(resolve)
+    } else if (typeof MessageChannel === "function") {
       const channel = new MessageChannel()
       channel.port1.onmessage = () => {
         channel.port1.close()
