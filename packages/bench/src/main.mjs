@@ -76,9 +76,11 @@ if (scenarioIndex === undefined) {
 
 /** The parent: one child process per chosen scenario, then the table (and, on a full run, the files). */
 async function runAll() {
-  const chosen = allScenarios({ serverUrl: undefined, quick })
-    .map((scenario, index) => ({ name: scenario.name, index }))
-    .filter(({ name }) => !only || name.toLowerCase().includes(only.toLowerCase()))
+  const all = allScenarios({ serverUrl: undefined, quick }).map((scenario, index) => ({ name: scenario.name.toLowerCase(), index }))
+  // A name that is exactly one scenario's picks that one ("Materialize" is also in "Materialize over HTTP").
+  const wanted = only?.toLowerCase()
+  const exact = all.filter(({ name }) => name === wanted)
+  const chosen = !wanted ? all : exact.length > 0 ? exact : all.filter(({ name }) => name.includes(wanted))
   const dir = mkdtempSync(join(tmpdir(), "durable-bench-"))
   const rows = []
   try {

@@ -138,6 +138,11 @@ const FLOOR_NOTES = `## The floors
   callbacks (~0.15 KB), the timer (~0.18 KB), undici's abort listener left on the reused signal by
   the catch-up request (~0.25 KB, freed by its finalizer) and the handle objects the bench creates
   per reader (~0.25 KB); SSE adds its body reader, a \`TextDecoder\` and the parser's state.
+- **Materialize** (in memory): "raw" is the least any materializer does with the same events: per
+  event, one lookup of its type's table and one \`Map\` set or delete; no control messages, txids,
+  observers or checks. The reference does exactly that plus a destructuring and a \`switch\`;
+  ours adds a check for control messages and txids. When all three run at the same rate, the
+  \`Map\` operations are the whole cost.
 - **Large catch-up**: a 200 MiB stream that the server sends in responses of at most 8 MiB (the
   bench server caps responses under \`/bench/large-\`, as a production server does; the reference
   test server would send it all at once). "Peak live heap" is heap plus array buffers after a full
@@ -211,9 +216,31 @@ const GOALS = [
   }),
   { goal: "materialize cold over HTTP ≥ 1.5× the reference", scenario: /^Materialize over HTTP/, metric: /^ready (MaterializedState|StreamDB) ms$/, against: "reference", target: 1.5 },
   { goal: "materialize cold: lower peak heap than the reference", scenario: /^Materialize over HTTP/, metric: /^ready (MaterializedState|StreamDB) peak heap MB$/, against: "reference", target: 1 },
-  { goal: "materialize in memory ≥ 1× the reference", scenario: "Materialize", metric: "events/s", against: "reference", target: 1 },
+  {
+    goal: "materialize in memory ≥ 1× the reference",
+    scenario: "Materialize",
+    metric: "events/s",
+    against: "reference",
+    target: 1,
+    // No materializer does less than the floor. When the reference runs at the floor's rate, beating
+    // it is out of reach beyond this measurement's spread, provided ours runs at that rate as well.
+    outOfReach: (rows) => {
+      const row = find(rows, "Materialize", "events/s")
+      if (!(row?.ours > 0 && row?.reference > 0 && row?.raw > 0)) return undefined
+      const floorOverReference = row.raw / row.reference
+      const oursOverFloor = row.ours / row.raw
+      if (floorOverReference > 1 + MATERIALIZE_SPREAD || oursOverFloor < 1 - MATERIALIZE_SPREAD) return undefined
+      return `the floor (one Map operation per event, nothing else) runs at ${ratio(floorOverReference)} the reference's rate and ours at ${ratio(oursOverFloor)} the floor's, both within this measurement's spread (±${MATERIALIZE_SPREAD * 100} %): all three are at parity`
+    },
+  },
   { goal: "200 MB catch-up: peak live heap ≤ 4× the largest response", scenario: /^Large catch-up/, metric: "peak live heap ÷ largest response", absolute: 4, unit: "×" },
 ]
+
+/**
+ * How far apart two runs of the in-memory materialize put the same code: its
+ * ours-to-reference ratio ranged 0.99–1.07 over repeated runs on this machine.
+ */
+const MATERIALIZE_SPREAD = 0.04
 
 const find = (rows, scenario, metric) => rows.find((row) => row.scenario === scenario && row.metric === metric)
 
@@ -253,7 +280,9 @@ export function checkGoal(goal, rows) {
   if (values.length === 0) return { measured: "not measured", verdict: "—" }
   const worst = Math.min(...values)
   const met = worst >= goal.target
-  return { measured: ratio(worst), verdict: met ? "met" : missed(goal, rows, "missed"), met }
+  // A miss by less than the last digit shown gets a third, so "1.00×, missed" cannot appear.
+  const measured = !met && ratio(worst) === ratio(goal.target) ? `${worst.toFixed(3)}×` : ratio(worst)
+  return { measured, verdict: met ? "met" : missed(goal, rows, "missed"), met }
 }
 
 /** A miss, and when the goal's `outOfReach` measurement holds in this run, why no client meets it here. */
