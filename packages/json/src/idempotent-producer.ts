@@ -139,9 +139,9 @@ export class IdempotentProducer<T = unknown> {
           void this._transmit(batch)
         },
         checkClosed: (batch, answer) => void this._checkClosed(batch, answer),
-        resolve: (ticket, result) => {
-          this._journal?.settle(ticket)
-          this._settlements.resolve(ticket, result)
+        resolve: (tickets, result) => {
+          if (this._journal) for (const ticket of tickets) this._journal.settle(ticket)
+          this._settlements.resolveAll(tickets, result)
         },
         reject: (ticket, error) => {
           this._journal?.settle(ticket)
