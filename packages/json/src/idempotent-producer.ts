@@ -31,16 +31,10 @@ const noop = (): void => undefined
  * have arrived are read. A writer appending in a tight loop and awaiting
  * `waitForCapacity()` would otherwise starve the network until `flush()`,
  * and the producer could not pipeline its batches with the writer's work.
- * `setImmediate` (Node, Bun) is that turn and nothing more; a fresh
- * MessageChannel per turn (browsers, Deno) costs a port pair each time, which
- * a writer far ahead of the server pays every few hundred appends.
  */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
-    const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate
-    if (typeof immediate === "function") {
-      immediate(resolve)
-    } else if (typeof MessageChannel === "function") {
+    if (typeof MessageChannel === "function") {
       const channel = new MessageChannel()
       channel.port1.onmessage = () => {
         channel.port1.close()
@@ -139,9 +133,9 @@ export class IdempotentProducer<T = unknown> {
           void this._transmit(batch)
         },
         checkClosed: (batch, answer) => void this._checkClosed(batch, answer),
-        resolve: (tickets, result) => {
-          if (this._journal) for (const ticket of tickets) this._journal.settle(ticket)
-          this._settlements.resolveAll(tickets, result)
+        resolve: (ticket, result) => {
+          this._journal?.settle(ticket)
+          this._settlements.resolve(ticket, result)
         },
         reject: (ticket, error) => {
           this._journal?.settle(ticket)

@@ -16,8 +16,7 @@ export interface ProducerCommands<Ticket> extends LingerClock {
   send(batch: Batch<Ticket>): void
   /** A close-only 204 is ambiguous: ask the stream whether it is closed, then `closeChecked` (or `refused`). */
   checkClosed(batch: Batch<Ticket>, answer: Answer): void
-  /** A batch was stored: each of its tickets (in order) resolves with the one result. */
-  resolve(tickets: readonly Ticket[], result: ProducerAppendResult): void
+  resolve(ticket: Ticket, result: ProducerAppendResult): void
   reject(ticket: Ticket, error: Error): void
   /** The producer has failed: called once, after every pending append has been rejected. */
   failed(error: Error): void

@@ -398,7 +398,7 @@ export class ProducerCore<Ticket> {
     if (this._width < this._config.maxInFlight && --this._acksToWiden <= 0) this._acksToWiden = ++this._width
     this._sequencer.acknowledged(batch.epoch, answer.status)
     this._buffered -= batch.size
-    this._commands.resolve(batch.tickets, result)
+    for (const ticket of batch.tickets) this._commands.resolve(ticket, result)
     this._gapWaits.settled(batch, "acked")
     this._afterSettle()
   }

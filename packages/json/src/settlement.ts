@@ -43,9 +43,6 @@ export interface AppendReceipt extends PromiseLike<ProducerAppendResult> {
 export class Settlements {
   private _nextTicket = 0
   private readonly _cohorts = new Map<number, Cohort>()
-  /** The cohort new tickets join, and its block: one lookup per cohort instead of one per append. */
-  private _openBlock = -1
-  private _openCohort: Cohort | undefined
   /** The receipt of the ticket `create()` made last (the append's, or the close's). */
   lastReceipt: AppendReceipt | undefined
 
@@ -53,34 +50,11 @@ export class Settlements {
   create(): number {
     const ticket = this._nextTicket++
     const block = Math.floor(ticket / COHORT_SIZE)
-    let cohort = this._openCohort
-    if (block !== this._openBlock || cohort === undefined) {
-      cohort = this._cohorts.get(block)
-      if (!cohort) this._cohorts.set(block, (cohort = new Cohort()))
-      this._openBlock = block
-      this._openCohort = cohort
-    }
+    let cohort = this._cohorts.get(block)
+    if (!cohort) this._cohorts.set(block, (cohort = new Cohort()))
     cohort.pending++
     this.lastReceipt = new Receipt(cohort, ticket % COHORT_SIZE)
     return ticket
-  }
-
-  /**
-   * A stored batch's tickets, all with one result. They are mostly
-   * consecutive: each run of them within a cohort is recorded at once, so
-   * acknowledging a batch costs a step per run, not a call per append.
-   */
-  resolveAll(tickets: readonly number[], result: ProducerAppendResult): void {
-    let start = 0
-    while (start < tickets.length) {
-      const first = tickets[start]!
-      const block = Math.floor(first / COHORT_SIZE)
-      const blockEnd = (block + 1) * COHORT_SIZE
-      let end = start + 1
-      while (end < tickets.length && tickets[end] === first + (end - start) && tickets[end]! < blockEnd) end++
-      this._recordRun(block, first % COHORT_SIZE, end - start, result)
-      start = end
-    }
   }
 
   /** Later tickets go to a new cohort. */
@@ -97,21 +71,14 @@ export class Settlements {
   }
 
   private _record(ticket: number, outcome: ProducerAppendResult | Error): void {
-    this._recordRun(Math.floor(ticket / COHORT_SIZE), ticket % COHORT_SIZE, 1, outcome)
-  }
-
-  /** Records one outcome for `count` consecutive places of a cohort from `at`; places that have an outcome keep it. */
-  private _recordRun(block: number, at: number, count: number, outcome: ProducerAppendResult | Error): void {
+    const block = Math.floor(ticket / COHORT_SIZE)
     const cohort = this._cohorts.get(block)
-    if (!cohort) return
-    const recorded = cohort.recordRun(at, at + count, outcome)
-    if (recorded === 0) return
+    const at = ticket % COHORT_SIZE
+    if (!cohort || !cohort.record(at, outcome)) return
     // A cohort that has begun to settle takes no more tickets.
     if (Math.floor(this._nextTicket / COHORT_SIZE) === block) this.cut()
-    cohort.pending -= recorded
-    if (cohort.pending > 0) return
+    if (--cohort.pending > 0) return
     this._cohorts.delete(block)
-    if (this._openCohort === cohort) this._openCohort = undefined
     cohort.settle()
   }
 }
@@ -147,32 +114,16 @@ class Cohort {
     this._settle?.()
   }
 
-  /**
-   * Records the outcome at places `from` (inclusive) to `to` (exclusive)
-   * and returns how many it recorded: a place that has an outcome already
-   * keeps it (the first outcome stays).
-   */
-  recordRun(from: number, to: number, outcome: ProducerAppendResult | Error): number {
-    if (this._runs.some((run) => run.from < to && from < run.to)) {
-      // Some of them are settled already (rare): place by place.
-      let recorded = 0
-      for (let at = from; at < to; at++) {
-        if (this.outcomeAt(at) === undefined) {
-          this._append(at, at + 1, outcome)
-          recorded++
-        }
-      }
-      return recorded
-    }
-    this._append(from, to, outcome)
-    return to - from
-  }
-
-  /** Adds places no run holds, extending the last run when they continue it with the same outcome. */
-  private _append(from: number, to: number, outcome: ProducerAppendResult | Error): void {
+  /** Records the outcome at place `at`; false if it has one already (the first outcome stays). */
+  record(at: number, outcome: ProducerAppendResult | Error): boolean {
     const last = this._runs[this._runs.length - 1]
-    if (last && last.outcome === outcome && last.to === from) last.to = to
-    else this._runs.push({ from, to, outcome })
+    if (last && last.outcome === outcome && last.to === at) {
+      last.to++
+      return true
+    }
+    if (this.outcomeAt(at) !== undefined) return false
+    this._runs.push({ from: at, to: at + 1, outcome })
+    return true
   }
 
   outcomeAt(at: number): ProducerAppendResult | Error | undefined {

@@ -22,8 +22,7 @@ const forbidden = [
   [/\bBuffer\b/, "Buffer"],
   [/\bprocess\./, "process"],
   [/\b__dirname\b|\b__filename\b/, "__dirname/__filename"],
-  // A direct call; reading it off globalThis behind a typeof check, with a fallback, is allowed.
-  [/(?<![.\w])setImmediate\s*\(/, "setImmediate"],
+  [/\bsetImmediate\b/, "setImmediate"],
   [/AbortSignal\.(any|timeout)\b/, "AbortSignal.any/timeout (missing in React Native)"],
 ]
 

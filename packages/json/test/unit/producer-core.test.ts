@@ -29,8 +29,8 @@ function setup(overrides: Partial<ProducerCoreConfig> = {}) {
     createTicket: () => ({ id: tickets++ }),
     send: (batch) => sent.push(batch),
     checkClosed: (batch) => checks.push(batch),
-    resolve: (batchTickets, result) => {
-      for (const ticket of batchTickets) ticket.result = result
+    resolve: (ticket, result) => {
+      ticket.result = result
     },
     reject: (ticket, error) => {
       ticket.error = error

@@ -140,40 +140,6 @@ describe("Settlements", () => {
     ])
   })
 
-  it("a stored batch's tickets resolve together across cohorts and gaps, and one already refused keeps its refusal", async () => {
-    const settlements = new Settlements()
-    // 3000 appends span three cohorts; a cut leaves a gap in the numbers; one message was refused alone (413).
-    const before = appendAll(settlements, 1500)
-    settlements.cut()
-    const after = appendAll(settlements, 1500)
-    const tickets = [...before.tickets, ...after.tickets]
-    const receipts = [...before.promises, ...after.promises]
-    const refused = new Error("too large alone")
-    settlements.reject(tickets[1200]!, refused)
-    settlements.resolveAll(tickets, stored("tail"))
-    const outcomes = await Promise.allSettled(receipts)
-    outcomes.forEach((outcome, i) => {
-      if (i === 1200) expect(outcome).toEqual({ status: "rejected", reason: refused })
-      else expect(outcome).toEqual({ status: "fulfilled", value: stored("tail") })
-    })
-  })
-
-  it("a ticket settled twice counts once: the others still wait for their own outcomes", async () => {
-    const settlements = new Settlements()
-    const { tickets, promises } = appendAll(settlements, 4)
-    settlements.reject(tickets[0]!, new Error("refused alone"))
-    // A batch holding tickets 0 and 1 is stored after 0 was refused on its own.
-    settlements.resolveAll([tickets[0]!, tickets[1]!], stored("1"))
-    settlements.resolve(tickets[2]!, stored("2"))
-    let lastSettled = false
-    void promises[3]!.then(() => (lastSettled = true))
-    await new Promise((resolve) => setImmediate(resolve))
-    expect(lastSettled).toBe(false)
-    settlements.resolve(tickets[3]!, stored("3"))
-    await expect(promises[3]).resolves.toEqual(stored("3"))
-    await expect(promises[0]).rejects.toThrow("refused alone")
-  })
-
   it("settling a ticket twice keeps its first outcome", async () => {
     const settlements = new Settlements()
     const { tickets, promises } = appendAll(settlements, 2)
