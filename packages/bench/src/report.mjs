@@ -124,6 +124,10 @@ const FLOOR_NOTES = `## The floors
   the goals' verdicts compare with the smallest either client ships. Opt-in features ship in their
   own entries (\`/tab-sharing\`, \`/outbox\`, \`/writable\`, \`/indexeddb\`) and are not in these
   figures.
+- **Live latency (sse / long-poll)**: the writer is raw \`fetch\` for every contender, so only the
+  reader differs. "raw" is a bare \`fetch\` loop: long-poll GETs at the tail with the cursor,
+  or one SSE response read with the least parsing that finds each \`data\` event (no reconnects,
+  control events, offsets or deadlines).
 - **Fan-out (sse / long-poll)**: "raw" is one bare \`fetch\` per reader holding its live request
   and nothing else: the \`live=sse\` response with its body reader open, or a \`live=long-poll\`
   GET at the tail (re-polled on each answer). Heap is measured after GC, once every reader is

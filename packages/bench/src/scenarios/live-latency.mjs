@@ -4,7 +4,8 @@ import { percentile } from "../stats.mjs"
 /**
  * Scenario 3: append → delivery to a live reader. The writer is plain fetch
  * for everyone, so only the reader differs. Appends go one at a time: the
- * next is sent when the previous was delivered.
+ * next is sent when the previous was delivered. Raw is a bare fetch reader
+ * in either live mode: the floor.
  */
 export function liveLatencyScenario({ serverUrl, quick, live }) {
   const appends = quick ? 50 : 1000
@@ -49,6 +50,28 @@ export function liveLatencyScenario({ serverUrl, quick, live }) {
           offset = response.headers.get("stream-next-offset") ?? offset
           cursor = response.headers.get("stream-cursor") ?? cursor
           if (text) for (const item of JSON.parse(text)) onMessage(item)
+        }
+      })().catch(() => undefined)
+      return () => controller.abort()
+    }
+  }
+  if (live === "sse") {
+    // The floor: one fetch of the SSE response and the least parsing that finds each `data` event.
+    readers.raw = (url, onMessage) => {
+      const controller = new AbortController()
+      void (async () => {
+        const response = await fetch(`${url}?offset=now&live=sse`, { signal: controller.signal })
+        const decoder = new TextDecoder()
+        let pending = ""
+        for await (const chunk of response.body) {
+          pending += decoder.decode(chunk, { stream: true })
+          for (let end = pending.indexOf("\n\n"); end !== -1; end = pending.indexOf("\n\n")) {
+            const lines = pending.slice(0, end).split("\n")
+            pending = pending.slice(end + 2)
+            if (lines[0] !== "event: data") continue
+            const data = lines.filter((line) => line.startsWith("data:")).map((line) => line.slice(line[5] === " " ? 6 : 5))
+            for (const item of JSON.parse(data.join("\n"))) onMessage(item)
+          }
         }
       })().catch(() => undefined)
       return () => controller.abort()
