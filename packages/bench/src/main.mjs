@@ -154,7 +154,7 @@ async function measureScenario(scenario, rows, { index, serverUrl }) {
           const metrics = await runRound(contender, round)
           if (round < warmup) continue
           for (const [metric, value] of Object.entries(metrics)) {
-            ;((samples[metric] ??= {})[contender] ??= []).push(value)
+            ;((samples[metric] ??= {})[contender] ??= new Map()).set(round, value)
           }
         }
       }
@@ -165,10 +165,30 @@ async function measureScenario(scenario, rows, { index, serverUrl }) {
     }
     for (const [metric, byContender] of Object.entries(samples)) {
       const row = { scenario: scenario.name, detail: scenario.detail, metric, better: scenario.better[metric] }
-      for (const [contender, values] of Object.entries(byContender)) row[contender] = median(values)
+      for (const [contender, values] of Object.entries(byContender)) row[contender] = median([...values.values()])
+      row.paired = pairedRatios(byContender)
       rows.push(row)
     }
   }
+}
+
+/**
+ * Per other contender: the median, over the rounds both ran, of ours ÷ theirs
+ * in that round. A round runs the contenders back to back, so what drifts
+ * during a run (a process that slows as it ages, a machine that is busier
+ * for a while) cancels out of each round's ratio; the quotient of two
+ * medians taken from different rounds keeps it.
+ */
+function pairedRatios(byContender) {
+  const ours = byContender.ours
+  if (!ours) return undefined
+  const paired = {}
+  for (const [other, theirs] of Object.entries(byContender)) {
+    if (other === "ours") continue
+    const ratios = [...ours].filter(([round, value]) => value > 0 && theirs.get(round) > 0).map(([round, value]) => value / theirs.get(round))
+    if (ratios.length > 0) paired[other] = median(ratios)
+  }
+  return paired
 }
 
 /**

@@ -25,6 +25,9 @@ export function catchUpJsonScenario({ serverUrl, quick }) {
   return {
     name: "Catch-up read (JSON)",
     detail: `${count.toLocaleString("en")} messages`,
+    // A round is a tenth of a second, most of it the server's: its time swings by a tenth from
+    // one round to the next, so more of them than the default (they cost a few seconds).
+    minRounds: 15,
     async setup() {
       url = streamUrl(serverUrl, "catchup-json")
       await fillJson(url, count, message)

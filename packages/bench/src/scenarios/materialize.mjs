@@ -1,7 +1,8 @@
 import { ours, referenceState } from "../clients.mjs"
-import { measure, median, settleHeap } from "../stats.mjs"
+import { median, settleHeap } from "../stats.mjs"
 
-const PASSES = 5
+/** Passes in a full run: each builds all three states once, side by side. */
+const PASSES = 21
 
 /** Builds the same event list for everyone: inserts, then updates and some deletes, over `keys` keys. */
 function makeEvents(count, keys) {
@@ -14,69 +15,98 @@ function makeEvents(count, keys) {
   return events
 }
 
-/** Scenario 5a: apply State Protocol events to each library's materialized state. */
+/**
+ * Scenario 5a: apply State Protocol events to each library's materialized
+ * state, and to the floor.
+ *
+ * The three are built side by side: every batch of events goes to each in
+ * turn (who goes first rotates), and each one's time is the sum of its own
+ * applies. A million Map operations are memory-bound, and on a shared
+ * 2-core host their speed swings by a sixth from one second to the next;
+ * built one after another, each contender met a different second, and the
+ * ratio of two equal implementations ranged 0.92–1.05 from run to run.
+ * Side by side, each pass compares them under the same conditions.
+ */
 export function materializeScenario({ quick }) {
   const count = quick ? 50_000 : 1_000_000
-  // Built in setup and let go in teardown: a million live events held from the
-  // start of the run made every other scenario's garbage collections slower.
-  let events = []
+  const passes = quick ? 3 : PASSES
   const batch = 1000
-  const contenders = {
+  const appliers = {
     ours: () => {
       const state = new ours.MaterializedState()
-      for (let i = 0; i < count; i += batch) state.apply(events.slice(i, i + batch))
-      return state
+      return { apply: (events) => state.apply(events), state }
     },
     reference: () => {
       const state = new referenceState.MaterializedState()
-      for (let i = 0; i < count; i += batch) state.applyBatch(events.slice(i, i + batch))
-      return state
+      return { apply: (events) => state.applyBatch(events), state }
     },
     raw: () => {
       // The floor: the least any materializer does with these events. Per
       // event one lookup of its type's table and one Map operation; no
       // control messages, txids, observers or checks of any kind.
       const tables = new Map()
-      for (let i = 0; i < count; i += batch) {
-        const slice = events.slice(i, i + batch)
-        for (let j = 0; j < slice.length; j++) {
-          const event = slice[j]
+      const apply = (events) => {
+        for (let j = 0; j < events.length; j++) {
+          const event = events[j]
           let table = tables.get(event.type)
           if (table === undefined) tables.set(event.type, (table = new Map()))
           if (event.headers.operation === "delete") table.delete(event.key)
           else table.set(event.key, event.value)
         }
       }
-      return { get: (type, key) => tables.get(type)?.get(key) }
+      return { apply, state: { get: (type, key) => tables.get(type)?.get(key) } }
     },
   }
+  const names = Object.keys(appliers)
+  const detail = `${count.toLocaleString("en")} State Protocol events, built side by side batch by batch (median of ${passes} passes); raw: one Map operation per event, nothing else`
   return {
     name: "Materialize",
-    detail: `${count.toLocaleString("en")} State Protocol events (median of 5 passes a round); raw: one Map operation per event, nothing else`,
-    // Each round's five passes warm up on their own, and a process that has built a million-entry
-    // state a dozen times slows down for both contenders (~14 M events/s falls to ~10 M by the
-    // ninth round): a warm-up round would only push the counted ones into that.
-    warmupRounds: 0,
-    async setup() {
-      events = makeEvents(count, Math.min(100_000, count / 10))
-    },
-    async teardown() {
-      events = []
-    },
-    async round(contender) {
-      // A pass takes ~80 ms and its time swings by half with where the
-      // collector happens to run: each round is the median of five passes.
-      const times = []
-      let retained = 0
-      for (let pass = 0; pass < PASSES; pass++) {
+    detail,
+    once: true,
+    async measureAll() {
+      const events = makeEvents(count, Math.min(100_000, count / 10))
+      // What one state keeps, each built alone once. The earlier ones stay
+      // alive until all are measured, so each "before" counts them all (one
+      // let go might still be held by a stale register, or not).
+      const retained = {}
+      const kept = []
+      for (const name of names) {
         const before = settleHeap()
-        const { wallMs, result: state } = await measure(async () => contenders[contender]())
-        // The first pass only: a later one's "before" may still count the last pass's state (a stale register is a root).
-        if (pass === 0) retained = settleHeap() - before
-        if (state.get("user", "k1") === undefined && state.get("task", "k0") === undefined) throw new Error("state is empty")
-        times.push(wallMs)
+        const built = appliers[name]()
+        for (let i = 0; i < count; i += batch) built.apply(events.slice(i, i + batch))
+        retained[name] = (settleHeap() - before) / 1e6
+        if (built.state.get("user", "k1") === undefined && built.state.get("task", "k0") === undefined) throw new Error(`${name}: state is empty`)
+        kept.push(built)
       }
-      return { metrics: { "events/s": count / (median(times) / 1000), "retained heap MB": retained / 1e6 } }
+      kept.length = 0
+      const rates = Object.fromEntries(names.map((name) => [name, []]))
+      for (let pass = 0; pass < passes; pass++) {
+        settleHeap()
+        const built = names.map((name) => appliers[name]())
+        const spent = names.map(() => 0)
+        for (let i = 0, turn = pass; i < count; i += batch, turn++) {
+          const slice = events.slice(i, i + batch)
+          for (let k = 0; k < names.length; k++) {
+            const at = (turn + k) % names.length
+            const start = performance.now()
+            built[at].apply(slice)
+            spent[at] += performance.now() - start
+          }
+        }
+        names.forEach((name, at) => {
+          if (built[at].state.get("user", "k1") === undefined) throw new Error(`${name}: state is empty`)
+          rates[name].push(count / (spent[at] / 1000))
+        })
+      }
+      // Paired by pass: each pass's own ratio (see main.mjs, pairedRatios).
+      const paired = Object.fromEntries(
+        names.filter((name) => name !== "ours").map((name) => [name, median(rates.ours.map((rate, pass) => rate / rates[name][pass]))])
+      )
+      const row = (metric, better, values, pairs) => ({ scenario: "Materialize", detail, metric, better, ...values, paired: pairs })
+      return [
+        row("events/s", "higher", Object.fromEntries(names.map((name) => [name, median(rates[name])])), paired),
+        row("retained heap MB", "lower", retained),
+      ]
     },
     better: { "events/s": "higher", "retained heap MB": "lower" },
   }
