@@ -25,7 +25,7 @@ import { materializeHttpScenario } from "./scenarios/materialize-http.mjs"
 import { producerScenario } from "./scenarios/producer.mjs"
 import { yjsScenario } from "./scenarios/yjs.mjs"
 import { startServer } from "./server.mjs"
-import { median } from "./stats.mjs"
+import { median, pairedRatios } from "./stats.mjs"
 import { renderChart, renderMarkdown, renderTable } from "./report.mjs"
 
 const args = process.argv.slice(2)
@@ -170,25 +170,6 @@ async function measureScenario(scenario, rows, { index, serverUrl }) {
       rows.push(row)
     }
   }
-}
-
-/**
- * Per other contender: the median, over the rounds both ran, of ours ÷ theirs
- * in that round. A round runs the contenders back to back, so what drifts
- * during a run (a process that slows as it ages, a machine that is busier
- * for a while) cancels out of each round's ratio; the quotient of two
- * medians taken from different rounds keeps it.
- */
-function pairedRatios(byContender) {
-  const ours = byContender.ours
-  if (!ours) return undefined
-  const paired = {}
-  for (const [other, theirs] of Object.entries(byContender)) {
-    if (other === "ours") continue
-    const ratios = [...ours].filter(([round, value]) => value > 0 && theirs.get(round) > 0).map(([round, value]) => value / theirs.get(round))
-    if (ratios.length > 0) paired[other] = median(ratios)
-  }
-  return paired
 }
 
 /**

@@ -26,3 +26,23 @@ export function settleHeap() {
   for (let i = 0; i < 3; i++) globalThis.gc()
   return process.memoryUsage().heapUsed
 }
+
+/**
+ * Per other contender: the median, over the rounds both ran, of ours ÷ theirs
+ * in that round (`byContender`: contender → Map of round → value). A round
+ * runs the contenders back to back, so what drifts during a run (a process
+ * that slows as it ages, a machine that is busier for a while) cancels out
+ * of each round's ratio; the quotient of two medians taken from different
+ * rounds keeps it.
+ */
+export function pairedRatios(byContender) {
+  const ours = byContender.ours
+  if (!ours) return undefined
+  const paired = {}
+  for (const [other, theirs] of Object.entries(byContender)) {
+    if (other === "ours") continue
+    const ratios = [...ours].filter(([round, value]) => value > 0 && theirs.get(round) > 0).map(([round, value]) => value / theirs.get(round))
+    if (ratios.length > 0) paired[other] = median(ratios)
+  }
+  return paired
+}

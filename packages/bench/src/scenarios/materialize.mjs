@@ -1,5 +1,5 @@
 import { ours, referenceState } from "../clients.mjs"
-import { median, settleHeap } from "../stats.mjs"
+import { median, pairedRatios, settleHeap } from "../stats.mjs"
 
 /** Passes in a full run: each builds all three states once, side by side. */
 const PASSES = 21
@@ -98,10 +98,8 @@ export function materializeScenario({ quick }) {
           rates[name].push(count / (spent[at] / 1000))
         })
       }
-      // Paired by pass: each pass's own ratio (see main.mjs, pairedRatios).
-      const paired = Object.fromEntries(
-        names.filter((name) => name !== "ours").map((name) => [name, median(rates.ours.map((rate, pass) => rate / rates[name][pass]))])
-      )
+      // Paired by pass: each pass's own ratio.
+      const paired = pairedRatios(Object.fromEntries(names.map((name) => [name, new Map(rates[name].entries())])))
       const row = (metric, better, values, pairs) => ({ scenario: "Materialize", detail, metric, better, ...values, paired: pairs })
       return [
         row("events/s", "higher", Object.fromEntries(names.map((name) => [name, median(rates[name])])), paired),
